@@ -1,0 +1,1 @@
+"""The training engine: pure NumPy and the standard library, never Qt."""
