@@ -55,7 +55,7 @@ class ArraySet:
         """Inputs and targets of the samples `idx`, as fresh arrays of `dtype`."""
         x = self.x[idx].astype(dtype)  # (m, n0), a fresh array even for a slice
         if self.scale is not None:
-            x *= dtype(self.scale) if isinstance(dtype, type) else np.dtype(dtype).type(self.scale)
+            x *= x.dtype.type(self.scale)
         if self.y is not None:
             y = self.y[idx].astype(dtype)  # (m, nL)
         else:
