@@ -43,7 +43,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation("sigmoid", r"\sigma", _sigmoid, lambda z, a: a * (1 - a), "σ(z)(1 − σ(z))"),
     "relu": Activation("relu", r"\operatorname{ReLU}", lambda z: np.maximum(z, 0),
                        # ReLU'(0) = 0, as in seed 000 eq. 34
-                       lambda z, a: (z > 0).astype(z.dtype), "1 if z > 0 else 0"),
+                       lambda z, a: z > 0, "1 if z > 0 else 0"),  # bool: multiplies without a float copy
     "tanh": Activation("tanh", r"\tanh", np.tanh, lambda z, a: 1 - a * a, "1 − tanh²(z)"),
     "identity": Activation("identity", r"\operatorname{id}", lambda z: z.copy(), _one, "1"),
 }

@@ -38,6 +38,7 @@ class ArraySet:
         self.scale = scale
         self.name = name
         self.image_shape = image_shape
+        self._max_abs: float | None = None
 
     @property
     def n_samples(self) -> int:
@@ -63,6 +64,18 @@ class ArraySet:
             y = np.zeros((len(lab), self.n_classes), dtype=dtype)  # (m, classes)
             y[np.arange(len(lab)), lab] = 1
         return x, y
+
+    def max_abs(self) -> float:
+        """The largest |input| after scaling; raises ValueError when an input is not finite."""
+        if self._max_abs is None:
+            if np.issubdtype(self.x.dtype, np.integer):
+                top = float(max(abs(int(self.x.min(initial=0))), int(self.x.max(initial=0))))
+            else:
+                if not np.isfinite(self.x).all():
+                    raise ValueError(f"the inputs of {self.name} contain non-finite values")
+                top = float(np.abs(self.x).max(initial=0.0))
+            self._max_abs = top * (self.scale if self.scale is not None else 1.0)
+        return self._max_abs
 
     def class_labels(self, idx=slice(None)) -> np.ndarray | None:
         """Class index per sample: the labels, or the argmax of one-hot/multi-output targets."""

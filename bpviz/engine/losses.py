@@ -27,8 +27,12 @@ class OutputLoss:
 
 
 def _ce_loss(z, a, y, r):
-    # log-softmax from Z, not log(A): stays finite when a probability underflows to 0
-    return float(-r * np.sum(y * log_softmax(z)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = float(-r * np.sum(y * np.log(a)))
+    if not np.isfinite(loss):
+        # a probability underflowed to 0: log-softmax from Z stays finite
+        loss = float(-r * np.sum(y * log_softmax(z)))
+    return loss
 
 
 def _mse_loss(z, a, y, r):

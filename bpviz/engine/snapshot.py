@@ -32,38 +32,99 @@ class StageSpec:
         return equation_text(self.eq, self.layer, column, bias)
 
 
-class StageResult:
-    """The outcome of one stage. `arrays` maps every name known in this step so far
-    (X, Y, W{l}, b{l}, Z{l}, A{l}, loss, Delta{l}, dW{l}, db{l}, dA{l}, W{l}_after,
-    b{l}_after) to a read-only array; `outputs` names what this stage computed and
-    `inputs` what it read."""
+class StepInfo:
+    """What every stage of one training step shares: made once per step."""
 
-    __slots__ = ("spec", "index", "n_stages", "step", "epoch", "batch", "n_batches",
-                 "outputs", "inputs", "arrays", "loss", "batch_indices", "step_end", "epoch_end")
+    __slots__ = ("step", "epoch", "batch", "n_batches", "n_stages", "batch_indices", "last_batch", "base")
 
-    def __init__(self, spec: StageSpec, index: int, n_stages: int, step: int, epoch: int,
-                 batch: int, n_batches: int, outputs: tuple[str, ...], inputs: tuple[str, ...],
-                 arrays: Mapping[str, np.ndarray], loss: float | None,
-                 batch_indices: np.ndarray, step_end: bool, epoch_end: bool):
-        self.spec = spec
-        self.index = index  # position in the step's plan, from 0
-        self.n_stages = n_stages
+    def __init__(self, step: int, epoch: int, batch: int, n_batches: int, n_stages: int,
+                 batch_indices: np.ndarray, base: dict):
         self.step = step  # training steps completed before this one
         self.epoch = epoch
         self.batch = batch  # batch index within the epoch
         self.n_batches = n_batches
-        self.outputs = outputs
-        self.inputs = inputs
-        self.arrays = arrays
-        self.loss = loss  # this step's loss, once the loss stage has run
+        self.n_stages = n_stages
         self.batch_indices = batch_indices  # (m,) which samples of the data set form this batch
-        self.step_end = step_end  # the last stage of the step: the parameters have been updated
-        self.epoch_end = epoch_end
+        self.last_batch = batch + 1 == n_batches
+        self.base = base  # X, A0, Y and the parameters before the update; never changed
+
+
+class StageResult:
+    """The outcome of one stage. `arrays` maps every name known in this step so far
+    (X, A0, Y, W{l}, b{l}, Z{l}, A{l}, loss, Delta{l}, dW{l}, db{l}, dA{l}, W{l}_after,
+    b{l}_after) to a read-only array; `outputs` names what this stage computed and
+    `inputs` what it read.
+
+    The mapping is built on first access from a chain of the step's earlier results,
+    so running at full speed never pays for it."""
+
+    __slots__ = ("spec", "index", "info", "new", "inputs", "prev", "loss", "_arrays")
+
+    def __init__(self, spec: StageSpec, index: int, info: StepInfo, new: dict[str, np.ndarray],
+                 inputs: tuple[str, ...], prev: "StageResult | None", loss: float | None):
+        # object.__setattr__ bypasses the immutability guard; one call per slot keeps it cheap
+        s = object.__setattr__
+        s(self, "spec", spec)
+        s(self, "index", index)  # position in the step's plan, from 0
+        s(self, "info", info)
+        s(self, "new", new)  # what this stage computed, by name
+        s(self, "inputs", inputs)
+        s(self, "prev", prev)  # the previous stage of the same step, or None
+        s(self, "loss", loss)  # this step's loss, once the loss stage has run
+        s(self, "_arrays", None)
 
     def __setattr__(self, name, value):
-        if hasattr(self, "epoch_end"):  # all slots set: the result is complete and frozen
-            raise AttributeError("StageResult is immutable")
-        object.__setattr__(self, name, value)
+        raise AttributeError("StageResult is immutable")
+
+    @property
+    def arrays(self) -> Mapping[str, np.ndarray]:
+        if self._arrays is None:
+            chain, r = [], self
+            while r is not None:
+                chain.append(r.new)
+                r = r.prev
+            d = dict(self.info.base)
+            for new in reversed(chain):
+                d.update(new)
+            object.__setattr__(self, "_arrays", MappingProxyType(d))
+        return self._arrays
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return tuple(self.new)
+
+    @property
+    def step(self) -> int:
+        return self.info.step
+
+    @property
+    def epoch(self) -> int:
+        return self.info.epoch
+
+    @property
+    def batch(self) -> int:
+        return self.info.batch
+
+    @property
+    def n_batches(self) -> int:
+        return self.info.n_batches
+
+    @property
+    def n_stages(self) -> int:
+        return self.info.n_stages
+
+    @property
+    def batch_indices(self) -> np.ndarray:
+        return self.info.batch_indices
+
+    @property
+    def step_end(self) -> bool:
+        """The last stage of the step: the parameters have been updated."""
+        return self.index + 1 == self.info.n_stages
+
+    @property
+    def epoch_end(self) -> bool:
+        return self.step_end and self.info.last_batch
 
     @property
     def eq(self) -> str:

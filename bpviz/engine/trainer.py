@@ -7,6 +7,8 @@ stepping and running give the same numbers by construction.
 """
 from __future__ import annotations
 
+import math
+from functools import lru_cache
 from typing import Callable, Iterator
 
 import numpy as np
@@ -16,7 +18,7 @@ from .config import NetConfig
 from .dataset import ArraySet
 from .losses import get_output_loss
 from .network import Params, forward, freeze, init_params, reduction
-from .snapshot import StageResult, StageSpec, frozen_mapping
+from .snapshot import StageResult, StageSpec, StepInfo
 
 
 class DivergenceError(ArithmeticError):
@@ -29,6 +31,7 @@ class DivergenceError(ArithmeticError):
                          f"({spec.title}) at step {step} (epoch {epoch}, batch {batch})")
 
 
+@lru_cache(maxsize=64)
 def step_plan(cfg: NetConfig, m: int) -> tuple[StageSpec, ...]:
     """The stages of one training step on a batch of m samples, in order."""
     pair = get_output_loss(cfg.output_loss)
@@ -49,12 +52,33 @@ def step_plan(cfg: NetConfig, m: int) -> tuple[StageSpec, ...]:
 
 
 def _first_bad(a: np.ndarray) -> tuple | None:
-    """Index of the first non-finite entry, or None. The sum is a cheap first look:
-    it is finite whenever every entry is (barring overflow, confirmed exactly)."""
-    if np.isfinite(a.sum()):
-        return None
+    """Index of the first non-finite entry of `a`, or None."""
     bad = np.argwhere(~np.isfinite(a))
     return tuple(int(i) for i in bad[0]) if len(bad) else None
+
+
+def _norm_or_fault(a: np.ndarray) -> float | tuple:
+    """The Frobenius norm of `a` (inf if only the squares overflow), or the index of its
+    first non-finite entry. One BLAS dot is a cheaper first look than a.sum()."""
+    flat = a.reshape(-1)
+    ss = float(np.dot(flat, flat))
+    if math.isfinite(ss):
+        return math.sqrt(ss)
+    cell = _first_bad(a)
+    return cell if cell is not None else math.inf
+
+
+def _times(*xs) -> float:
+    out = 1.0
+    for x in xs:
+        if x is None:
+            return math.inf
+        out *= x
+    return out
+
+
+def _plus(a, b) -> float:
+    return math.inf if a is None or b is None else a + b
 
 
 class Trainer:
@@ -72,12 +96,19 @@ class Trainer:
         self.initial_params: Params = tuple(
             (freeze(np.array(w, dtype=self.dtype)), None if b is None else freeze(np.array(b, dtype=self.dtype)))
             for w, b in params)
+        # an output whose norm is proven below this cannot hold an inf; the margin covers rounding
+        self._safe = float(np.finfo(self.dtype).max) * 1e-3
+        self._x_max = data.max_abs()
         self.reset()
+
+    def _x_norm_bound(self, m: int) -> float:
+        return math.sqrt(m * self.data.n_features) * self._x_max
 
     # -- state -------------------------------------------------------------------
     def reset(self) -> None:
         """Back to the initial weights; the same seed gives the same run again."""
         self.params: Params = self.initial_params
+        self._param_norms = [float(np.linalg.norm(w.astype(np.float64))) for w, _ in self.params]
         self.steps_done = 0
         self.epoch = 0
         self.batch = 0
@@ -133,7 +164,10 @@ class Trainer:
         return self.run_until(lambda r: r.index == r.n_stages - self.cfg.n_layers - 1)
 
     def finish_step(self) -> StageResult:
-        return self.run_until(lambda r: r.step_end)
+        r = self.next_stage()
+        while not r.step_end:  # the hot loop of full-speed training: no callback per stage
+            r = self.next_stage()
+        return r
 
     def finish_epoch(self) -> StageResult:
         return self.run_until(lambda r: r.epoch_end)
@@ -155,10 +189,11 @@ class Trainer:
             idx = order[self.batch * self.batch_size:(self.batch + 1) * self.batch_size]  # (m,)
             yield from self._step(freeze(idx))
 
-    def _end_step(self, new_params: Params, loss: float) -> None:
+    def _end_step(self, new_params: Params, loss: float, norms: list[float]) -> None:
         """Commit a finished step: counters move on before its last result is seen, so
         the trainer's state always describes what comes next."""
         self.params = new_params
+        self._param_norms = norms
         self.losses.append(loss)
         self.steps_done += 1
         self.batch += 1
@@ -174,30 +209,40 @@ class Trainer:
         r = self.dtype.type(reduction(cfg, m))
         lr = self.dtype.type(cfg.lr)
         plan = step_plan(cfg, m)
+        safe = self._safe
         known: dict[str, np.ndarray] = {"X": freeze(x), "A0": x, "Y": freeze(y)}
         for l, (w, b) in enumerate(self.params, 1):
             known[f"W{l}"] = w
             if b is not None:
                 known[f"b{l}"] = b
+        info = StepInfo(self.steps_done, self.epoch, self.batch, self.n_batches, len(plan), idx, known)
         pos = 0
         loss = None
-        last_batch = self.batch + 1 == self.n_batches
+        prev = None
 
-        def emit(outputs: dict[str, np.ndarray], inputs: tuple[str, ...]) -> StageResult:
-            nonlocal pos
+        norms = {"X": self._x_norm_bound(m), "Y": None}  # Frobenius norms, or proven upper bounds
+        for l, nb in enumerate(self._param_norms, 1):
+            norms[f"W{l}"] = nb
+
+        def emit(outputs: dict[str, np.ndarray], inputs: tuple[str, ...],
+                 bounds: dict[str, float] | None = None) -> StageResult:
+            """Freeze and check the outputs, then describe the stage. An output whose norm
+            is bounded below overflow by `bounds` is finite without being scanned."""
+            nonlocal pos, prev
             spec = plan[pos]
             for name, a in outputs.items():
                 a.flags.writeable = False
-                cell = _first_bad(a)
-                if cell is not None:
-                    raise DivergenceError(spec, self.steps_done, self.epoch, self.batch, name, cell)
-                known[name] = a
-            end = pos + 1 == len(plan)
-            res = StageResult(spec, pos, len(plan), self.steps_done, self.epoch, self.batch,
-                              self.n_batches, tuple(outputs), inputs, frozen_mapping(dict(known)),
-                              loss, idx, end, end and last_batch)
+                bound = bounds.get(name) if bounds else None
+                if bound is not None and bound < safe:
+                    norms[name] = bound
+                else:
+                    norm = _norm_or_fault(a)
+                    if isinstance(norm, tuple):
+                        raise DivergenceError(spec, self.steps_done, self.epoch, self.batch, name, norm)
+                    norms[name] = norm
+            prev = StageResult(spec, pos, info, outputs, inputs, prev, loss)
             pos += 1
-            return res
+            return prev
 
         # forward: F1, F2 per layer
         a_prev = x
@@ -228,14 +273,16 @@ class Trainer:
         for l in range(L, 0, -1):
             w, b = self.params[l - 1]
             a_in = as_[l - 1]  # (m, n_{l-1})
+            # |r Aᵀ Δ| <= r ‖A‖ ‖Δ‖ (Cauchy-Schwarz), for every partial sum too
+            dw_bound = _times(float(r), norms[f"A{l-1}" if l > 1 else "X"], norms[f"Delta{l}"])
             if cfg.per_sample:
                 dw = np.zeros_like(w)
                 for s in range(m):
                     dw = dw + r * np.outer(a_in[s], delta[s])  # (n_{l-1}, n_l), running sum
-                    yield emit({f"dW{l}": dw}, (f"A{l-1}", f"Delta{l}"))
+                    yield emit({f"dW{l}": dw}, (f"A{l-1}", f"Delta{l}"), {f"dW{l}": dw_bound})
             else:
                 dw = (a_in.T @ delta) * r  # (n_{l-1}, n_l)
-                yield emit({f"dW{l}": dw}, (f"A{l-1}", f"Delta{l}"))
+                yield emit({f"dW{l}": dw}, (f"A{l-1}", f"Delta{l}"), {f"dW{l}": dw_bound})
             db = None
             if b is not None:
                 if cfg.per_sample:
@@ -254,19 +301,24 @@ class Trainer:
                 yield emit({f"Delta{l-1}": delta}, (f"dA{l-1}", f"Z{l-1}"))
 
         # update: new arrays, so every earlier result keeps the weights it showed
-        new_params = []
+        new_params, new_norms = [], []
         for l, (w, b) in enumerate(self.params, 1):
             dw, db = grads[l]
-            w_new = w - lr * dw  # (n_{l-1}, n_l)
+            w_new = dw * lr  # (n_{l-1}, n_l), then W - α dW in place: one allocation, not two
+            np.subtract(w, w_new, out=w_new)
             outs = {f"W{l}_after": w_new}
+            # ‖W − α dW‖ <= ‖W‖ + α ‖dW‖
+            w_bound = _plus(norms[f"W{l}"], _times(float(lr), norms[f"dW{l}"]))
             ins = (f"W{l}", f"dW{l}")
             b_new = None
             if b is not None:
-                b_new = b - lr * db  # (n_l,)
+                b_new = db * lr  # (n_l,)
+                np.subtract(b, b_new, out=b_new)
                 outs[f"b{l}_after"] = b_new
                 ins += (f"b{l}", f"db{l}")
             new_params.append((w_new, b_new))
-            res = emit(outs, ins)
+            res = emit(outs, ins, {f"W{l}_after": w_bound})
+            new_norms.append(norms[f"W{l}_after"])
             if l == L:  # the step is complete once the last layer is updated
-                self._end_step(tuple(new_params), loss_value)
+                self._end_step(tuple(new_params), loss_value, new_norms)
             yield res
