@@ -96,7 +96,8 @@ def _accuracy(trainer, data_set) -> float | None:
     for start in range(0, data_set.n_samples, chunk):
         idx = np.arange(start, min(start + chunk, data_set.n_samples))
         x, _ = data_set.batch(idx, trainer.dtype)  # (chunk, n0)
-        out = predict(trainer.params, x, trainer.cfg)  # (chunk, nL)
+        with np.errstate(all="ignore"):  # a diverged network predicts NaN: counted as wrong
+            out = predict(trainer.params, x, trainer.cfg)  # (chunk, nL)
         correct += int(np.sum(np.argmax(out, axis=1) == labels[idx]))
     return correct / data_set.n_samples
 
@@ -135,7 +136,10 @@ def cmd_train(args) -> int:
     }
     if data.train.n_samples <= 16:
         x, _ = data.train.batch(np.arange(data.train.n_samples), trainer.dtype)
-        summary["outputs"] = predict(trainer.params, x, cfg).tolist()
+        with np.errstate(all="ignore"):
+            out = predict(trainer.params, x, cfg)  # (n, nL)
+        # JSON has no NaN: a diverged network's non-finite outputs become null
+        summary["outputs"] = [[float(v) if np.isfinite(v) else None for v in row] for row in out]
     if data.train.class_labels() is not None and data.train.n_outputs > 1:
         summary["train_accuracy"] = _accuracy(trainer, data.train)
         if data.test is not None:
@@ -285,14 +289,18 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, _UsageError) as e:
         print(f"bpviz: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except Exception as e:  # a DataError is a one-line message for the user, not a traceback
-        if type(e).__name__ == "DataError":
-            print(f"bpviz: error: {e}", file=sys.stderr)
-            return EXIT_FAILED
-        raise
     except KeyboardInterrupt:
         print("bpviz: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:
+        if type(e).__name__ == "DataError":  # a one-line message for the user, not a traceback
+            print(f"bpviz: error: {e}", file=sys.stderr)
+            return EXIT_FAILED
+        if isinstance(e, OSError):  # a file that cannot be written or read
+            where = f": {e.filename}" if e.filename else ""
+            print(f"bpviz: error: {e.strerror or e}{where}", file=sys.stderr)
+            return EXIT_FAILED
+        raise
 
 
 def _run_window(argv: list[str]) -> int:

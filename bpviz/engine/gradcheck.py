@@ -32,10 +32,12 @@ class Check:
         return self.max_rel_error <= TOLERANCE
 
 
-def rel_errors(analytic: np.ndarray, numeric: np.ndarray) -> np.ndarray:
-    """|a - n| relative to the larger of the two, floored at 1e-3 of the array's largest
-    numeric entry, so entries that are zero up to rounding do not divide by zero."""
-    floor = max(1e-3 * float(np.max(np.abs(numeric), initial=0.0)), 1e-10)
+def rel_errors(analytic: np.ndarray, numeric: np.ndarray, loss_scale: float = 1.0) -> np.ndarray:
+    """|a - n| relative to the larger of the two. The denominator is floored at 1e-3 of
+    the array's largest entry and at 1e-4 of the loss's scale: a gradient that is zero
+    (a dead unit) is then judged against the differences' rounding noise, which is
+    about 1e-16·|L|/eps, not divided by it."""
+    floor = max(1e-3 * float(np.max(np.abs(numeric), initial=0.0)), 1e-4 * max(1.0, abs(loss_scale)))
     return np.abs(analytic - numeric) / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
 
 
@@ -66,6 +68,7 @@ def gradcheck(cfg: NetConfig, x: np.ndarray, y: np.ndarray, params: Params, *,
                 for w, b in params)
     trainer = Trainer(cfg64, ArraySet(x, y), p64)
     arrays = trainer.finish_pass().arrays
+    loss_scale = float(arrays["loss"])
     rng = np.random.default_rng(seed)
     r = reduction(cfg64, len(x))
     L = cfg.n_layers
@@ -76,7 +79,7 @@ def gradcheck(cfg: NetConfig, x: np.ndarray, y: np.ndarray, params: Params, *,
         idx = _entries(base.shape, max_entries, rng)
         num = np.array([_fd(f, base, i, eps) for i in idx])
         ana = np.array([analytic_full[i] for i in idx])
-        checks.append(Check(name, eq, float(np.max(rel_errors(ana, num), initial=0.0)), len(idx), ana, num))
+        checks.append(Check(name, eq, float(np.max(rel_errors(ana, num, loss_scale), initial=0.0)), len(idx), ana, num))
 
     for l in range(1, L + 1):
         w, b = p64[l - 1]

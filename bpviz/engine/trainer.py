@@ -21,6 +21,11 @@ from .network import Params, forward, freeze, init_params, reduction
 from .snapshot import StageResult, StageSpec, StepInfo
 
 
+# overflow and NaN are found and reported by the stage checks, not as NumPy warnings
+def _quiet() -> np.errstate:
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+
+
 class DivergenceError(ArithmeticError):
     """A stage produced a non-finite value; training stops at that stage."""
 
@@ -135,6 +140,10 @@ class Trainer:
     # -- advancing ---------------------------------------------------------------
     def next_stage(self) -> StageResult:
         """Run one equation. After a divergence it raises the same error again."""
+        with _quiet():
+            return self._next()
+
+    def _next(self) -> StageResult:
         if self.diverged is not None:
             raise self.diverged
         try:
@@ -146,11 +155,12 @@ class Trainer:
         return r
 
     def run_until(self, done: Callable[[StageResult], bool], limit: int | None = None) -> StageResult:
-        r = self.next_stage()
-        n = 1
-        while not done(r) and (limit is None or n < limit):
-            r = self.next_stage()
-            n += 1
+        with _quiet():
+            r = self._next()
+            n = 1
+            while not done(r) and (limit is None or n < limit):
+                r = self._next()
+                n += 1
         return r
 
     def next_sample(self) -> StageResult:
@@ -164,9 +174,10 @@ class Trainer:
         return self.run_until(lambda r: r.index == r.n_stages - self.cfg.n_layers - 1)
 
     def finish_step(self) -> StageResult:
-        r = self.next_stage()
-        while not r.step_end:  # the hot loop of full-speed training: no callback per stage
-            r = self.next_stage()
+        with _quiet():
+            r = self._next()
+            while not r.step_end:  # the hot loop of full-speed training: no callback per stage
+                r = self._next()
         return r
 
     def finish_epoch(self) -> StageResult:
