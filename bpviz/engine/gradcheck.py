@@ -58,9 +58,11 @@ def _fd(f, base: np.ndarray, idx: tuple, eps: float) -> float:
 
 def gradcheck(cfg: NetConfig, x: np.ndarray, y: np.ndarray, params: Params, *,
               max_entries: int | None = None, eps: float = 1e-5, seed: int = 0,
-              intermediates: bool = True) -> list[Check]:
+              intermediates: bool = True, names: set[str] | None = None,
+              entries: dict[str, list[tuple]] | None = None) -> list[Check]:
     """Check one step on the batch (x, y) from `params`; `max_entries` samples that many
-    entries per array (all when None)."""
+    entries per array (all when None). `names` limits the check to some arrays (e.g.
+    {"W2", "b2"} for one layer); `entries` picks exact cells ({"W1": [(3, 5)]})."""
     cfg64 = cfg.with_(dtype="float64", batch_size=0, shuffle=False)
     x = np.asarray(x, dtype=np.float64)  # (m, n0)
     y = np.asarray(y, dtype=np.float64)  # (m, nL)
@@ -76,7 +78,9 @@ def gradcheck(cfg: NetConfig, x: np.ndarray, y: np.ndarray, params: Params, *,
     checks: list[Check] = []
 
     def record(name, eq, analytic_full, f, base):
-        idx = _entries(base.shape, max_entries, rng)
+        if names is not None and name not in names:
+            return
+        idx = list(entries[name]) if entries and name in entries else _entries(base.shape, max_entries, rng)
         num = np.array([_fd(f, base, i, eps) for i in idx])
         ana = np.array([analytic_full[i] for i in idx])
         checks.append(Check(name, eq, float(np.max(rel_errors(ana, num, loss_scale), initial=0.0)), len(idx), ana, num))

@@ -8,6 +8,7 @@ stepping and running give the same numbers by construction.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterator
 
@@ -86,6 +87,18 @@ def _plus(a, b) -> float:
     return math.inf if a is None or b is None else a + b
 
 
+@dataclass(frozen=True)
+class TrainerState:
+    """Where a run is: enough to resume it with identical numbers."""
+    params: Params  # the parameters the current step starts from
+    steps_done: int
+    epoch: int
+    batch: int
+    losses: tuple[float, ...]
+    epoch_losses: tuple[float, ...]
+    stage_index: int  # stages of the current step already run (0: at a step boundary)
+
+
 class Trainer:
     def __init__(self, cfg: NetConfig, data: ArraySet, params: Params | None = None):
         cfg.validate(data.n_samples, data.n_features, data.n_outputs)
@@ -121,7 +134,63 @@ class Trainer:
         self.epoch_losses: list[float] = []  # mean step loss per completed epoch
         self.last: StageResult | None = None
         self.diverged: DivergenceError | None = None
+        self._overrides: dict[int, np.ndarray] = {}  # data-set row -> edited input
         self._gen = self._stages()
+
+    # -- going back, and editing ---------------------------------------------------------
+    def state(self) -> TrainerState:
+        inside = self.last is not None and not self.last.step_end and self.last.step == self.steps_done
+        return TrainerState(self.params, self.steps_done, self.epoch, self.batch, tuple(self.losses),
+                            tuple(self.epoch_losses), self.last.index + 1 if inside else 0)
+
+    def restore(self, st: TrainerState) -> StageResult | None:
+        """Continue from `st`: the step in progress is recomputed up to the same stage,
+        so the numbers are those of the run that produced `st`."""
+        self.params = tuple(st.params)
+        self._param_norms = [float(np.linalg.norm(np.asarray(w, np.float64))) for w, _ in self.params]
+        self.steps_done, self.epoch, self.batch = st.steps_done, st.epoch, st.batch
+        self.losses, self.epoch_losses = list(st.losses), list(st.epoch_losses)
+        self.diverged = None
+        self.last = None
+        self._gen = self._stages()
+        for _ in range(st.stage_index):
+            self.next_stage()
+        return self.last
+
+    def rewind_to(self, r: StageResult) -> StageResult:
+        """Go back to the moment right after the past stage `r` of this run."""
+        base = r.info.base
+        params = tuple((base[f"W{l}"], base.get(f"b{l}")) for l in range(1, self.cfg.n_layers + 1))
+        self.restore(TrainerState(params, r.step, r.epoch, r.batch, tuple(self.losses[:r.step]),
+                                  tuple(self.epoch_losses[:r.epoch]), r.index + 1))
+        return self.last
+
+    def set_param(self, name: str, index: tuple, value: float) -> StageResult | None:
+        """Edit one weight or bias (W{l} or b{l}) of the parameters the current step
+        starts from; the step is recomputed up to the stage it had reached."""
+        l = int(name[1:])
+        w, b = self.params[l - 1]
+        target = w if name[0] == "W" else b
+        if target is None or l < 1 or l > self.cfg.n_layers:
+            raise KeyError(f"no parameter {name}")
+        new = np.array(target)  # a fresh array: results already shown keep the old one
+        new[index] = value
+        freeze(new)
+        params = list(self.params)
+        params[l - 1] = (new, b) if name[0] == "W" else (w, new)
+        st = self.state()
+        return self.restore(TrainerState(tuple(params), st.steps_done, st.epoch, st.batch, st.losses,
+                                         st.epoch_losses, st.stage_index))
+
+    def set_input(self, row: int, values: np.ndarray) -> StageResult | None:
+        """Replace the input of data-set sample `row` for the rest of this run; the
+        current step is recomputed when the sample is in it."""
+        values = np.asarray(values, dtype=self.dtype).reshape(self.data.n_features)
+        if not np.isfinite(values).all():
+            raise ValueError("an input must be finite")
+        self._overrides[int(row)] = freeze(values.copy())
+        self._x_max = max(self._x_max, float(np.abs(values).max(initial=0.0)))  # keeps the norm bounds sound
+        return self.restore(self.state())
 
     @property
     def plan(self) -> tuple[StageSpec, ...]:
@@ -216,6 +285,8 @@ class Trainer:
     def _step(self, idx: np.ndarray) -> Iterator[StageResult]:
         cfg, L = self.cfg, self.cfg.n_layers
         x, y = self.data.batch(idx, self.dtype)  # (m, n0), (m, nL)
+        for pos_in_batch in np.flatnonzero(np.isin(idx, list(self._overrides))) if self._overrides else ():
+            x[pos_in_batch] = self._overrides[int(idx[pos_in_batch])]
         m = len(idx)
         r = self.dtype.type(reduction(cfg, m))
         lr = self.dtype.type(cfg.lr)
