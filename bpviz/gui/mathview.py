@@ -1,0 +1,143 @@
+"""Typeset LaTeX in Qt: ziamath turns LaTeX into SVG (pure Python), QtSvg draws it.
+
+Typesetting costs 20-35 ms an equation, so each (LaTeX, colour, size) is rendered
+once and kept; numbers that change every frame are drawn by NumberGrid instead."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QPainter
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QSizePolicy, QTableWidget, QTableWidgetItem, QWidget
+
+import numpy as np
+
+from bpviz.engine.explain import fmt
+
+_CACHE: OrderedDict[tuple, QByteArray] = OrderedDict()
+_CACHE_SIZE = 512
+
+
+def latex_svg(tex: str, color: str = "#000000", size: float = 18) -> QByteArray:
+    """SVG bytes for the LaTeX math `tex`, cached. Raises ValueError on bad LaTeX."""
+    key = (tex, color, size)
+    svg = _CACHE.get(key)
+    if svg is not None:
+        _CACHE.move_to_end(key)
+        return svg
+    import ziamath as zm
+    zm.config.svg2 = False  # QtSvg draws ziamath's default SVG 2 output as nothing
+    try:
+        text = zm.Math.fromlatex(tex, size=size, color=color).svg()
+    except Exception as e:  # ziamath raises assorted errors on malformed input
+        raise ValueError(f"cannot typeset {tex!r}: {e}") from e
+    svg = QByteArray(text.encode())
+    _CACHE[key] = svg
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return svg
+
+
+class MathView(QWidget):
+    """Shows one typeset equation, scaled down to fit its width, never up."""
+
+    def __init__(self, parent=None, size: float = 18):
+        super().__init__(parent)
+        self._size = size
+        self._tex = ""
+        self._renderer: QSvgRenderer | None = None
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+
+    @property
+    def latex(self) -> str:
+        return self._tex
+
+    def set_latex(self, tex: str) -> None:
+        if tex == self._tex:
+            return
+        self._tex = tex
+        color = self.palette().windowText().color().name()
+        self._renderer = QSvgRenderer(latex_svg(tex, color, self._size)) if tex else None
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        if self._renderer is None:
+            return QSize(10, 10)
+        return self._renderer.defaultSize() + QSize(4, 4)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(10, self.sizeHint().height())
+
+    def paintEvent(self, event) -> None:
+        if self._renderer is None:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        size = self._renderer.defaultSize()
+        scale = min(1.0, (self.width() - 4) / max(size.width(), 1))
+        self._renderer.render(p, QRectF(2, 2, size.width() * scale, size.height() * scale))
+        p.end()
+
+
+class NumberGrid(QTableWidget):
+    """A small matrix of numbers: fixed digits with explicit signs (readable without
+    colour), a faint diverging background for magnitude, clickable cells and
+    highlighted ones (the cells an explained number came from)."""
+
+    cell_picked = Signal(int, int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.setSelectionMode(QTableWidget.SingleSelection)
+        font = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+        self.setFont(font)
+        self.horizontalHeader().setDefaultSectionSize(78)
+        self.verticalHeader().setDefaultSectionSize(22)
+        self.cellClicked.connect(lambda r, c: self.cell_picked.emit(r, c))
+        self._values = np.zeros((0, 0))
+        self._digits: int | None = 4
+        self._highlight: set[tuple[int, int]] = set()
+
+    def set_values(self, values: np.ndarray, digits: int | None = 4) -> None:
+        values = np.atleast_2d(np.asarray(values))
+        self._values, self._digits = values, digits
+        rows, cols = values.shape
+        if (rows, cols) != (self.rowCount(), self.columnCount()):
+            self.setRowCount(rows)
+            self.setColumnCount(cols)
+            # 0-based, like every [i, j] the panel prints
+            self.setVerticalHeaderLabels([str(i) for i in range(rows)])
+            self.setHorizontalHeaderLabels([str(j) for j in range(cols)])
+        top = float(np.max(np.abs(values))) if values.size else 0.0
+        for i in range(rows):
+            for j in range(cols):
+                v = float(values[i, j])
+                item = self.item(i, j)
+                if item is None:
+                    item = QTableWidgetItem()
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                    self.setItem(i, j, item)
+                item.setText(fmt(v, digits))
+                item.setToolTip(f"[{i}, {j}] = {v!r}")
+                item.setBackground(self._tint(v, top, (i, j) in self._highlight))
+        self.resizeColumnsToContents()
+
+    def text_at(self, i: int, j: int) -> str:
+        return self.item(i, j).text()
+
+    def set_highlight(self, cells) -> None:
+        self._highlight = set(cells)
+        if self._values.size:
+            self.set_values(self._values, self._digits)
+
+    @staticmethod
+    def _tint(v: float, top: float, highlighted: bool) -> QBrush:
+        if highlighted:
+            return QBrush(QColor(255, 200, 0, 170))
+        if top == 0 or not np.isfinite(v):
+            return QBrush(Qt.transparent)
+        a = int(70 * min(1.0, abs(v) / top))
+        return QBrush(QColor(220, 60, 40, a) if v > 0 else QColor(40, 90, 220, a))
