@@ -159,7 +159,7 @@ class EquationView:
         return self.results[0]
 
 
-def _result_name(spec: StageSpec) -> str:
+def result_name(spec: StageSpec) -> str:
     l, p = spec.layer, spec.layer - 1
     return {"F1": f"Z{l}", "F2": f"A{l}", "B2": f"dW{l}", "B3": f"db{l}", "B4": f"dA{p}",
             "B5": f"Delta{p}", "U1": f"W{l}_after"}.get(spec.eq) or (
@@ -203,7 +203,7 @@ def view(spec: StageSpec, cfg: NetConfig, arrays: Mapping[str, np.ndarray] | Non
         return Operand(name, sym(name),
                        None if a is None else (a if np.ndim(a) == 0 else display(a, column)))
 
-    res_names = [_result_name(spec)]
+    res_names = [result_name(spec)]
     if spec.eq == "U1" and cfg.bias:
         res_names.append(f"b{spec.layer}_after")
     title = spec.title
@@ -305,7 +305,7 @@ def explain(spec: StageSpec, cfg: NetConfig, arrays: Mapping[str, np.ndarray], c
     """Expand one cell of the stage's result into the terms that sum to it. `cell` is
     an index into the result *as displayed* in the chosen notation; `name` picks the
     result when a stage has two (U1 with biases: "b{l}_after")."""
-    name = name or _result_name(spec)
+    name = name or result_name(spec)
     res = np.asarray(arrays[name])
     if res.ndim == 2:
         i, j = (cell[1], cell[0]) if column else (cell[0], cell[1])

@@ -47,17 +47,25 @@ class MathView(QWidget):
         self._size = size
         self._tex = ""
         self._renderer: QSvgRenderer | None = None
+        self._muted = False
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
 
     @property
     def latex(self) -> str:
         return self._tex
 
+    def set_muted(self, muted: bool) -> None:
+        """Grey for an equation still to come."""
+        if muted != self._muted:
+            self._muted = muted
+            tex, self._tex = self._tex, ""
+            self.set_latex(tex)
+
     def set_latex(self, tex: str) -> None:
         if tex == self._tex:
             return
         self._tex = tex
-        color = self.palette().windowText().color().name()
+        color = "#9a9a9a" if self._muted else self.palette().windowText().color().name()
         self._renderer = QSvgRenderer(latex_svg(tex, color, self._size)) if tex else None
         self.updateGeometry()
         self.update()

@@ -1,0 +1,377 @@
+"""The equations panel: every equation of the training step, typeset, with the numbers
+the current one is computing, and any result cell expanded into its terms.
+
+All content comes from bpviz.engine.explain (Qt-free, tested there); this file only
+lays it out. `self.model` records what is shown, so tests read the panel's numbers
+without reading pixels."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton,
+                               QRadioButton, QScrollArea, QSpinBox, QTextBrowser, QVBoxLayout, QWidget)
+
+from bpviz.engine import explain as ex
+from bpviz.engine.explain import EquationView
+from bpviz.engine.snapshot import Snapshot, StageSpec
+from bpviz.engine.trainer import step_plan
+
+from .mathview import MathView, NumberGrid
+from .panels.base import Panel
+
+ELIDE = 4  # a long vector shows its first and last 4 entries
+SAMPLE_MAJOR = ("X", "Y", "A", "Z", "Delta", "dA")  # one row per sample in the engine's form
+
+
+def _kind(name: str) -> str:
+    base = name.rstrip("0123456789")
+    if name == "loss":
+        return "scalar"
+    if base in ("b", "db") or name.startswith("b") and name.endswith("_after"):
+        return "vector"
+    if base in SAMPLE_MAJOR:
+        return "sample"
+    return "param"  # W, dW, W_after: (inputs x units)
+
+
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def pretty(name: str) -> str:
+    """Plain-text symbol of an array name: dA1 -> ∂L/∂A⁽¹⁾, W2_after -> W⁽²⁾ new."""
+    if name == "loss":
+        return "L"
+    after = name.endswith("_after")
+    base = name[: -len("_after")] if after else name
+    core = base.rstrip("0123456789")
+    layer = base[len(core):]
+    sup = f"⁽{layer.translate(_SUP)}⁾" if layer else ""
+    text = {"Delta": "Δ", "dW": "∂L/∂W", "db": "∂L/∂b", "dA": "∂L/∂A"}.get(core, core) + sup
+    return text + (" new" if after else "")
+
+
+def _brief(a, digits) -> str:
+    """A one-line glimpse of a computed result for the plan list."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return ex.fmt(float(a), digits)
+    flat = a.reshape(-1)
+    head = ", ".join(ex.fmt(v, 3) for v in flat[:3])
+    return f"{' × '.join(map(str, a.shape))} [{head}{', …' if flat.size > 3 else ''}]"
+
+
+def _group(plan: tuple[StageSpec, ...]) -> list[tuple[StageSpec, list[int]]]:
+    """The plan with per-sample stages folded into one entry per (equation, layer)."""
+    out: list[tuple[StageSpec, list[int]]] = []
+    for i, s in enumerate(plan):
+        if out and s.sample is not None and out[-1][0].eq == s.eq and out[-1][0].layer == s.layer:
+            out[-1][1].append(i)
+        else:
+            out.append((s, [i]))
+    return out
+
+
+class ArrayView(QWidget):
+    """One operand or result: its name and shape, then every number when the array
+    is small, else its summary and the focused sample's row (or unit's column)."""
+
+    picked = Signal(str, tuple)  # array name, index into the array as displayed
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 2, 0, 2)
+        self.caption = QLabel()
+        self.caption.setTextFormat(Qt.RichText)
+        self.grid = NumberGrid()
+        self.grid.cell_picked.connect(self._on_pick)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.grid)
+        self.name = ""
+        self._index_map: list[list[tuple]] = []  # grid cell -> index into the displayed array
+        self.shown: np.ndarray | None = None  # exactly the numbers in the grid
+
+    def show_array(self, name: str, symbol_text: str, disp: np.ndarray, column: bool, focus: int,
+                   unit: int, digits: int | None) -> None:
+        self.name = name
+        a = np.asarray(disp)
+        if a.ndim == 0:
+            self.caption.setText(f"<b>{symbol_text}</b> = {ex.fmt(float(a), digits)}")
+            self.grid.hide()
+            self.shown = a
+            self._index_map = []
+            return
+        rows, cols = a.shape
+        self.grid.show()
+        if rows <= ex.MATRIX_LIMIT and cols <= ex.MATRIX_LIMIT:
+            self._index_map = [[(i, j) for j in range(cols)] for i in range(rows)]
+            label = f"<b>{symbol_text}</b> &nbsp; {rows} × {cols}"
+        else:
+            kind = _kind(name)
+            s = ex.summary(a)
+            # which line of the displayed array is in focus: a sample, or a unit
+            if kind == "sample":
+                along_rows, k, what = (not column), focus, f"sample {focus}"
+            elif kind == "vector":
+                along_rows, k, what = (rows == 1), 0, "all units"
+            else:
+                along_rows, k, what = column, unit, f"unit {unit}"
+            n = cols if along_rows else rows
+            k = min(k, (rows if along_rows else cols) - 1)
+            keep = list(range(n)) if n <= 2 * ELIDE else list(range(ELIDE)) + list(range(n - ELIDE, n))
+            self._index_map = [[(k, j) if along_rows else (j, k) for j in keep]]
+            label = (f"<b>{symbol_text}</b> &nbsp; {rows} × {cols} · min {ex.fmt(s['min'], 3)} · "
+                     f"max {ex.fmt(s['max'], 3)} · mean {ex.fmt(s['mean'], 3)} · showing {what}"
+                     + (f", entries {keep[0]}–{keep[ELIDE - 1]} and {keep[-ELIDE]}–{keep[-1]}" if n > 2 * ELIDE else ""))
+        self.shown = np.array([[a[ix] for ix in row] for row in self._index_map])
+        self.caption.setText(label)
+        self.grid.set_values(self.shown, digits)
+        h = self.grid.horizontalHeader().height() + sum(self.grid.rowHeight(i) for i in range(self.grid.rowCount()))
+        self.grid.setFixedHeight(h + 4)
+
+    def highlight(self, cells) -> None:
+        """Highlight the displayed-array cells `cells` that are visible in the grid."""
+        pos = {ix: (i, j) for i, row in enumerate(self._index_map) for j, ix in enumerate(row)}
+        self.grid.set_highlight([pos[c] for c in cells if c in pos])
+
+    def _on_pick(self, i: int, j: int) -> None:
+        if i < len(self._index_map) and j < len(self._index_map[i]):
+            self.picked.emit(self.name, self._index_map[i][j])
+
+
+class EquationsPanel(Panel):
+    object_name = "equations"
+    title = "Equations"
+    area = "right"
+    explain_requested = Signal(str, tuple)  # a result cell was clicked (name, displayed index)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.column = False
+        self.digits: int | None = 4
+        self.unit = 0
+        self.model: dict = {}
+        self._views: list[EquationView] = []
+        self._plan_key = None
+
+        root = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.row_btn = QRadioButton("Row form  Z = A W + b")
+        self.col_btn = QRadioButton("Column form  Z = W A + b")
+        self.row_btn.setToolTip("Samples are rows (seed 000, and the engine)")
+        self.col_btn.setToolTip("Samples are columns (seeds 002 and 003); every array is shown transposed")
+        self.row_btn.setChecked(True)
+        grp = QButtonGroup(self)
+        grp.addButton(self.row_btn)
+        grp.addButton(self.col_btn)
+        self.col_btn.toggled.connect(self.set_column)
+        self.digits_box = QSpinBox()
+        self.digits_box.setRange(1, 12)
+        self.digits_box.setValue(4)
+        self.digits_box.setPrefix("digits ")
+        self.digits_box.valueChanged.connect(lambda v: self.set_digits(v if not self.full.isChecked() else None))
+        self.full = QCheckBox("full precision")
+        self.full.toggled.connect(lambda on: self.set_digits(None if on else self.digits_box.value()))
+        self.unit_box = QSpinBox()
+        self.unit_box.setPrefix("unit ")
+        self.unit_box.setToolTip("Which unit's column large weight arrays show")
+        self.unit_box.valueChanged.connect(self.set_unit)
+        self.copy_btn = QPushButton("Copy LaTeX")
+        self.copy_btn.setToolTip("Copy the current equation with its values as LaTeX")
+        self.copy_btn.clicked.connect(self.copy_latex)
+        for w in (self.row_btn, self.col_btn, self.digits_box, self.full, self.unit_box, self.copy_btn):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        root.addLayout(bar)
+
+        body = QHBoxLayout()
+        # the step's plan, one typeset line per equation
+        self.list_area = QScrollArea()
+        self.list_area.setWidgetResizable(True)
+        self.list_host = QWidget()
+        self.list_layout = QVBoxLayout(self.list_host)
+        self.list_layout.setSpacing(2)
+        self.list_area.setWidget(self.list_host)
+        self.list_area.setMinimumWidth(260)
+        self.list_area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # equations shrink to fit instead
+        body.addWidget(self.list_area, 2)
+
+        right = QVBoxLayout()
+        self.title_label = QLabel("ready: press Step")
+        self.title_label.setStyleSheet("font-weight: bold; font-size: 14px;")
+        self.current = MathView(size=22)
+        self.source = QLabel()
+        self.source.setWordWrap(True)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #b45f06;")
+        right.addWidget(self.title_label)
+        right.addWidget(self.current)
+        right.addWidget(self.source)
+        right.addWidget(self.note)
+        self.values_area = QScrollArea()
+        self.values_area.setWidgetResizable(True)
+        self.values_host = QWidget()
+        self.values_layout = QVBoxLayout(self.values_host)
+        self.values_area.setWidget(self.values_host)
+        right.addWidget(self.values_area, 3)
+        self.explain_box = QTextBrowser()
+        self.explain_box.setPlaceholderText("Click a number of the result to see where it came from.")
+        right.addWidget(self.explain_box, 2)
+        body.addLayout(right, 5)
+        root.addLayout(body)
+        self._rows: list[tuple[QFrame, MathView, QLabel]] = []
+        self._array_views: list[ArrayView] = []
+
+    # -- options --------------------------------------------------------------------
+    def set_column(self, on: bool) -> None:
+        self.column = bool(on)
+        self._plan_key = None
+        if self.snapshot is not None:
+            self.redraw()
+
+    def set_digits(self, digits: int | None) -> None:
+        self.digits = digits
+        if self.snapshot is not None:
+            self.redraw()
+
+    def set_unit(self, unit: int) -> None:
+        self.unit = unit
+        if self.snapshot is not None:
+            self.redraw()
+
+    # -- drawing ----------------------------------------------------------------------
+    def redraw(self) -> None:
+        snap: Snapshot = self.snapshot
+        cfg = snap.config
+        stage = snap.stage
+        m = len(stage.batch_indices) if stage is not None else None
+        plan = step_plan(cfg, m) if m else step_plan(cfg, 1)
+        groups = _group(plan)
+        self._draw_plan(cfg, groups, stage)
+        self.unit_box.setMaximum(max(cfg.sizes) - 1)
+        self.model = {"plan": [g[0] for g in groups], "current": None, "shown": {}, "column": self.column}
+        if stage is None:
+            self.title_label.setText("ready: press Step to compute the first equation")
+            self.current.set_latex(ex.symbolic(plan[0], cfg, self.column))
+            self.source.setText("")
+            self.note.setText("")
+            self._draw_values([])
+            return
+        v = ex.view(stage.spec, cfg, stage.arrays, self.column)
+        self.model["current"] = stage.spec
+        self.model["view"] = v
+        self.title_label.setText(f"{stage.spec.eq} · {v.title} · stage {stage.index + 1}/{stage.n_stages}")
+        self.current.set_latex(v.latex)
+        self.source.setText(f"Sources: {v.sources}")
+        note = v.note
+        if v.approximate:
+            note = "⚠ " + note
+        self.note.setText(note)
+        self._draw_values(list(v.operands) + list(v.results))
+
+    def _draw_plan(self, cfg, groups, stage) -> None:
+        key = (cfg, len(groups), self.column)
+        if key != self._plan_key:
+            for frame, _, _ in self._rows:
+                frame.deleteLater()
+            self._rows = []
+            for spec, _ in groups:
+                frame = QFrame()
+                frame.setFrameShape(QFrame.StyledPanel)
+                lay = QVBoxLayout(frame)
+                lay.setContentsMargins(4, 2, 4, 2)
+                label = QLabel(spec.eq + (" (per sample)" if spec.sample is not None else ""))
+                label.setStyleSheet("font-size: 10px;")
+                label.setWordWrap(True)
+                mv = MathView(size=14)
+                mv.set_latex(ex.symbolic(spec.__class__(spec.eq, spec.layer, spec.phase), cfg, self.column))
+                lay.addWidget(label)
+                lay.addWidget(mv)
+                self.list_layout.addWidget(frame)
+                self._rows.append((frame, mv, label))
+            self.list_layout.addStretch(1)
+            self._plan_key = key
+        current = stage.index if stage is not None else -1
+        for (frame, mv, label), (spec, idxs) in zip(self._rows, groups):
+            if current in idxs:
+                state, css = "current", "QFrame { background: rgba(255, 200, 0, 90); }"
+            elif idxs[-1] < current:
+                state, css = "done", ""
+            else:
+                state, css = "to come", "QFrame { color: gray; }"
+            mv.set_muted(state == "to come")
+            frame.setStyleSheet(css)
+            text = f"{spec.eq} · {state}"
+            if state == "current" and len(idxs) > 1:
+                text += f" · sample {current - idxs[0] + 1}/{len(idxs)}"
+            if state in ("done", "current") and stage is not None:
+                res = stage.arrays.get(ex.result_name(spec))
+                if res is not None:
+                    text += f" · {pretty(ex.result_name(spec))} = {_brief(res, self.digits)}"
+            label.setText(("✓ " if state == "done" else "") + text)
+            if state == "current":
+                self.list_area.ensureWidgetVisible(frame, 0, 40)
+
+    def _draw_values(self, operands) -> None:
+        while len(self._array_views) < len(operands):
+            av = ArrayView()
+            av.picked.connect(self._on_pick)
+            self.values_layout.addWidget(av)
+            self._array_views.append(av)
+        for av, o in zip(self._array_views, operands):
+            if o.array is None:
+                av.hide()
+                continue
+            av.show()
+            av.show_array(o.name, pretty(o.name), o.array, self.column, self.focus_sample, self.unit, self.digits)
+            self.model["shown"][o.name] = av.shown
+        for av in self._array_views[len(operands):]:
+            av.hide()
+        self.explain_box.clear()
+        self.model["explanation"] = None
+
+    # -- explain this number --------------------------------------------------------
+    def _on_pick(self, name: str, index: tuple) -> None:
+        v = self.model.get("view")
+        if v is None or name not in {r.name for r in v.results}:
+            self.explain_box.setPlainText(f"{name}{list(index)}: an input of this equation; "
+                                          "click a number of the result to expand it.")
+            return
+        self.explain(name, index)
+
+    def explain(self, name: str, index: tuple) -> ex.Explanation:
+        snap = self.snapshot
+        e = ex.explain(snap.stage.spec, snap.config, snap.stage.arrays, index, self.column, name=name)
+        self.model["explanation"] = e
+        d = self.digits
+        lines = [f"<b>{e.formula}</b>", ""]
+        shown_terms = e.terms if len(e.terms) <= 40 else e.terms[:20] + e.terms[-20:]
+        for t in shown_terms:
+            factors = " · ".join(f"{n}{list(ix)} ({ex.fmt(v, d)})" for n, ix, v in t.factors)
+            lines.append(f"{factors} → {ex.fmt(t.value, d)}")
+        if len(e.terms) > 40:
+            lines.insert(22, f"… {len(e.terms) - 40} more terms …")
+        if e.scale != 1.0:
+            lines.append(f"× r = {e.scale:g}")
+        if e.constant:
+            lines.append(f"+ {ex.fmt(e.constant, d)}")
+        lines.append(f"= {ex.fmt(e.total, d)}   (the cell holds {ex.fmt(e.value, d)})")
+        self.explain_box.setHtml("<br>".join(lines))
+        by_name: dict[str, list] = {}
+        for n, ix in e.highlights:
+            by_name.setdefault(n, []).append(ix)
+        for av in self._array_views:
+            av.highlight(by_name.get(av.name, []))
+        self.explain_requested.emit(name, index)
+        return e
+
+    def copy_latex(self) -> str:
+        v = self.model.get("view")
+        if v is None:
+            return ""
+        tex = ex.latex_with_values(v, self.digits)
+        QGuiApplication.clipboard().setText(tex)
+        return tex
+

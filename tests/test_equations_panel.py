@@ -1,0 +1,138 @@
+"""The equations panel shows the engine's numbers, in both notations, explains cells,
+and copies LaTeX that parses. Checked against the panel's model, not pixels."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from latex2mathml.converter import convert
+
+from bpviz.engine.config import NetConfig
+from bpviz.engine.dataset import ArraySet
+from bpviz.engine.snapshot import Snapshot
+from bpviz.engine.trainer import Trainer, step_plan
+
+
+def snap_of(trainer, r, serial=0):
+    return Snapshot(stage=r, config=trainer.cfg, params=trainer.params, losses=np.array(trainer.losses),
+                    epoch_losses=np.array(trainer.epoch_losses), test_accuracy=[], stats={}, stats_history=[],
+                    data_name="t", image_shape=None, class_names=None, status="", message="", serial=serial)
+
+
+def trainer_for(depth, pair, per_sample=False):
+    sizes = {1: (3, 2), 2: (3, 4, 2), 3: (3, 4, 3, 2)}[depth]
+    rng = np.random.default_rng(depth)
+    y = np.eye(2)[[0, 1, 1, 0]] if pair.startswith("softmax") else rng.uniform(0.1, 0.9, (4, 2))
+    cfg = NetConfig(sizes, hidden="relu", output_loss=pair, init="xavier", seed=depth, lr=0.5,
+                    per_sample=per_sample)
+    return Trainer(cfg, ArraySet(rng.normal(size=(4, 3)), y))
+
+
+@pytest.fixture
+def panel(qtbot):
+    from bpviz.gui.equations_panel import EquationsPanel
+    p = EquationsPanel()
+    qtbot.addWidget(p)
+    p.resize(1000, 700)
+    return p
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("pair", ["softmax-ce", "sigmoid-mse", "softmax-mse-approx"])
+@pytest.mark.parametrize("column", [False, True])
+def test_every_stage_shows_the_engines_numbers(panel, depth, pair, column):
+    t = trainer_for(depth, pair)
+    panel.col_btn.setChecked(column)
+    plan = step_plan(t.cfg, 4)
+    for k in range(len(plan)):
+        r = t.next_stage()
+        panel.show_snapshot(snap_of(t, r, k))
+        assert panel.model["current"] == plan[k]
+        for name, shown in panel.model["shown"].items():
+            a = np.asarray(r.arrays[name])
+            expect = a if a.ndim == 0 else (a.T if column and a.ndim == 2 else (a[:, None] if column and a.ndim == 1 else np.atleast_2d(a)))
+            np.testing.assert_array_equal(shown, expect)
+        assert r.outputs[0] in panel.model["shown"]
+
+
+def test_the_list_follows_depth_and_pairing(panel):
+    t = trainer_for(3, "softmax-mse-approx")
+    r = t.next_stage()
+    panel.show_snapshot(snap_of(t, r))
+    eqs = [s.eq for s in panel.model["plan"]]
+    assert eqs.count("F1") == 3 and "B1-APX" in eqs and eqs.count("B5") == 2
+    while r.eq != "B1-APX":
+        r = t.next_stage()
+    panel.show_snapshot(snap_of(t, r))
+    assert panel.note.text().startswith("⚠") and "approximation" in panel.note.text().lower()
+
+
+def test_explain_sums_back_and_highlights(panel):
+    t = trainer_for(2, "softmax-ce")
+    r = t.next_stage()
+    while r.eq != "B2" or r.layer != 1:
+        r = t.next_stage()
+    panel.show_snapshot(snap_of(t, r))
+    e = panel.explain("dW1", (2, 1))
+    assert e.total == pytest.approx(float(r.arrays["dW1"][2, 1]), rel=1e-12)
+    assert len(e.terms) == 4  # one product per sample
+    assert "Σ_s" in panel.explain_box.toPlainText()
+    assert panel.model["explanation"] is e
+
+
+def test_explain_is_reached_by_clicking_a_result_cell(panel, qtbot):
+    t = trainer_for(2, "softmax-ce")
+    r = t.next_stage()  # F1: Z1 = A0 W1 + b1
+    panel.show_snapshot(snap_of(t, r))
+    result_view = next(av for av in panel._array_views if av.name == "Z1")
+    with qtbot.waitSignal(panel.explain_requested, timeout=1000) as sig:
+        result_view.grid.cellClicked.emit(1, 3)
+    assert sig.args == ["Z1", (1, 3)]
+    assert panel.model["explanation"].value == float(r.arrays["Z1"][1, 3])
+
+
+def test_large_arrays_show_a_summary_and_the_focused_row(panel):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (100, 784), dtype=np.uint8)
+    t = Trainer(NetConfig((784, 32, 10), hidden="relu", output_loss="softmax-ce", init="he", batch_size=100),
+                ArraySet(x, labels=rng.integers(0, 10, 100), n_classes=10, scale=1 / 255))
+    r = t.next_stage()
+    panel.set_focus_sample(7)
+    panel.show_snapshot(snap_of(t, r))
+    z = panel.model["shown"]["Z1"]
+    assert z.shape == (1, 8)  # first 4 and last 4 of the focused sample's 32 values
+    np.testing.assert_array_equal(z[0], np.r_[r.arrays["Z1"][7, :4], r.arrays["Z1"][7, -4:]])
+    caption = next(av for av in panel._array_views if av.name == "Z1").caption.text()
+    assert "100 × 32" in caption and "min" in caption and "sample 7" in caption
+
+
+def test_copy_latex_parses_and_holds_the_values(panel):
+    from PySide6.QtGui import QGuiApplication
+    t = trainer_for(2, "sigmoid-mse")
+    for _ in range(6):
+        r = t.next_stage()
+    panel.show_snapshot(snap_of(t, r))
+    tex = panel.copy_latex()
+    assert tex == QGuiApplication.clipboard().text()
+    convert(tex)
+    assert r"\begin{bmatrix}" in tex
+
+
+def test_digits_and_full_precision(panel):
+    t = trainer_for(2, "softmax-ce")
+    r = t.next_stage()
+    panel.show_snapshot(snap_of(t, r))
+    av = next(av for av in panel._array_views if av.name == "Z1")
+    assert len(av.grid.text_at(0, 0).split(".")[1]) == 4
+    panel.full.setChecked(True)
+    assert av.grid.text_at(0, 0) in (repr(float(r.arrays["Z1"][0, 0])), "+" + repr(float(r.arrays["Z1"][0, 0])))
+
+
+def test_the_panel_draws_something(panel):
+    t = trainer_for(2, "softmax-ce")
+    panel.show()
+    panel.show_snapshot(snap_of(t, t.next_stage()))
+    img = panel.grab().toImage()
+    colours = {img.pixel(x, y) for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
+    assert len(colours) > 20
