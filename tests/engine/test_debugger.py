@@ -251,34 +251,35 @@ def test_corrupt_session_files_are_refused_cleanly(tmp_path, damage):
     assert "\n" not in str(e.value)
 
 
-def test_sessions_from_another_version_or_data_set_are_refused(tmp_path):
-    import json
-    t = Trainer(cfg(), data())
+def _saved_and_edited(tmp_path, edit) -> tuple:
+    """A saved session, and a copy whose arrays `edit` changed (returns both paths)."""
     path = tmp_path / "run.bpviz"
-    save_session(path, t, "d", "id-1")
+    save_session(path, Trainer(cfg(), data()), "d", "id-1")
     with np.load(path) as z:
         arrays = {k: z[k] for k in z.files}
-    header = json.loads(str(arrays["header"]))
-    header["version"] = 99
-    arrays["header"] = np.asarray(json.dumps(header))
-    newer = tmp_path / "newer.npz"
-    np.savez(newer, **arrays)
+    edit(arrays)
+    edited = tmp_path / "edited.npz"
+    np.savez(edited, **arrays)
+    return path, edited
+
+
+def test_sessions_from_another_version_or_data_set_are_refused(tmp_path):
+    import json
+
+    def newer(arrays):
+        header = json.loads(str(arrays["header"]))
+        header["version"] = 99
+        arrays["header"] = np.asarray(json.dumps(header))
+    path, edited = _saved_and_edited(tmp_path, newer)
     with pytest.raises(SessionError, match="newer version"):
-        load_session(newer)
-    s = load_session(path)
+        load_session(edited)
     with pytest.raises(SessionError, match="data found differs"):
-        resume(s, data(), "id-2")
+        resume(load_session(path), data(), "id-2")
     with pytest.raises(SessionError, match="no such file"):
         load_session(tmp_path / "missing.bpviz")
 
 
 def test_a_session_whose_weights_do_not_fit_its_config_is_refused(tmp_path):
-    t = Trainer(cfg(), data())
-    path = tmp_path / "run.npz"
-    save_session(path, t, "d", "id")
-    with np.load(path) as z:
-        arrays = {k: z[k] for k in z.files}
-    arrays["W1"] = np.zeros((2, 2))
-    np.savez(path, **arrays)
+    _, edited = _saved_and_edited(tmp_path, lambda arrays: arrays.update(W1=np.zeros((2, 2))))
     with pytest.raises(SessionError, match="weights of layer 1"):
-        load_session(path)
+        load_session(edited)
