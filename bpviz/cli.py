@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # the data layer's command is not there yet
         pass
     try:
-        from bpviz.gui.screenshot import add_screenshot_arguments, run_screenshot
+        from bpviz.gui.main import add_screenshot_arguments, run_screenshot
         s = sub.add_parser("screenshot", help="render the real window after N stages and save a PNG")
         add_screenshot_arguments(s)
         s.set_defaults(func=run_screenshot)
@@ -305,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_window(argv: list[str]) -> int:
     try:
-        from bpviz.gui.app import add_gui_arguments, run_gui
+        from bpviz.gui.main import add_gui_arguments, run_gui
     except ImportError as e:
         print(f"bpviz: the window is not available ({e}); try `bpviz train`", file=sys.stderr)
         return EXIT_FAILED

@@ -1,0 +1,117 @@
+"""The configuration editor: preset, data set, layer sizes, activations, pairing,
+learning rate, batch, seed, initialisation, dtype, biases, reduction, per-sample.
+Apply validates first; an impossible setting is explained and nothing changes."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QLabel,
+                               QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from bpviz.engine.activations import HIDDEN_ACTIVATIONS
+from bpviz.engine.config import DTYPES, INITS, REDUCTIONS, ConfigError, NetConfig
+from bpviz.engine.losses import OUTPUT_LOSSES
+from bpviz.engine.presets import PRESETS
+from bpviz.runs import DATASETS
+
+
+class ConfigDock(QDockWidget):
+    def __init__(self, controller, parent=None):
+        super().__init__("Network", parent)
+        self.setObjectName("dock-config")
+        self.controller = controller
+        host = QWidget()
+        form = QFormLayout()
+        self.preset = QComboBox()
+        self.preset.addItems(list(PRESETS))
+        self.preset.setToolTip("\n".join(f"{p.name}: {p.description}" for p in PRESETS.values()))
+        self.preset.activated.connect(lambda _: self.load_preset(self.preset.currentText()))
+        self.dataset = QComboBox()
+        self.dataset.addItems(list(DATASETS))
+        self.sizes = QLineEdit()
+        self.sizes.setToolTip("Layer sizes from inputs to outputs, e.g. 3,4,1 or 784,128,10")
+        self.hidden = QComboBox()
+        self.hidden.addItems(list(HIDDEN_ACTIVATIONS))
+        self.output_loss = QComboBox()
+        for key, pair in OUTPUT_LOSSES.items():
+            self.output_loss.addItem(pair.label, key)
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(5)
+        self.lr.setRange(-1e6, 1e6)  # out-of-range values are explained by validation, not clipped
+        self.lr.setSingleStep(0.01)
+        self.batch = QSpinBox()
+        self.batch.setRange(-1, 1_000_000)
+        self.batch.setToolTip("Samples per training step; 0 means the whole data set")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.init = QComboBox()
+        self.init.addItems(list(INITS))
+        self.dtype = QComboBox()
+        self.dtype.addItems(list(DTYPES))
+        self.reduction = QComboBox()
+        self.reduction.addItems(list(REDUCTIONS))
+        self.bias = QCheckBox("biases")
+        self.per_sample = QCheckBox("build gradients sample by sample")
+        for label, w in (("Preset", self.preset), ("Data set", self.dataset), ("Layer sizes", self.sizes),
+                         ("Hidden activation", self.hidden), ("Output / loss", self.output_loss),
+                         ("Learning rate", self.lr), ("Batch size", self.batch), ("Seed", self.seed),
+                         ("Initialisation", self.init), ("dtype", self.dtype), ("Reduction", self.reduction),
+                         ("", self.bias), ("", self.per_sample)):
+            form.addRow(label, w)
+        self.apply_btn = QPushButton("Apply")
+        self.apply_btn.setToolTip("Rebuild the network with these settings (Ctrl+Return)")
+        self.apply_btn.setShortcut("Ctrl+Return")
+        self.apply_btn.clicked.connect(self.apply)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b3261e;")
+        lay = QVBoxLayout(host)
+        lay.addLayout(form)
+        lay.addWidget(self.apply_btn)
+        lay.addWidget(self.message)
+        lay.addStretch(1)
+        self.setWidget(host)
+
+    def show_config(self, cfg: NetConfig, dataset: str) -> None:
+        self.dataset.setCurrentText(dataset)
+        self.sizes.setText(",".join(map(str, cfg.sizes)))
+        self.hidden.setCurrentText(cfg.hidden)
+        self.output_loss.setCurrentIndex(self.output_loss.findData(cfg.output_loss))
+        self.lr.setValue(cfg.lr)
+        self.batch.setValue(cfg.batch_size)
+        self.seed.setValue(cfg.seed)
+        self.init.setCurrentText(cfg.init)
+        self.dtype.setCurrentText(cfg.dtype)
+        self.reduction.setCurrentText(cfg.reduction)
+        self.bias.setChecked(cfg.bias)
+        self.per_sample.setChecked(cfg.per_sample)
+        self.message.clear()
+
+    def load_preset(self, name: str) -> None:
+        p = PRESETS[name]
+        self.show_config(p.config, p.dataset)
+
+    def read(self) -> tuple[NetConfig, str]:
+        """The configuration in the form; raises ConfigError with a one-line reason."""
+        try:
+            sizes = tuple(int(s) for s in self.sizes.text().replace(" ", "").split(","))
+        except ValueError:
+            raise ConfigError(f"layer sizes must be whole numbers separated by commas, e.g. 3,4,1 "
+                              f"(got {self.sizes.text()!r})") from None
+        cfg = NetConfig(sizes, hidden=self.hidden.currentText(), output_loss=self.output_loss.currentData(),
+                        bias=self.bias.isChecked(), reduction=self.reduction.currentText(),
+                        init=self.init.currentText(), seed=self.seed.value(), dtype=self.dtype.currentText(),
+                        lr=self.lr.value(), batch_size=self.batch.value(), per_sample=self.per_sample.isChecked())
+        return cfg.validate(), self.dataset.currentText()
+
+    def apply(self) -> bool:
+        try:
+            cfg, dataset = self.read()
+            if dataset == "toy":  # the toy set is always here: check the fit before anything changes
+                from bpviz.data.toy import toy_set
+                d = toy_set()
+                cfg.validate(d.n_samples, d.n_features, d.n_outputs)
+            self.controller.rebuild(cfg, dataset)
+        except ConfigError as e:
+            self.message.setText(str(e))
+            return False
+        self.message.setText("")
+        return True

@@ -1,0 +1,136 @@
+"""Starting the window (`bpviz`), and rendering it to a PNG (`bpviz screenshot`)."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+
+from bpviz.engine.config import ConfigError
+from bpviz.engine.presets import PRESETS, get_preset
+from bpviz.runs import DATASETS
+
+
+def add_gui_arguments(p) -> None:
+    p.add_argument("--preset", default="toy", choices=list(PRESETS), help="what to load at start (default toy)")
+    p.add_argument("--dataset", choices=DATASETS, help="data set (default: the preset's)")
+    p.add_argument("--data-dir", help="where the data set's files are (else $BPVIZ_DATA_DIR, the cache)")
+
+
+def _application():
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("bpviz")
+    app.setOrganizationName("bpviz")
+    apply_theme(app)
+    return app
+
+
+def apply_theme(app) -> None:
+    """Fusion, light or dark as the system says (Qt 6.5+ knows the colour scheme)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QPalette
+    app.setStyle("Fusion")
+    try:
+        dark = app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+    except AttributeError:
+        dark = False
+    if dark:
+        pal = QPalette()
+        for role, colour in ((QPalette.Window, "#2b2b2b"), (QPalette.WindowText, "#e6e6e6"),
+                             (QPalette.Base, "#1e1e1e"), (QPalette.AlternateBase, "#2b2b2b"),
+                             (QPalette.Text, "#e6e6e6"), (QPalette.Button, "#353535"),
+                             (QPalette.ButtonText, "#e6e6e6"), (QPalette.Highlight, "#3d6fb4"),
+                             (QPalette.HighlightedText, "#ffffff"), (QPalette.ToolTipBase, "#353535"),
+                             (QPalette.ToolTipText, "#e6e6e6")):
+            pal.setColor(role, QColor(colour))
+        app.setPalette(pal)
+
+
+def _start(args, settings=None):
+    from .window import MainWindow
+    preset = get_preset(args.preset or "toy")
+    win = MainWindow(settings=settings)
+    win.controller.rebuild(preset.config, args.dataset or preset.dataset, args.data_dir)
+    return win
+
+
+def run_gui(args) -> int:
+    app = _application()
+    try:
+        win = _start(args)
+    except ConfigError as e:
+        print(f"bpviz: error: {e}", file=sys.stderr)
+        return 2
+    win.show()
+    return app.exec()
+
+
+# -- screenshots ----------------------------------------------------------------------
+def add_screenshot_arguments(p) -> None:
+    add_gui_arguments(p)
+    p.add_argument("--stages", type=int, default=0, help="equations to step through before the picture")
+    p.add_argument("--play-seconds", type=float, default=0.0, help="then play at full speed this long")
+    p.add_argument("--panel", help="save only this panel's dock (e.g. equations, diagram, inspector)")
+    p.add_argument("--size", default="1600x1000", help="window size, WIDTHxHEIGHT")
+    p.add_argument("--column", action="store_true", help="show the column notation")
+    p.add_argument("--focus", type=int, default=0, help="focused sample (row of the batch)")
+    p.add_argument("--out", required=True, help="the PNG to write")
+
+
+def _wait(app, until, timeout: float) -> bool:
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        app.processEvents()
+        if until():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def run_screenshot(args) -> int:
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QSettings
+    app = _application()
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    with tempfile.TemporaryDirectory() as tmp:
+        # a throw-away settings file: a screenshot never depends on, or changes, the user's layout
+        settings = QSettings(os.path.join(tmp, "settings.ini"), QSettings.IniFormat)
+        win = _start(args, settings)
+        win.resize(w, h)
+        win.show()
+        c = win.controller
+        if not _wait(app, lambda: c.latest is not None or win.last_error, 120):
+            print("bpviz: error: the network did not load in time", file=sys.stderr)
+            return 1
+        if win.last_error:
+            print(f"bpviz: error: {win.last_error}", file=sys.stderr)
+            return 1
+        if args.column:
+            for p in win.panels:
+                if hasattr(p, "col_btn"):
+                    p.col_btn.setChecked(True)
+        c.set_focus(args.focus)
+        for _ in range(args.stages):
+            before = c.latest.serial
+            c.request_step()
+            _wait(app, lambda: c.latest.serial > before and not c._dirty, 30)
+        if args.play_seconds > 0:
+            c.request_play()
+            _wait(app, lambda: False, args.play_seconds)
+            c.request_pause()
+            _wait(app, lambda: not c.playing, 5)
+        _wait(app, lambda: False, 0.3)  # a few frames for every panel to draw
+        target = win.docks[args.panel] if args.panel else win
+        image = target.grab()
+        out = os.path.abspath(args.out)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        tmp_png = out + ".tmp.png"
+        if not image.save(tmp_png, "PNG"):
+            print(f"bpviz: error: cannot write {out}", file=sys.stderr)
+            return 1
+        os.replace(tmp_png, out)
+        print(f"wrote {out} ({image.width()}x{image.height()}): {c.latest.status}")
+        win.close()
+    return 0

@@ -1,0 +1,468 @@
+"""Training on a worker thread, and the GUI-thread facade that talks to it.
+
+TrainingWorker lives in a plain QThread; its slots are verbs (step, play, pause, ...).
+It publishes immutable Snapshots, but only after the GUI has drawn the previous one
+(the ready flag), so Play never floods the event loop; every loss value still reaches
+the GUI because each snapshot carries the whole loss history.
+
+Controller lives in the GUI thread. Panels, the window and tests talk only to it. It
+keeps the latest snapshot and emits `snapshot_changed` from a frame timer, at most
+about 30 times a second, then tells the worker the frame was consumed.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections import deque
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from bpviz.engine.breakpoints import Breakpoint, BreakpointSet
+from bpviz.engine.config import ConfigError, NetConfig
+from bpviz.engine.network import predict
+from bpviz.engine.snapshot import Snapshot, StageResult
+from bpviz.engine.stats import layer_stats
+from bpviz.engine.trainer import DivergenceError, Trainer
+from bpviz.runs import RunData, load_run_data, make_trainer
+
+FRAME_MS = 33  # the GUI draws at most ~30 frames a second
+CHUNK_S = 0.012  # at full speed the worker runs stages for this long between looks at its queue
+STATS_HISTORY = 4000  # per-layer figures kept for the inspector's plots
+
+
+class Cancelled(Exception):
+    """The user cancelled a download."""
+
+
+def _frozen(a) -> np.ndarray:
+    a = np.array(a, dtype=np.float64)
+    a.flags.writeable = False
+    return a
+
+
+def status_text(trainer: Trainer, r: StageResult | None) -> str:
+    if r is None:
+        return f"epoch {trainer.epoch} · batch {trainer.batch} · stage: ready"
+    sample = f" · sample {r.sample + 1}" if r.sample is not None else ""
+    return (f"epoch {r.epoch} · batch {r.batch} · stage {r.index + 1}/{r.n_stages} · "
+            f"{r.eq} layer {r.layer}{sample}: {r.spec.text(bias=trainer.cfg.bias)}")
+
+
+class TrainingWorker(QObject):
+    """Owns the Trainer. Every slot runs in the training thread."""
+
+    snapshot_ready = Signal(object)  # Snapshot
+    errored = Signal(str)
+    playing_changed = Signal(bool)
+    rebuilt = Signal(object)  # the new NetConfig, after Apply or a load
+    download_progress = Signal(int, int, str)  # done bytes, total bytes (0 unknown), file name
+
+    def __init__(self):
+        super().__init__()
+        self.trainer: Trainer | None = None
+        self.data: RunData | None = None
+        self.breakpoints = BreakpointSet()
+        self.playing = False
+        self.speed = 0.0  # stages per second; 0 is full speed
+        self._ready = True  # the GUI has drawn the last snapshot
+        self._dirty = False  # something happened since the last snapshot
+        self._serial = 0
+        self._test_accuracy: list[tuple[int, float]] = []
+        self._stats_history: deque = deque(maxlen=STATS_HISTORY)
+        self._message = ""
+        self._cancel = threading.Event()
+        self._blas = None
+
+    # -- set-up --------------------------------------------------------------------------
+    @Slot()
+    def on_thread_started(self) -> None:
+        # one BLAS thread: with the GUI thread busy, OpenBLAS's second thread collapses throughput
+        try:
+            from threadpoolctl import threadpool_limits
+            self._blas = threadpool_limits(1)
+        except Exception:  # threadpoolctl cannot see every BLAS; training still works
+            self._blas = None
+
+    @Slot(object, str, object)
+    def rebuild(self, cfg: NetConfig, dataset: str, data_dir) -> None:
+        """Load `dataset` (downloading when needed) and build a fresh trainer for `cfg`;
+        on any problem the running network is left as it was."""
+        self._set_playing(False)
+        self._cancel.clear()
+        try:
+            if self.data is None or self.data.name != dataset or data_dir:
+                data = load_run_data(dataset, data_dir, progress=self._progress)
+            else:
+                data = self.data
+            trainer = make_trainer(cfg, data)
+        except Cancelled:
+            self.errored.emit("download cancelled; the network is unchanged")
+            return
+        except (ConfigError, ValueError) as e:
+            self.errored.emit(str(e))
+            return
+        except Exception as e:  # DataError and anything unexpected: one line, state kept
+            self.errored.emit(_one_line(e))
+            return
+        self.trainer, self.data = trainer, data
+        self._reset_history()
+        self.rebuilt.emit(cfg)
+        self._publish(force=True)
+
+    def _progress(self, done, total, name="") -> None:
+        if self._cancel.is_set():
+            raise Cancelled()
+        self.download_progress.emit(int(done), int(total or 0), str(name))
+
+    def cancel_download(self) -> None:
+        """Called from the GUI thread: an Event is safe to set from any thread."""
+        self._cancel.set()
+
+    def _reset_history(self) -> None:
+        self._test_accuracy = []
+        self._stats_history.clear()
+        self._message = ""
+
+    # -- the verbs -----------------------------------------------------------------------
+    @Slot()
+    def step(self) -> None:
+        self._advance(lambda t: t.next_stage())
+
+    @Slot()
+    def step_sample(self) -> None:
+        self._advance(lambda t: t.next_sample() if t.cfg.per_sample else t.next_stage())
+
+    @Slot()
+    def finish_pass(self) -> None:
+        self._advance(lambda t: t.finish_pass())
+
+    @Slot()
+    def step_batch(self) -> None:
+        self._advance(lambda t: t.finish_step())
+
+    @Slot()
+    def step_epoch(self) -> None:
+        self._advance(lambda t: t.finish_epoch())
+
+    @Slot()
+    def reset(self) -> None:
+        self._set_playing(False)
+        if self.trainer is not None:
+            self.trainer.reset()
+            self._reset_history()
+            self._publish(force=True)
+
+    @Slot(float)
+    def set_speed(self, stages_per_second: float) -> None:
+        self.speed = max(0.0, float(stages_per_second))
+
+    @Slot(object)
+    def set_breakpoints(self, items: list) -> None:
+        self.breakpoints = BreakpointSet([b if isinstance(b, Breakpoint) else Breakpoint(**b) for b in items])
+
+    @Slot()
+    def play(self) -> None:
+        if self.trainer is None or self.playing:
+            return
+        self._message = ""
+        self._set_playing(True)
+        QTimer.singleShot(0, self._play_tick)
+
+    @Slot()
+    def pause(self) -> None:
+        self._set_playing(False)
+        self._publish()
+
+    @Slot()
+    def frame_consumed(self) -> None:
+        self._ready = True
+        if self._dirty:
+            self._publish()
+
+    # -- running -------------------------------------------------------------------------
+    def _advance(self, how) -> None:
+        """One user-requested move, with breakpoints watched on the way."""
+        if self.trainer is None:
+            return
+        self._set_playing(False)
+        self._message = ""
+        try:
+            r = self._run_stage(how)
+            if r is None:
+                return
+        except Exception as e:
+            self._fail(e)
+            return
+        self._publish(force=True)
+
+    def _run_stage(self, how):
+        t = self.trainer
+        before = t.last
+        r = how(t)
+        self._after_stages(before, r)
+        return r
+
+    def _after_stages(self, before: StageResult | None, r: StageResult) -> None:
+        t = self.trainer
+        if r.epoch_end:
+            self._measure_test_accuracy(t.steps_done)
+
+    def _check_breakpoints(self, r: StageResult, previous_loss) -> str | None:
+        if not self.breakpoints.items:
+            return None
+        t = self.trainer
+        labels = self.data.train.class_labels if self.data.train.class_labels() is not None else None
+        return self.breakpoints.check(r, previous_loss, t.cfg.lr, t.cfg.n_layers, labels,
+                                      t.steps_done, t.epoch)
+
+    def _play_tick(self) -> None:
+        if not self.playing or self.trainer is None:
+            return
+        t = self.trainer
+        try:
+            if self.speed > 0:
+                self._play_one()
+                if self.playing:
+                    QTimer.singleShot(max(1, int(1000 / self.speed)), self._play_tick)
+                return
+            deadline = time.perf_counter() + CHUNK_S
+            while self.playing and time.perf_counter() < deadline:
+                self._play_one()
+        except Exception as e:
+            self._fail(e)
+            return
+        self._dirty = True
+        self._publish()
+        if self.playing:
+            QTimer.singleShot(0, self._play_tick)  # let pause and other requests in
+
+    def _play_one(self) -> None:
+        t = self.trainer
+        prev_loss = t.losses[-1] if t.losses else None
+        r = t.next_stage()
+        if r.epoch_end:
+            self._measure_test_accuracy(t.steps_done)
+        msg = self._check_breakpoints(r, prev_loss)
+        if msg:
+            self._message = msg
+            self._set_playing(False)
+            self._publish(force=True)
+        else:
+            self._dirty = True
+            if self.speed > 0:
+                self._publish()
+
+    def _measure_test_accuracy(self, step: int) -> None:
+        test = self.data.test if self.data is not None else None
+        if test is None or test.class_labels() is None:
+            return
+        t = self.trainer
+        correct = 0
+        for s in range(0, test.n_samples, 5000):
+            idx = np.arange(s, min(s + 5000, test.n_samples))
+            x, _ = test.batch(idx, t.dtype)  # (chunk, n0)
+            with np.errstate(all="ignore"):
+                out = predict(t.params, x, t.cfg)  # (chunk, nL)
+            correct += int(np.sum(np.argmax(out, axis=1) == test.class_labels(idx)))
+        self._test_accuracy.append((step, correct / test.n_samples))
+
+    def _fail(self, e: Exception) -> None:
+        self._set_playing(False)
+        if isinstance(e, DivergenceError):
+            msg = f"training stopped: {e}"
+        else:
+            msg = f"error: {_one_line(e)}"
+            traceback.print_exc()
+        self._message = msg
+        self._publish(force=True)
+        self.errored.emit(msg)
+
+    def _set_playing(self, on: bool) -> None:
+        if on != self.playing:
+            self.playing = on
+            self.playing_changed.emit(on)
+
+    # -- publishing ----------------------------------------------------------------------
+    def _publish(self, force: bool = False) -> None:
+        """Send a snapshot if the GUI is ready for one; otherwise remember to send the
+        latest when it is. `force` sends regardless (single steps, errors, pauses)."""
+        if self.trainer is None:
+            return
+        if not (self._ready or force):
+            self._dirty = True
+            return
+        self._ready = False
+        self._dirty = False
+        self.snapshot_ready.emit(self.snapshot())
+
+    def snapshot(self) -> Snapshot:
+        t = self.trainer
+        r = t.last
+        arrays = r.arrays if r is not None else None
+        stats = layer_stats(arrays, t.cfg.n_layers, t.cfg.hidden, t.cfg.lr) if arrays is not None else {}
+        if r is not None and stats and (not self._stats_history or self._stats_history[-1][0] != r.step):
+            self._stats_history.append((r.step, stats))
+        self._serial += 1
+        d = self.data
+        return Snapshot(stage=r, config=t.cfg, params=t.params, losses=_frozen(t.losses),
+                        epoch_losses=_frozen(t.epoch_losses), test_accuracy=tuple(self._test_accuracy),
+                        stats=stats, stats_history=tuple(self._stats_history), data_name=d.name,
+                        image_shape=d.train.image_shape, class_names=d.class_names,
+                        status=status_text(t, r), message=self._message, serial=self._serial)
+
+
+def _one_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+class Controller(QObject):
+    """The GUI thread's handle on training. Request methods return at once; results
+    arrive as `snapshot_changed`."""
+
+    snapshot_changed = Signal(object)
+    error_occurred = Signal(str)
+    playing_changed = Signal(bool)
+    config_changed = Signal(object)
+    focus_changed = Signal(int)
+    download_progress = Signal(int, int, str)
+
+    # queued requests to the worker (connected to its slots, so they run in its thread)
+    _do_step = Signal()
+    _do_step_sample = Signal()
+    _do_finish_pass = Signal()
+    _do_step_batch = Signal()
+    _do_step_epoch = Signal()
+    _do_play = Signal()
+    _do_pause = Signal()
+    _do_reset = Signal()
+    _do_speed = Signal(float)
+    _do_rebuild = Signal(object, str, object)
+    _do_breakpoints = Signal(object)
+    _frame_consumed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.latest: Snapshot | None = None
+        self.playing = False
+        self.focus = 0
+        self.dataset = "toy"
+        self.snapshots_drawn = 0
+        self._dirty = False
+        self._thread = QThread()
+        self._thread.setObjectName("bpviz-training")
+        self.worker = TrainingWorker()
+        self.worker.moveToThread(self._thread)
+        self._thread.started.connect(self.worker.on_thread_started)
+        for sig, slot in ((self._do_step, self.worker.step), (self._do_step_sample, self.worker.step_sample),
+                          (self._do_finish_pass, self.worker.finish_pass),
+                          (self._do_step_batch, self.worker.step_batch),
+                          (self._do_step_epoch, self.worker.step_epoch), (self._do_play, self.worker.play),
+                          (self._do_pause, self.worker.pause), (self._do_reset, self.worker.reset),
+                          (self._do_speed, self.worker.set_speed), (self._do_rebuild, self.worker.rebuild),
+                          (self._do_breakpoints, self.worker.set_breakpoints),
+                          (self._frame_consumed, self.worker.frame_consumed)):
+            sig.connect(slot)
+        # worker -> controller: @Slot methods of this GUI-thread object, so they run here
+        self.worker.snapshot_ready.connect(self._on_snapshot)
+        self.worker.errored.connect(self._on_error)
+        self.worker.playing_changed.connect(self._on_playing)
+        self.worker.rebuilt.connect(self._on_rebuilt)
+        self.worker.download_progress.connect(self._on_progress)
+        self._frame = QTimer(self)
+        self._frame.setInterval(FRAME_MS)
+        self._frame.timeout.connect(self._on_frame)
+        self._thread.start()
+        self._frame.start()
+
+    # -- requests ----------------------------------------------------------------------
+    def request_step(self):
+        self._do_step.emit()
+
+    def request_step_sample(self):
+        self._do_step_sample.emit()
+
+    def request_finish_pass(self):
+        self._do_finish_pass.emit()
+
+    def request_step_batch(self):
+        self._do_step_batch.emit()
+
+    def request_step_epoch(self):
+        self._do_step_epoch.emit()
+
+    def request_play(self):
+        self._do_play.emit()
+
+    def request_pause(self):
+        self._do_pause.emit()
+
+    def toggle_play(self):
+        (self.request_pause if self.playing else self.request_play)()
+
+    def request_reset(self):
+        self._do_reset.emit()
+
+    def set_speed(self, stages_per_second: float):
+        self._do_speed.emit(float(stages_per_second))
+
+    def set_breakpoints(self, items: list):
+        self._do_breakpoints.emit(list(items))
+
+    def rebuild(self, cfg: NetConfig, dataset: str, data_dir: str | None = None):
+        """Validate first (a clear message, the running network untouched), then ask the worker."""
+        cfg.validate()
+        self.dataset = dataset
+        self._do_rebuild.emit(cfg, dataset, data_dir)
+
+    def cancel_download(self):
+        self.worker.cancel_download()
+
+    def set_focus(self, row: int):
+        if row != self.focus:
+            self.focus = row
+            self.focus_changed.emit(row)
+
+    # -- from the worker ------------------------------------------------------------------
+    @Slot(object)
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        self.latest = snap
+        self._dirty = True
+
+    @Slot()
+    def _on_frame(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        self.snapshot_changed.emit(self.latest)
+        self.snapshots_drawn += 1
+        self._frame_consumed.emit()
+
+    @Slot(str)
+    def _on_error(self, msg: str) -> None:
+        self.error_occurred.emit(msg)
+
+    @Slot(bool)
+    def _on_playing(self, on: bool) -> None:
+        self.playing = on
+        self.playing_changed.emit(on)
+
+    @Slot(object)
+    def _on_rebuilt(self, cfg) -> None:
+        self.config_changed.emit(cfg)
+
+    @Slot(int, int, str)
+    def _on_progress(self, done, total, name) -> None:
+        self.download_progress.emit(done, total, name)
+
+    # -- the end -------------------------------------------------------------------------
+    def shutdown(self, timeout_ms: int = 2000) -> bool:
+        """Stop the worker and join its thread; True when it ended in time."""
+        self._frame.stop()
+        self.worker.playing = False  # a plain flag the play loop reads: stops it within one chunk
+        self.worker.cancel_download()
+        self._thread.quit()
+        ok = self._thread.wait(timeout_ms)
+        return bool(ok)

@@ -1,0 +1,232 @@
+"""The main window: toolbar, docks, status bar, menus. Layout only: every action
+goes to the Controller, every panel draws the snapshots the Controller hands out."""
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QSlider,
+                               QWidget)
+
+from bpviz import __version__
+from bpviz.engine.snapshot import Snapshot
+
+from .config_dock import ConfigDock
+from .equations_panel import EquationsPanel
+from .training import Controller
+
+ORG, APP = "bpviz", "bpviz"
+LAYOUT_VERSION = 1  # bump when the set of docks changes, so an old saved layout is ignored
+# the speed slider's stops, in stages per second; the last is full speed
+SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 0)
+
+
+def panel_classes() -> list:
+    """The panels' classes, in dock order; the full equations panel stands in for any
+    simpler one registered under the same name."""
+    from .panels import PANEL_CLASSES
+    out = [c for c in PANEL_CLASSES if c.object_name != EquationsPanel.object_name]
+    return out[:1] + [EquationsPanel] + out[1:]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: Controller | None = None, settings: QSettings | None = None):
+        super().__init__()
+        self.setWindowTitle("bpviz — backpropagation, one equation at a time")
+        self.setObjectName("bpviz-main")
+        self.setDockNestingEnabled(True)
+        self.controller = controller or Controller(self)
+        self.settings = settings if settings is not None else QSettings(ORG, APP)
+        self.panels: list = []
+        self.docks: dict[str, QDockWidget] = {}
+        self._progress: QProgressDialog | None = None
+        self.last_error = ""
+
+        self._make_actions()
+        self._make_toolbar()
+        self._make_menus()
+        self._make_docks()
+        self.status = QLabel("epoch 0 · batch 0 · stage: ready")
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.statusBar().addWidget(self.status, 1)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("QLabel { color: white; background: #b3261e; padding: 4px; }")
+        self.banner.hide()
+        self.statusBar().addPermanentWidget(self.banner, 2)
+
+        c = self.controller
+        c.snapshot_changed.connect(self.on_snapshot)
+        c.error_occurred.connect(self.on_error)
+        c.playing_changed.connect(self.on_playing)
+        c.download_progress.connect(self.on_download_progress)
+        c.config_changed.connect(self.on_config_changed)
+        c.focus_changed.connect(self._on_focus)
+        self.resize(1500, 950)
+        self._restore_layout()
+
+    # -- building ---------------------------------------------------------------------
+    def _action(self, text, slot, keys=(), tip=""):
+        a = QAction(text, self)
+        if keys:
+            a.setShortcuts([QKeySequence(k) for k in keys])
+        names = " or ".join(QKeySequence(k).toString(QKeySequence.NativeText) for k in keys)
+        a.setToolTip(f"{tip or text} ({names})" if names else (tip or text))
+        a.setShortcutContext(Qt.ApplicationShortcut)
+        a.triggered.connect(slot)
+        self.addAction(a)
+        return a
+
+    def _make_actions(self):
+        c = self.controller
+        self.act_step = self._action("Step", c.request_step, ("F10", "Right"), "Compute the next equation")
+        self.act_pass = self._action("Finish pass", c.request_finish_pass, ("Shift+F10",),
+                                     "Run to the end of the current backward pass")
+        self.act_batch = self._action("Step batch", c.request_step_batch, ("Ctrl+F10",), "Finish this training step")
+        self.act_epoch = self._action("Step epoch", c.request_step_epoch, ("Ctrl+Shift+F10",), "Run to the end of the epoch")
+        self.act_play = self._action("Play", c.toggle_play, ("Space",), "Train continuously; again to pause")
+        self.act_reset = self._action("Reset", c.request_reset, ("Ctrl+R",), "Back to the initial weights of the same seed")
+        self.act_sample = self._action("Step sample", c.request_step_sample, ("Ctrl+Right",),
+                                       "Per-sample mode: the next sample's contribution")
+
+    def _make_toolbar(self):
+        tb = self.addToolBar("Training")
+        tb.setObjectName("training-toolbar")
+        for a in (self.act_step, self.act_pass, self.act_batch, self.act_epoch, self.act_play, self.act_reset):
+            tb.addAction(a)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" speed "))
+        self.speed = QSlider(Qt.Horizontal)
+        self.speed.setRange(0, len(SPEEDS) - 1)
+        self.speed.setValue(len(SPEEDS) - 1)
+        self.speed.setFixedWidth(160)
+        self.speed.setToolTip("Stages per second while playing, from 1 to full speed")
+        self.speed_label = QLabel()
+        self.speed.valueChanged.connect(self._on_speed)
+        tb.addWidget(self.speed)
+        tb.addWidget(self.speed_label)
+        self._on_speed(self.speed.value())
+
+    def _make_menus(self):
+        m = self.menuBar()
+        run = m.addMenu("&Training")
+        for a in (self.act_step, self.act_sample, self.act_pass, self.act_batch, self.act_epoch, self.act_play,
+                  self.act_reset):
+            run.addAction(a)
+        self.view_menu = m.addMenu("&View")
+        helpm = m.addMenu("&Help")
+        helpm.addAction(self._action("Keyboard shortcuts", self.show_shortcuts, ("F1",)))
+        helpm.addAction(self._action("About bpviz", self.show_about))
+
+    def _make_docks(self):
+        self.config_dock = ConfigDock(self.controller, self)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.config_dock)
+        self.view_menu.addAction(self.config_dock.toggleViewAction())
+        areas = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
+                 "bottom": Qt.BottomDockWidgetArea, "top": Qt.TopDockWidgetArea}
+        for cls in panel_classes():
+            panel = cls()
+            dock = QDockWidget(cls.title, self)
+            dock.setObjectName(f"dock-{cls.object_name}")
+            dock.setWidget(panel)
+            self.addDockWidget(areas.get(cls.area, Qt.RightDockWidgetArea), dock)
+            self.view_menu.addAction(dock.toggleViewAction())
+            panel.focus_requested.connect(self.controller.set_focus)
+            self.panels.append(panel)
+            self.docks[cls.object_name] = dock
+        self.setCentralWidget(QWidget())  # docks fill the window; an empty centre collapses
+        self.centralWidget().hide()
+
+    # -- layout memory ----------------------------------------------------------------
+    def _restore_layout(self):
+        if self.settings.value("layout_version", 0, int) == LAYOUT_VERSION:
+            geo = self.settings.value("geometry")
+            state = self.settings.value("state")
+            if geo is not None:
+                self.restoreGeometry(geo)
+            if state is not None:
+                self.restoreState(state, LAYOUT_VERSION)
+
+    def save_layout(self):
+        self.settings.setValue("layout_version", LAYOUT_VERSION)
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("state", self.saveState(LAYOUT_VERSION))
+        self.settings.sync()
+
+    # -- reacting -------------------------------------------------------------------------
+    @Slot(object)
+    def on_snapshot(self, snap: Snapshot):
+        self.status.setText(snap.status)
+        if snap.message:
+            self._show_banner(snap.message)
+        for p in self.panels:
+            p.show_snapshot(snap)
+
+    @Slot(str)
+    def on_error(self, msg: str):
+        self.last_error = msg
+        self._show_banner(msg)
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
+
+    def _show_banner(self, msg: str):
+        self.banner.setText(msg)
+        self.banner.setToolTip(msg)
+        self.banner.show()
+
+    @Slot(bool)
+    def on_playing(self, on: bool):
+        self.act_play.setText("Pause" if on else "Play")
+        if on:
+            self.banner.hide()
+
+    @Slot(object)
+    def on_config_changed(self, cfg):
+        self.banner.hide()
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
+        self.config_dock.show_config(cfg, self.controller.dataset)
+
+    @Slot(int, int, str)
+    def on_download_progress(self, done: int, total: int, name: str):
+        if self._progress is None:
+            self._progress = QProgressDialog(f"Downloading {name}…", "Cancel", 0, 100, self)
+            self._progress.setWindowTitle("bpviz: downloading a data set")
+            self._progress.setMinimumDuration(0)
+            self._progress.canceled.connect(self.controller.cancel_download)
+        self._progress.setLabelText(f"Downloading {name}… {done / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else ""))
+        self._progress.setValue(int(100 * done / total) if total else 0)
+
+    @Slot(int)
+    def _on_focus(self, row: int):
+        for p in self.panels:
+            p.set_focus_sample(row)
+
+    def _on_speed(self, i: int):
+        v = SPEEDS[i]
+        self.speed_label.setText(" full speed" if v == 0 else f" {v} stages/s")
+        self.controller.set_speed(v)
+
+    # -- help -----------------------------------------------------------------------------
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for a in self.actions():
+            keys = ", ".join(k.toString(QKeySequence.NativeText) for k in a.shortcuts())
+            if keys:
+                rows.append((a.text(), keys))
+        return rows
+
+    def show_shortcuts(self):
+        text = "<table>" + "".join(f"<tr><td>{n}</td><td>&nbsp;&nbsp;<b>{k}</b></td></tr>"
+                                   for n, k in self.shortcut_rows()) + "</table>"
+        QMessageBox.information(self, "Keyboard shortcuts", text)
+
+    def show_about(self):
+        QMessageBox.about(self, "About bpviz",
+                          f"bpviz {__version__}: step through backpropagation one equation at a time.")
+
+    def closeEvent(self, event):
+        self.save_layout()
+        self.controller.shutdown()
+        super().closeEvent(event)
