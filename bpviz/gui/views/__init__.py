@@ -1,0 +1,1 @@
+"""Drawing panels (pyqtgraph): they draw Snapshots and do no training math."""

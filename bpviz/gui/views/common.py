@@ -1,0 +1,52 @@
+"""What the drawing panels share: colours that follow the palette, the diverging
+colour map for signed values, and picking what to show of an array."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+
+pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
+
+DIVERGING = pg.colormap.get("CET-D1")  # blue - white - red, for signed numbers
+SEQUENTIAL = pg.colormap.get("viridis")
+
+
+def palette_colors(widget) -> tuple[QColor, QColor]:
+    """(background, foreground) for plots, from the widget's palette (light or dark)."""
+    pal = widget.palette()
+    return pal.color(QPalette.Base), pal.color(QPalette.Text)
+
+
+def style_plot(widget, plot_item_or_widget) -> None:
+    """Background and axis colours from the palette, so light and dark both read."""
+    bg, fg = palette_colors(widget)
+    if hasattr(plot_item_or_widget, "setBackground"):
+        plot_item_or_widget.setBackground(bg)
+    item = plot_item_or_widget.getPlotItem() if hasattr(plot_item_or_widget, "getPlotItem") else plot_item_or_widget
+    for name in ("left", "bottom", "right", "top"):
+        ax = item.getAxis(name) if hasattr(item, "getAxis") else None
+        if ax is not None:
+            ax.setPen(fg)
+            ax.setTextPen(fg)
+
+
+def symmetric_limit(a: np.ndarray) -> float:
+    """The colour range ±limit that shows every value of `a` with 0 at the centre."""
+    a = np.asarray(a)
+    m = float(np.max(np.abs(a))) if a.size else 0.0
+    return m if np.isfinite(m) and m > 0 else 1.0
+
+
+def lut_colors(values: np.ndarray, limit: float, cmap=DIVERGING) -> np.ndarray:
+    """(n, 4) uint8 RGBA of `values` on the diverging map over [-limit, limit]."""
+    t = (np.clip(np.asarray(values, dtype=np.float64) / limit, -1, 1) + 1) / 2  # (n,) in [0, 1]
+    return cmap.map(t, mode="byte")
+
+
+def strongest(values: np.ndarray, k: int) -> np.ndarray:
+    """Flat indices of the k entries of largest magnitude (all of them when fewer)."""
+    flat = np.abs(np.asarray(values)).ravel()
+    if flat.size <= k:
+        return np.arange(flat.size)
+    return np.argpartition(flat, flat.size - k)[flat.size - k:]

@@ -1,0 +1,236 @@
+"""The network diagram: nodes coloured by the focused sample's activation (or delta
+going backward), edges coloured and sized by weight, gradient or update, and the
+layer the current equation works on lit, with its direction.
+
+Edges are drawn as a few batched curves (one per colour and width bucket), never one
+item per edge; a 784-input layer is drawn as the 28x28 image of the focused sample,
+its strongest edges leaving from their pixels."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtWidgets import QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout
+
+from bpviz.engine.snapshot import Snapshot
+
+from ..panels.base import Panel
+from .common import DIVERGING, lut_colors, strongest, style_plot, symmetric_limit
+
+MAX_EDGES_PER_LAYER = 256  # a layer with more than ALL_EDGES_UP_TO edges shows only its strongest
+ALL_EDGES_UP_TO = 2048  # 128 -> 10 is drawn in full; 784 -> 128 (100,352) is not
+COLOR_LEVELS = 17
+WIDTHS = (0.6, 1.4, 2.6)
+IMAGE_BOX = (-0.42, 0.15, 0.84, 0.7)  # x, y, width, height of an image input
+
+
+class EdgesItem(pg.GraphicsObject):
+    """All edges in one item: each (colour, width) bucket is one QPainter.drawLines
+    call, which is far cheaper than an antialiased path of many segments."""
+
+    def __init__(self):
+        super().__init__()
+        self._groups: list[tuple[QPen, list[QLineF]]] = []
+        self._rect = QRectF()
+
+    def set_groups(self, groups: list[tuple[QPen, np.ndarray]]) -> None:
+        """groups: (pen, (k, 4) array of x0, y0, x1, y1)."""
+        self.prepareGeometryChange()
+        self._groups = [(pen, [QLineF(*row) for row in seg.tolist()]) for pen, seg in groups]
+        if groups:
+            allseg = np.concatenate([seg for _, seg in groups])
+            xs, ys = allseg[:, [0, 2]], allseg[:, [1, 3]]
+            self._rect = QRectF(xs.min(), ys.min(), xs.max() - xs.min(), ys.max() - ys.min())
+        else:
+            self._rect = QRectF()
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, p, *args) -> None:
+        for pen, lines in self._groups:
+            p.setPen(pen)
+            p.drawLines(lines)
+
+
+class DiagramPanel(Panel):
+    object_name = "diagram"
+    title = "Network"
+    area = "top"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("edges show"))
+        self.mode = QComboBox()
+        self.mode.addItems(["weights", "gradients", "updates"])
+        self.mode.setToolTip("Colour and width of each edge: W, dL/dW, or the update −α dL/dW")
+        self.mode.currentIndexChanged.connect(lambda _: self.snapshot is not None and self.redraw())
+        bar.addWidget(self.mode)
+        self.note = QLabel()
+        bar.addWidget(self.note, 1)
+        lay.addLayout(bar)
+        self.plot = pg.PlotWidget()
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        style_plot(self, self.plot)
+        lay.addWidget(self.plot)
+        vb = self.plot.getViewBox()
+        self.highlight = QGraphicsRectItem()
+        self.highlight.setBrush(QBrush(QColor(255, 200, 0, 60)))
+        self.highlight.setPen(QPen(Qt.NoPen))
+        self.highlight.setZValue(-10)
+        vb.addItem(self.highlight)
+        self.image = pg.ImageItem()
+        self.image.setZValue(-5)
+        vb.addItem(self.image)
+        self.edges = EdgesItem()
+        vb.addItem(self.edges)
+        self.nodes = pg.ScatterPlotItem(pxMode=True)
+        self.nodes.setZValue(10)
+        vb.addItem(self.nodes)
+        self.labels: list[pg.TextItem] = []
+        self.arrow = pg.TextItem(anchor=(0.5, 1.0))
+        vb.addItem(self.arrow)
+        self._layout_key = None
+        self.model: dict = {}
+
+    # -- geometry -----------------------------------------------------------------------
+    def _positions(self, sizes, image_shape):
+        """(x, y) of every node, per layer; an image input gets its pixels' positions."""
+        pos = []
+        for l, n in enumerate(sizes):
+            if l == 0 and image_shape is not None and n == image_shape[0] * image_shape[1]:
+                h, w = image_shape
+                bx, by, bw, bh = IMAGE_BOX
+                r, c = np.divmod(np.arange(n), w)
+                pos.append((bx + (c + 0.5) / w * bw, by + bh - (r + 0.5) / h * bh))
+            else:
+                ys = np.linspace(0.04, 0.96, n) if n > 1 else np.array([0.5])
+                pos.append((np.full(n, float(l)), ys[::-1].copy()))
+        return pos
+
+    # -- drawing --------------------------------------------------------------------------
+    def redraw(self) -> None:
+        snap: Snapshot = self.snapshot
+        cfg = snap.config
+        arrays = snap.arrays
+        stage = snap.stage
+        sizes = cfg.sizes
+        image_shape = snap.image_shape
+        image_input = image_shape is not None and sizes[0] == image_shape[0] * image_shape[1]
+        pos = self._positions(sizes, image_shape if image_input else None)
+        focus = min(self.focus_sample, len(arrays["X"]) - 1) if "X" in arrays else 0
+
+        # edges
+        mode = self.mode.currentText()
+        self.model = {"mode": mode, "edges": {}, "node_values": {}, "focus": focus}
+        segs_x, segs_y, vals = [], [], []
+        missing = []
+        for l in range(1, len(sizes)):
+            w = arrays.get(f"W{l}")
+            if mode == "gradients":
+                w = arrays.get(f"dW{l}")
+            elif mode == "updates":
+                dw = arrays.get(f"dW{l}")
+                w = None if dw is None else -cfg.lr * np.asarray(dw, dtype=np.float64)  # display scaling
+            if w is None:
+                missing.append(l)
+                self.model["edges"][l] = 0
+                continue
+            pick = strongest(w, MAX_EDGES_PER_LAYER if w.size > ALL_EDGES_UP_TO else w.size)
+            i, j = np.unravel_index(pick, w.shape)
+            x0, y0 = pos[l - 1][0][i], pos[l - 1][1][i]
+            x1, y1 = pos[l][0][j], pos[l][1][j]
+            segs_x.append(np.stack([x0, x1], 1).ravel())  # (2k,) pairs
+            segs_y.append(np.stack([y0, y1], 1).ravel())
+            vals.append(np.asarray(w).ravel()[pick])
+            self.model["edges"][l] = len(pick)
+        self.note.setText("" if not missing else
+                          f"{mode} of layer {', '.join(map(str, missing))} not computed yet in this step")
+        self._draw_edges(segs_x, segs_y, vals)
+
+        # nodes: activation going forward, delta going backward
+        backward = stage is not None and stage.phase in ("backward", "update")
+        xs, ys, brushes, sizes_px = [], [], [], []
+        for l, n in enumerate(sizes):
+            if l == 0 and image_input:
+                continue
+            key = f"Delta{l}" if backward and f"Delta{l}" in arrays else ("X" if l == 0 else f"A{l}")
+            a = arrays.get(key)
+            v = np.zeros(n) if a is None else np.asarray(a[focus], dtype=np.float64)  # (n,)
+            self.model["node_values"][l] = (key if a is not None else None, v)
+            lim = symmetric_limit(v)
+            cols = lut_colors(v, lim)
+            xs.append(pos[l][0])
+            ys.append(pos[l][1])
+            brushes += [pg.mkBrush(*c) for c in cols]
+            sizes_px.append(np.full(n, 14.0 if n <= 16 else (8.0 if n <= 64 else 4.0)))
+        self.nodes.setData(np.concatenate(xs), np.concatenate(ys), brush=brushes, size=np.concatenate(sizes_px),
+                           pen=pg.mkPen(self.palette().text().color(), width=0.6))
+
+        # an image input: the focused sample itself
+        if image_input and "X" in arrays:
+            self.image.setImage(np.asarray(arrays["X"][focus]).reshape(image_shape), levels=(0, 1))
+            self.image.setRect(QRectF(*IMAGE_BOX))
+            self.image.show()
+        else:
+            self.image.hide()
+
+        # the layer the current equation works on, and its direction
+        if stage is not None:
+            l = stage.layer
+            left = l - 1 if stage.eq not in ("B5",) else l - 1
+            self.highlight.setRect(QRectF(left - 0.08, -0.02, 1.16, 1.04))
+            self.highlight.show()
+            arrow = {"forward": "→", "loss": "L", "backward": "←", "update": "↻"}[stage.phase]
+            self.arrow.setText(f"{arrow} {stage.eq} (layer {l})", color=self.palette().text().color())
+            self.arrow.setPos(left + 0.5, 1.1)
+            self.model["highlight"] = (l, stage.phase)
+        else:
+            self.highlight.hide()
+            self.arrow.setText("")
+            self.model["highlight"] = None
+        self._draw_labels(cfg, snap)
+        self.plot.getViewBox().setRange(xRange=(-0.55, len(sizes) - 0.45), yRange=(-0.12, 1.18), padding=0)
+
+    def _draw_edges(self, segs_x, segs_y, vals) -> None:
+        groups = []
+        if vals:
+            x, y, v = np.concatenate(segs_x), np.concatenate(segs_y), np.concatenate(vals)
+            seg = np.stack([x[0::2], y[0::2], x[1::2], y[1::2]], 1)  # (k, 4)
+            lim = symmetric_limit(v)
+            level = np.rint((np.clip(v / lim, -1, 1) + 1) / 2 * (COLOR_LEVELS - 1)).astype(int)  # (k,)
+            width = np.minimum((np.abs(v) / lim * len(WIDTHS)).astype(int), len(WIDTHS) - 1)
+            colors = DIVERGING.map(np.linspace(0, 1, COLOR_LEVELS), mode="byte")
+            bucket = level * len(WIDTHS) + width
+            for b in np.unique(bucket):
+                lv, wd = divmod(int(b), len(WIDTHS))
+                pen = QPen(QColor(*colors[lv][:3], 90 + 55 * wd))
+                pen.setWidthF(WIDTHS[wd])
+                pen.setCosmetic(True)  # pixels, whatever the view's scale
+                groups.append((pen, seg[bucket == b]))
+        self.edges.set_groups(groups)
+        self.model["edge_items"] = len(groups)
+
+    def _draw_labels(self, cfg, snap) -> None:
+        names = [("input" if snap.image_shape is None else "input image")] + \
+                [cfg.hidden] * (cfg.n_layers - 1) + [cfg.output_loss.split("-")[0]]
+        vb = self.plot.getViewBox()
+        while len(self.labels) < len(cfg.sizes):
+            t = pg.TextItem(anchor=(0.5, 0.0))
+            vb.addItem(t)
+            self.labels.append(t)
+        for l, (n, name) in enumerate(zip(cfg.sizes, names)):
+            t = self.labels[l]
+            t.setText(f"{'A(0)' if l == 0 else f'layer {l}'}\n{n} · {name}", color=self.palette().text().color())
+            t.setPos(l, -0.01)
+            t.show()
+        for t in self.labels[len(cfg.sizes):]:
+            t.hide()
