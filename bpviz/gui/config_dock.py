@@ -50,6 +50,11 @@ class ConfigDock(QDockWidget):
         self.reduction.addItems(list(REDUCTIONS))
         self.bias = QCheckBox("biases")
         self.per_sample = QCheckBox("build gradients sample by sample")
+        for combo in (self.preset, self.dataset, self.hidden, self.output_loss, self.init, self.dtype, self.reduction):
+            # long item texts (seed 002's pairing) must not set the dock's width
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
+        self.output_loss.setToolTip("\n".join(p.label for p in OUTPUT_LOSSES.values()))
         for label, w in (("Preset", self.preset), ("Data set", self.dataset), ("Layer sizes", self.sizes),
                          ("Hidden activation", self.hidden), ("Output / loss", self.output_loss),
                          ("Learning rate", self.lr), ("Batch size", self.batch), ("Seed", self.seed),

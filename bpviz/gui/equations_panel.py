@@ -157,8 +157,8 @@ class EquationsPanel(Panel):
 
         root = QVBoxLayout(self)
         bar = QHBoxLayout()
-        self.row_btn = QRadioButton("Row form  Z = A W + b")
-        self.col_btn = QRadioButton("Column form  Z = W A + b")
+        self.row_btn = QRadioButton("rows: Z=AW+b")
+        self.col_btn = QRadioButton("columns: Z=WA+b")
         self.row_btn.setToolTip("Samples are rows (seed 000, and the engine)")
         self.col_btn.setToolTip("Samples are columns (seeds 002 and 003); every array is shown transposed")
         self.row_btn.setChecked(True)
@@ -171,13 +171,14 @@ class EquationsPanel(Panel):
         self.digits_box.setValue(4)
         self.digits_box.setPrefix("digits ")
         self.digits_box.valueChanged.connect(lambda v: self.set_digits(v if not self.full.isChecked() else None))
-        self.full = QCheckBox("full precision")
+        self.full = QCheckBox("full")
+        self.full.setToolTip("Full precision: every digit of each number")
         self.full.toggled.connect(lambda on: self.set_digits(None if on else self.digits_box.value()))
         self.unit_box = QSpinBox()
         self.unit_box.setPrefix("unit ")
         self.unit_box.setToolTip("Which unit's column large weight arrays show")
         self.unit_box.valueChanged.connect(self.set_unit)
-        self.copy_btn = QPushButton("Copy LaTeX")
+        self.copy_btn = QPushButton("LaTeX")
         self.copy_btn.setToolTip("Copy the current equation with its values as LaTeX")
         self.copy_btn.clicked.connect(self.copy_latex)
         for w in (self.row_btn, self.col_btn, self.digits_box, self.full, self.unit_box, self.copy_btn):
@@ -193,7 +194,7 @@ class EquationsPanel(Panel):
         self.list_layout = QVBoxLayout(self.list_host)
         self.list_layout.setSpacing(2)
         self.list_area.setWidget(self.list_host)
-        self.list_area.setMinimumWidth(260)
+        self.list_area.setMinimumWidth(200)
         self.list_area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # equations shrink to fit instead
         body.addWidget(self.list_area, 2)
 

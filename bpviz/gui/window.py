@@ -21,11 +21,13 @@ SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 0)
 
 
 def panel_classes() -> list:
-    """The panels' classes, in dock order; the full equations panel stands in for any
-    simpler one registered under the same name."""
-    from .panels import PANEL_CLASSES
-    out = [c for c in PANEL_CLASSES if c.object_name != EquationsPanel.object_name]
-    return out[:1] + [EquationsPanel] + out[1:]
+    """The panels' classes, in dock order."""
+    from .views.diagram import DiagramPanel
+    from .views.heatmaps import HeatmapPanel
+    from .views.inspector import InspectorPanel
+    from .views.loss import LossPanel
+    from .views.sample import SampleView
+    return [DiagramPanel, EquationsPanel, SampleView, LossPanel, HeatmapPanel, InspectorPanel]
 
 
 class MainWindow(QMainWindow):
@@ -135,10 +137,47 @@ class MainWindow(QMainWindow):
             self.docks[cls.object_name] = dock
         self.setCentralWidget(QWidget())  # docks fill the window; an empty centre collapses
         self.centralWidget().hide()
+        self._default_layout()
+
+    def _default_layout(self):
+        """Settings on the left above the sample; diagram and equations on top; loss,
+        weights and inspector along the bottom. A saved layout replaces this."""
+        d = self.docks
+        if not all(k in d for k in ("diagram", "equations", "sample", "loss", "heatmaps", "inspector")):
+            return
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.config_dock)
+        self.splitDockWidget(self.config_dock, d["sample"], Qt.Vertical)
+        self.addDockWidget(Qt.RightDockWidgetArea, d["diagram"])
+        self.splitDockWidget(d["diagram"], d["equations"], Qt.Horizontal)
+        self.addDockWidget(Qt.BottomDockWidgetArea, d["loss"])
+        self.splitDockWidget(d["loss"], d["heatmaps"], Qt.Horizontal)
+        self.splitDockWidget(d["heatmaps"], d["inspector"], Qt.Horizontal)
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self._sizes_pending = True
+
+    def _default_sizes(self):
+        """Dock sizes in proportion to the window; only effective once it is shown."""
+        d, W, H = self.docks, self.width(), self.height()
+        self.resizeDocks([self.config_dock], [int(W * 0.2)], Qt.Horizontal)
+        self.resizeDocks([d["diagram"], d["equations"]], [int(W * 0.33), int(W * 0.47)], Qt.Horizontal)
+        self.resizeDocks([d["diagram"], d["loss"]], [int(H * 0.62), int(H * 0.3)], Qt.Vertical)
+        self.resizeDocks([d["loss"], d["heatmaps"], d["inspector"]], [int(W * 0.25)] * 2 + [int(W * 0.3)],
+                         Qt.Horizontal)
+        self.resizeDocks([self.config_dock, d["sample"]], [int(H * 0.45), int(H * 0.5)], Qt.Vertical)
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if getattr(self, "_sizes_pending", False):
+            self._sizes_pending = False
+            if not self._restored:
+                from PySide6.QtCore import QTimer
+                QTimer.singleShot(0, self._default_sizes)  # after the first layout pass
 
     # -- layout memory ----------------------------------------------------------------
     def _restore_layout(self):
+        self._restored = False
         if self.settings.value("layout_version", 0, int) == LAYOUT_VERSION:
+            self._restored = True
             geo = self.settings.value("geometry")
             state = self.settings.value("state")
             if geo is not None:

@@ -1,0 +1,144 @@
+"""Weight heatmaps: a layer's W, dL/dW, or the update −α dL/dW, on a symmetric
+diverging colour map with a colour bar; hovering names the cell. For a first layer
+fed by images, every hidden unit's weights also appear as an image (a montage)."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout
+
+from bpviz.engine.explain import fmt
+from bpviz.engine.snapshot import Snapshot
+
+from ..panels.base import Panel
+from .common import DIVERGING, style_plot, symmetric_limit
+
+MODES = {"W": "weights W", "dW": "gradient dL/dW", "update": "update −α dL/dW"}
+
+
+def montage(w: np.ndarray, image_shape: tuple[int, int]) -> tuple[np.ndarray, int]:
+    """Each column of W (n_in = h*w pixels) as an h x w tile, tiles in a near-square
+    grid with one-pixel gaps (NaN, drawn transparent). Returns (image, columns)."""
+    h, wd = image_shape
+    n = w.shape[1]
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    out = np.full((rows * (h + 1) - 1, cols * (wd + 1) - 1), np.nan)
+    tiles = np.asarray(w, dtype=np.float64).T.reshape(n, h, wd)  # (units, h, w)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        out[r * (h + 1):r * (h + 1) + h, c * (wd + 1):c * (wd + 1) + wd] = tiles[k]
+    return out, cols
+
+
+class HeatmapPanel(Panel):
+    object_name = "heatmaps"
+    title = "Weights"
+    area = "bottom"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.layer = QComboBox()
+        self.layer.setToolTip("Which layer's matrix")
+        self.what = QComboBox()
+        for k, v in MODES.items():
+            self.what.addItem(v, k)
+        for w in (self.layer, self.what):
+            w.currentIndexChanged.connect(lambda _: self.snapshot is not None and self.redraw())
+        bar.addWidget(QLabel("layer"))
+        bar.addWidget(self.layer)
+        bar.addWidget(self.what)
+        self.hover = QLabel("hover a cell")
+        bar.addWidget(self.hover, 1)
+        lay.addLayout(bar)
+        split = QSplitter()
+        self.view = pg.GraphicsLayoutWidget()
+        style_plot(self, self.view)
+        self.plot = self.view.addPlot()
+        self.plot.invertY(True)
+        self.plot.setLabel("left", "input unit i")
+        self.plot.setLabel("bottom", "unit j")
+        self.image = pg.ImageItem()
+        self.plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=14)
+        self.bar.setImageItem(self.image, insert_in=self.plot)
+        self.image.hoverEvent = self._hover
+        self.mont_view = pg.GraphicsLayoutWidget()
+        style_plot(self, self.mont_view)
+        self.mont_plot = self.mont_view.addPlot(title="each hidden unit's input weights")
+        self.mont_plot.invertY(True)
+        self.mont_plot.hideAxis("left")
+        self.mont_plot.hideAxis("bottom")
+        self.mont_plot.setAspectLocked(True)
+        self.mont = pg.ImageItem()
+        self.mont.setColorMap(DIVERGING)
+        self.mont_plot.addItem(self.mont)
+        split.addWidget(self.view)
+        split.addWidget(self.mont_view)
+        lay.addWidget(split)
+        self.model: dict = {}
+        self._shown: np.ndarray | None = None
+        self._name = ""
+
+    def _array(self, snap: Snapshot, layer: int, what: str):
+        a = snap.arrays
+        if what == "W":
+            return a.get(f"W{layer}"), f"W{layer}"
+        dw = a.get(f"dW{layer}")
+        if dw is None:
+            return None, f"dW{layer}"
+        if what == "dW":
+            return dw, f"dW{layer}"
+        return -snap.config.lr * np.asarray(dw, dtype=np.float64), f"−α·dW{layer}"  # display scaling
+
+    def redraw(self) -> None:
+        snap: Snapshot = self.snapshot
+        L = snap.config.n_layers
+        if self.layer.count() != L:
+            self.layer.blockSignals(True)
+            self.layer.clear()
+            self.layer.addItems([str(l) for l in range(1, L + 1)])
+            self.layer.blockSignals(False)
+        layer = self.layer.currentIndex() + 1
+        what = self.what.currentData()
+        arr, name = self._array(snap, layer, what)
+        self._name = name
+        if arr is None:
+            self.image.clear()
+            self.hover.setText(f"{name} is not computed yet in this step")
+            self._shown = None
+            self.model = {"name": name, "shown": None}
+        else:
+            arr = np.asarray(arr)
+            lim = symmetric_limit(arr)
+            self.image.setImage(arr, levels=(-lim, lim))
+            self.image.setRect(QRectF(-0.5, -0.5, arr.shape[1], arr.shape[0]))  # cell (i, j) centred on (j, i)
+            self.bar.setLevels((-lim, lim))
+            self._shown = arr
+            self.model = {"name": name, "shown": arr, "levels": (-lim, lim)}
+        # the montage, for a layer fed by images
+        shape = snap.image_shape
+        show_mont = (layer == 1 and shape is not None and arr is not None
+                     and arr.shape[0] == shape[0] * shape[1])
+        self.mont_view.setVisible(bool(show_mont))
+        if show_mont:
+            img, _ = montage(arr, shape)
+            lim = symmetric_limit(np.nan_to_num(img))
+            self.mont.setImage(img, levels=(-lim, lim))
+            self.model["montage"] = img.shape
+
+    def _hover(self, event) -> None:
+        if event.isExit() or self._shown is None:
+            return
+        p = event.pos()  # in the image's own pixel coordinates, whatever its rect
+        i, j = int(np.floor(p.y())), int(np.floor(p.x()))
+        a = self._shown
+        if 0 <= i < a.shape[0] and 0 <= j < a.shape[1]:
+            self.hover.setText(f"{self._name}[i={i}, j={j}] = {fmt(a[i, j], 6)}")
+
+    def describe_cell(self, i: int, j: int) -> str:
+        """The hover text of cell (i, j), for tests and for keyboard users."""
+        return f"{self._name}[i={i}, j={j}] = {fmt(self._shown[i, j], 6)}"

@@ -1,0 +1,115 @@
+"""The delta / gradient inspector: for a chosen layer, Delta over the batch (samples x
+units), a histogram of its weight gradient, and per layer over time the gradient RMS,
+the update-to-weight ratio and the share of dead or saturated units."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
+
+from bpviz.engine.snapshot import Snapshot
+
+from ..panels.base import Panel
+from .common import DIVERGING, style_plot, symmetric_limit
+
+LAYER_COLORS = [(80, 130, 220), (220, 90, 40), (40, 160, 80), (160, 60, 170), (120, 120, 120)]
+
+
+class InspectorPanel(Panel):
+    object_name = "inspector"
+    title = "Deltas and gradients"
+    area = "bottom"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("layer"))
+        self.layer = QComboBox()
+        self.layer.currentIndexChanged.connect(lambda _: self.snapshot is not None and self.redraw())
+        bar.addWidget(self.layer)
+        self.info = QLabel()
+        bar.addWidget(self.info, 1)
+        lay.addLayout(bar)
+        self.view = pg.GraphicsLayoutWidget()
+        style_plot(self, self.view)
+        lay.addWidget(self.view)
+        self.delta_plot = self.view.addPlot(row=0, col=0, title="Δ over the batch")
+        self.delta_plot.invertY(True)
+        self.delta_plot.setLabel("left", "sample")
+        self.delta_plot.setLabel("bottom", "unit")
+        self.delta_img = pg.ImageItem()
+        self.delta_plot.addItem(self.delta_img)
+        self.delta_bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=12)
+        self.delta_bar.setImageItem(self.delta_img, insert_in=self.delta_plot)
+        self.hist_plot = self.view.addPlot(row=0, col=1, title="histogram of dL/dW")
+        self.hist = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(80, 130, 220, 120),
+                                    pen=pg.mkPen((80, 130, 220)))
+        self.hist_plot.addItem(self.hist)
+        self.rms_plot = self.view.addPlot(row=1, col=0, title="gradient RMS per parameter")
+        self.ratio_plot = self.view.addPlot(row=1, col=1, title="update / weight ratio")
+        self.dead_plot = self.view.addPlot(row=1, col=2, title="dead or saturated units")
+        for p in (self.rms_plot, self.ratio_plot):
+            p.setLogMode(False, True)
+        self.dead_plot.setYRange(0, 1)
+        for p in (self.rms_plot, self.ratio_plot, self.dead_plot):
+            p.setLabel("bottom", "step")
+            p.addLegend(offset=(5, 5), labelTextSize="8pt")
+        self._curves: dict[tuple[str, int], pg.PlotDataItem] = {}
+        self.model: dict = {}
+
+    def _curve(self, plot, key: str, layer: int) -> pg.PlotDataItem:
+        c = self._curves.get((key, layer))
+        if c is None:
+            c = plot.plot(pen=pg.mkPen(LAYER_COLORS[(layer - 1) % len(LAYER_COLORS)], width=1.5),
+                          name=f"layer {layer}")
+            self._curves[(key, layer)] = c
+        return c
+
+    def redraw(self) -> None:
+        snap: Snapshot = self.snapshot
+        L = snap.config.n_layers
+        if self.layer.count() != L:
+            self.layer.blockSignals(True)
+            self.layer.clear()
+            self.layer.addItems([str(l) for l in range(1, L + 1)])
+            self.layer.setCurrentIndex(L - 1)
+            self.layer.blockSignals(False)
+            for c in self._curves.values():
+                c.getViewBox() and c.getViewBox().removeItem(c)
+            self._curves.clear()
+        l = self.layer.currentIndex() + 1
+        a = snap.arrays
+        self.model = {"layer": l}
+        delta = a.get(f"Delta{l}")
+        if delta is not None:
+            lim = symmetric_limit(delta)
+            self.delta_img.setImage(np.asarray(delta), levels=(-lim, lim))
+            self.delta_img.setRect(QRectF(-0.5, -0.5, delta.shape[1], delta.shape[0]))
+            self.delta_bar.setLevels((-lim, lim))
+            self.model["delta"] = delta
+        else:
+            self.delta_img.clear()
+            self.model["delta"] = None
+        dw = a.get(f"dW{l}")
+        if dw is not None:
+            counts, edges = np.histogram(np.asarray(dw, dtype=np.float64), bins=40)  # display binning
+            self.hist.setData(edges, counts)
+            self.model["hist_total"] = int(counts.sum())
+        else:
+            self.hist.setData([], [])
+            self.model["hist_total"] = 0
+        info = snap.stats.get(l, {}) if snap.stats else {}
+        parts = [f"{k.replace('_', ' ')} {v:.3g}" for k, v in info.items()]
+        self.info.setText(" · ".join(parts) if parts else "statistics appear once the layer's gradient exists")
+        hist = snap.stats_history or ()
+        steps = np.array([s for s, _ in hist])
+        for key, plot in (("grad_rms", self.rms_plot), ("update_ratio", self.ratio_plot),
+                          ("inactive_share", self.dead_plot)):
+            for layer in range(1, L + 1):
+                ys = np.array([st.get(layer, {}).get(key, np.nan) for _, st in hist], dtype=float)
+                ok = np.isfinite(ys) & ((ys > 0) if key != "inactive_share" else True)
+                if ok.any():
+                    self._curve(plot, key, layer).setData(steps[ok], ys[ok])
+        self.model["history_points"] = len(hist)

@@ -1,0 +1,78 @@
+"""The loss curve: every step's loss (the snapshot carries all of them, so nothing is
+missing when frames are skipped), the mean per epoch, and test accuracy when there is
+a test set."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
+
+from bpviz.engine.snapshot import Snapshot
+
+from ..panels.base import Panel
+from .common import style_plot
+
+
+class LossPanel(Panel):
+    object_name = "loss"
+    title = "Loss"
+    area = "bottom"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.log = QCheckBox("log scale")
+        self.log.toggled.connect(lambda on: self.plot.setLogMode(False, on))
+        self.readout = QLabel()
+        bar.addWidget(self.log)
+        bar.addWidget(self.readout, 1)
+        lay.addLayout(bar)
+        self.plot = pg.PlotWidget()
+        style_plot(self, self.plot)
+        self.plot.setLabel("bottom", "step")
+        self.plot.setLabel("left", "loss")
+        self.plot.addLegend(offset=(-10, 10))
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.steps = self.plot.plot(pen=pg.mkPen((80, 130, 220), width=1), name="loss per step")
+        self.steps.setDownsampling(auto=True, method="peak")
+        self.steps.setClipToView(True)
+        self.epochs = self.plot.plot(pen=pg.mkPen((220, 90, 40), width=2), symbol="o", symbolSize=6,
+                                     symbolBrush=(220, 90, 40), name="mean per epoch")
+        # test accuracy on its own axis at the right
+        self.acc_view = pg.ViewBox()
+        pi = self.plot.getPlotItem()
+        pi.showAxis("right")
+        pi.scene().addItem(self.acc_view)
+        pi.getAxis("right").linkToView(self.acc_view)
+        pi.getAxis("right").setLabel("test accuracy")
+        self.acc_view.setXLink(pi)
+        self.acc_view.setYRange(0, 1)
+        self.acc = pg.PlotDataItem(pen=pg.mkPen((40, 160, 80), width=2), symbol="s", symbolSize=6,
+                                   symbolBrush=(40, 160, 80))
+        self.acc_view.addItem(self.acc)
+        pi.legend.addItem(self.acc, "test accuracy")
+        pi.vb.sigResized.connect(lambda: self.acc_view.setGeometry(pi.vb.sceneBoundingRect()))
+        lay.addWidget(self.plot)
+        self.model: dict = {}
+
+    def redraw(self) -> None:
+        snap: Snapshot = self.snapshot
+        losses = np.asarray(snap.losses)
+        x = np.arange(1, len(losses) + 1)  # step k's loss is plotted at k (steps done)
+        self.steps.setData(x, losses)
+        n_batches = snap.stage.n_batches if snap.stage is not None else 1
+        ep = np.asarray(snap.epoch_losses)
+        self.epochs.setData((np.arange(len(ep)) + 1) * n_batches, ep)
+        acc = np.asarray(snap.test_accuracy, dtype=float).reshape(-1, 2)
+        self.acc.setData(acc[:, 0], acc[:, 1])
+        self.plot.getPlotItem().getAxis("right").setVisible(len(acc) > 0)
+        text = f"{len(losses)} steps"
+        if len(losses):
+            text += f" · last loss {losses[-1]:.5g}"
+        if len(ep):
+            text += f" · epoch {len(ep)} mean {ep[-1]:.5g}"
+        if len(acc):
+            text += f" · test accuracy {acc[-1, 1]:.4f}"
+        self.readout.setText(text)
+        self.model = {"steps": len(losses), "epochs": len(ep), "accuracy_points": len(acc)}
