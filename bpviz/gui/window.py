@@ -35,6 +35,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("bpviz — backpropagation, one equation at a time")
         self.setObjectName("bpviz-main")
+        self.setFocusPolicy(Qt.StrongFocus)
         self.setDockNestingEnabled(True)
         self.controller = controller or Controller(self)
         self.settings = settings if settings is not None else QSettings(ORG, APP)
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.speed.setValue(len(SPEEDS) - 1)
         self.speed.setFixedWidth(160)
         self.speed.setToolTip("Stages per second while playing, from 1 to full speed")
+        self.speed.setFocusPolicy(Qt.NoFocus)  # Right and Space belong to Step and Play, not the slider
         self.speed_label = QLabel()
         self.speed.valueChanged.connect(self._on_speed)
         tb.addWidget(self.speed)
@@ -167,6 +169,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event):
         super().showEvent(event)
+        self.setFocus()  # no input field starts with the keys Step and Play use
         if getattr(self, "_sizes_pending", False):
             self._sizes_pending = False
             if not self._restored:

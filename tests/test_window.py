@@ -1,0 +1,261 @@
+"""The window, through the real worker thread (pytest-qt, offscreen)."""
+import os
+import sys
+import warnings
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtWidgets import QApplication
+
+from bpviz.engine.config import NetConfig
+from bpviz.engine.presets import get_preset
+from bpviz.engine.trainer import step_plan
+
+TOY = get_preset("toy").config
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from bpviz.gui.window import MainWindow
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    win.controller.rebuild(TOY, "toy")
+    qtbot.waitUntil(lambda: win.controller.latest is not None, timeout=10000)
+    qtbot.waitUntil(lambda: win.status.text() != "", timeout=5000)
+    yield win
+    win.controller.shutdown()
+
+
+def step_and_wait(qtbot, win, action="request_step"):
+    c = win.controller
+    before = c.latest.serial
+    with qtbot.waitSignal(c.snapshot_changed, timeout=10000, check_params_cb=lambda s: s.serial > before):
+        getattr(c, action)()
+    return c.latest
+
+
+def test_signal_emits_do_not_leak_references_to_True(qtbot):
+    """PySide6 6.12.0 drops a reference to True on every emit and aborts CPython after
+    a few hundred; the pinned version must not."""
+    class Emitter(QObject):
+        sig = Signal(bool)
+    e = Emitter()
+    got = []
+    e.sig.connect(got.append)
+    before = sys.getrefcount(True)
+    for _ in range(600):
+        e.sig.emit(True)
+    assert len(got) == 600
+    assert sys.getrefcount(True) >= before
+
+
+def test_starts_on_the_toy_network_ready(window):
+    snap = window.controller.latest
+    assert snap.stage is None and snap.config == TOY
+    assert window.status.text() == "epoch 0 · batch 0 · stage: ready"
+    assert len(window.panels) == 6
+
+
+def test_one_backward_pass_stage_by_stage_moves_every_panel(qtbot, window):
+    plan = step_plan(TOY, 4)
+    panels = {p.object_name: p for p in window.panels}
+    seen = []
+    for k, spec in enumerate(plan):
+        snap = step_and_wait(qtbot, window)
+        r = snap.stage
+        assert r.spec == spec and r.index == k
+        seen.append(r.eq)
+        assert window.status.text().startswith(f"epoch 0 · batch 0 · stage {k + 1}/12 · {spec.eq}")
+        qtbot.waitUntil(lambda: panels["equations"].model.get("current") == spec, timeout=3000)
+        eqm = panels["equations"].model
+        assert r.outputs[0] in eqm["shown"]
+        np.testing.assert_array_equal(np.atleast_2d(eqm["shown"][r.outputs[0]]),
+                                      np.atleast_2d(r.arrays[r.outputs[0]]))
+        dia = panels["diagram"].model
+        assert dia["highlight"] == (spec.layer, spec.phase)
+        if spec.phase == "backward" and f"Delta{spec.layer}" in r.arrays:
+            assert dia["node_values"][spec.layer][0] == f"Delta{spec.layer}"
+        if spec.eq == "F2" and spec.layer == 2:
+            np.testing.assert_array_equal(panels["sample"].model["output"], r.arrays["A2"][0])
+    assert seen == ["F1", "F2", "F1", "F2", "L-MSE", "B1-MSE", "B2", "B4", "B5", "B2", "U1", "U1"]
+    assert len(window.controller.latest.losses) == 1
+
+
+def test_heatmap_switches_to_the_gradient_once_it_exists(qtbot, window):
+    heat = next(p for p in window.panels if p.object_name == "heatmaps")
+    heat.what.setCurrentIndex(1)  # dL/dW
+    for _ in range(6):
+        step_and_wait(qtbot, window)
+    assert heat.model["shown"] is None  # dW1 does not exist before B2 of layer 1
+    for _ in range(4):
+        snap = step_and_wait(qtbot, window)
+    assert snap.stage.eq == "B2" and snap.stage.layer == 1
+    np.testing.assert_array_equal(heat.model["shown"], snap.arrays["dW1"])
+    assert heat.describe_cell(0, 1).startswith("dW1[i=0, j=1] = ")
+
+
+def test_finish_pass_batch_and_epoch(qtbot, window):
+    snap = step_and_wait(qtbot, window, "request_finish_pass")
+    assert snap.stage.eq == "B2" and snap.stage.layer == 1
+    snap = step_and_wait(qtbot, window, "request_step_batch")
+    assert snap.stage.step_end and len(snap.losses) == 1
+    snap = step_and_wait(qtbot, window, "request_step_epoch")
+    assert len(snap.losses) == 2  # the toy set is one batch: an epoch is a step
+
+
+def test_play_then_pause_stops_promptly_and_stays_stopped(qtbot, window):
+    c = window.controller
+    with qtbot.waitSignal(c.playing_changed, timeout=5000):
+        c.request_play()
+    qtbot.waitUntil(lambda: len(c.latest.losses) > 50, timeout=10000)
+    with qtbot.waitSignal(c.playing_changed, timeout=2000) as sig:
+        c.request_pause()
+    assert sig.args == [False]
+    qtbot.wait(150)  # the pause snapshot lands
+    serial, steps = c.latest.serial, len(c.latest.losses)
+    qtbot.wait(400)
+    assert c.latest.serial == serial and len(c.latest.losses) == steps
+    assert steps == c.worker.trainer.steps_done  # the loss curve is complete
+    assert window.act_play.text() == "Play"
+
+
+def test_paced_play_runs_stage_by_stage(qtbot, window):
+    c = window.controller
+    window.speed.setValue(4)  # 15 stages a second
+    c.request_play()
+    qtbot.wait(700)
+    c.request_pause()
+    qtbot.waitUntil(lambda: not c.playing, timeout=2000)
+    qtbot.wait(100)
+    n = c.worker.trainer.steps_done * 12 + (c.latest.stage.index + 1 if c.latest.stage else 0)
+    assert 3 <= n <= 20
+
+
+def test_closing_while_playing_ends_the_thread(qtbot, window):
+    c = window.controller
+    c.request_play()
+    qtbot.waitUntil(lambda: c.playing, timeout=5000)
+    qtbot.wait(200)
+    window.close()
+    assert not c._thread.isRunning()
+
+
+def test_a_divergence_reaches_the_window_and_keeps_the_last_state(qtbot, window):
+    c = window.controller
+    bad = TOY.with_(hidden="identity", output_loss="identity-mse", lr=1e300)
+    c.rebuild(bad, "toy")
+    qtbot.waitUntil(lambda: c.latest.config == bad, timeout=5000)
+    with qtbot.waitSignal(c.error_occurred, timeout=10000) as sig:
+        c.request_play()
+    assert "non-finite" in sig.args[0] and "step" in sig.args[0]
+    qtbot.waitUntil(lambda: not window.banner.isHidden() and "non-finite" in window.banner.text(), timeout=3000)
+    assert not c.playing
+    snap = c.latest
+    assert snap.stage is not None and snap.message.startswith("training stopped")
+    for w, _ in snap.params:
+        assert np.isfinite(w).all()
+
+
+def test_the_configuration_editor_rejects_impossible_values(qtbot, window):
+    dock = window.config_dock
+    before = window.controller.latest.config
+    for field, value, needle in ((dock.sizes, "3,0,1", "at least 1"), (dock.sizes, "3,x,1", "whole numbers"),
+                                 (dock.sizes, "5,4,1", "input layer has 5")):
+        dock.show_config(TOY, "toy")
+        field.setText(value)
+        assert dock.apply() is False and needle in dock.message.text()
+    dock.show_config(TOY, "toy")
+    dock.lr.setValue(-0.5)
+    assert dock.apply() is False and "learning rate" in dock.message.text()
+    dock.show_config(TOY, "toy")
+    dock.batch.setValue(10)
+    assert dock.apply() is False and "larger than the data set" in dock.message.text()
+    qtbot.wait(100)
+    assert window.controller.latest.config == before
+
+
+def test_apply_rebuilds_the_network(qtbot, window):
+    dock = window.config_dock
+    dock.sizes.setText("3,6,1")
+    dock.hidden.setCurrentText("tanh")
+    assert dock.apply()
+    qtbot.waitUntil(lambda: window.controller.latest.config.sizes == (3, 6, 1), timeout=5000)
+    assert window.controller.latest.config.hidden == "tanh"
+
+
+def test_every_action_has_a_shortcut_in_its_tooltip_and_the_help(window):
+    rows = dict(window.shortcut_rows())
+    for action, key in ((window.act_step, "F10"), (window.act_pass, "Shift+F10"), (window.act_play, "Space"),
+                        (window.act_reset, "Ctrl+R"), (window.act_batch, "Ctrl+F10")):
+        assert key in action.toolTip()
+        assert key in rows[action.text()]
+    assert "Right" in rows["Step"]
+
+
+def test_keyboard_step_and_reset(qtbot, window):
+    c = window.controller
+    window.show()
+    qtbot.waitExposed(window)
+    with warnings.catch_warnings():  # offscreen under pytest-qt activates no window by itself
+        warnings.simplefilter("ignore", DeprecationWarning)
+        QApplication.setActiveWindow(window)
+    assert QApplication.focusWidget() is window  # not the speed slider: Right and Space reach Step and Play
+    before = c.latest.serial
+    qtbot.keyClick(window, Qt.Key_F10)
+    qtbot.waitUntil(lambda: c.latest.serial > before and c.latest.stage is not None, timeout=5000)
+    assert c.latest.stage.eq == "F1"
+    before = c.latest.serial
+    qtbot.keyClick(window, Qt.Key_Right)
+    qtbot.waitUntil(lambda: c.latest.serial > before and c.latest.stage.eq == "F2", timeout=5000)
+    before = c.latest.serial
+    qtbot.keyClick(window, Qt.Key_R, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: c.latest.serial > before, timeout=5000)
+    assert c.latest.stage is None and window.status.text().endswith("stage: ready")
+
+
+def test_focusing_a_sample_reaches_every_panel(qtbot, window):
+    step_and_wait(qtbot, window)
+    sample = next(p for p in window.panels if p.object_name == "sample")
+    sample.pick.setValue(2)
+    qtbot.waitUntil(lambda: all(p.focus_sample == 2 for p in window.panels), timeout=3000)
+    dia = next(p for p in window.panels if p.object_name == "diagram")
+    assert dia.model["focus"] == 2
+
+
+def test_the_layout_is_remembered(qtbot, tmp_path):
+    from bpviz.gui.window import MainWindow
+    path = str(tmp_path / "layout.ini")
+    win = MainWindow(settings=QSettings(path, QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.docks["loss"].setFloating(True)
+    win.save_layout()
+    win.controller.shutdown()
+    again = MainWindow(settings=QSettings(path, QSettings.IniFormat))
+    qtbot.addWidget(again)
+    assert again._restored and again.docks["loss"].isFloating()
+    again.controller.shutdown()
+
+
+def test_worker_slots_without_a_thread():
+    """The worker's verbs, called directly (coverage sees them; no event loop needed)."""
+    from bpviz.gui.training import TrainingWorker
+    w = TrainingWorker()
+    got = []
+    w.snapshot_ready.connect(got.append)
+    w.rebuild(TOY, "toy", None)
+    assert got and got[-1].stage is None
+    w.frame_consumed()
+    w.step()
+    assert got[-1].stage.eq == "F1"
+    w.frame_consumed()
+    w.step_batch()
+    assert got[-1].stage.step_end and len(got[-1].losses) == 1
+    errors = []
+    w.errored.connect(errors.append)
+    w.rebuild(NetConfig((3, 4, 2), output_loss="softmax-ce"), "toy", None)
+    assert errors and "output layer has 2 units" in errors[-1]
+    assert w.trainer.cfg == TOY  # the running network was kept
