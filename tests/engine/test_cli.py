@@ -130,3 +130,15 @@ def test_train_divergence_exits_1_and_names_the_equation(capsys):
     s = last_json(out)
     assert "non-finite" in s["error"] and "step" in s["error"]
     assert "produced by" in err
+
+
+def test_a_data_set_without_a_preset_starts_from_seed_000s_setup(monkeypatch):
+    """--dataset fashion-mnist alone must not inherit the toy's sigmoid, full batch and summed loss."""
+    import argparse
+    from bpviz.cli import _resolve
+    ns = argparse.Namespace(preset=None, dataset="fashion-mnist", sizes=(784, 64, 10), hidden=None,
+                            output_loss=None, lr=0.1, batch=None, seed=None, init=None, dtype=None,
+                            reduction=None, bias=None, per_sample=None)
+    name, _, cfg, dataset = _resolve(ns)
+    assert (name, dataset) == ("mnist", "fashion-mnist")
+    assert (cfg.sizes, cfg.hidden, cfg.output_loss, cfg.batch_size, cfg.lr) == ((784, 64, 10), "relu", "softmax-ce", 100, 0.1)
