@@ -76,6 +76,10 @@ class ConfigDock(QDockWidget):
         self.setWidget(host)
 
     def show_config(self, cfg: NetConfig, dataset: str) -> None:
+        match = [p.name for p in PRESETS.values() if p.config == cfg and p.dataset == dataset]
+        if self.preset.findText("custom") < 0:
+            self.preset.addItem("custom")
+        self.preset.setCurrentText(match[0] if match else "custom")
         self.dataset.setCurrentText(dataset)
         self.sizes.setText(",".join(map(str, cfg.sizes)))
         self.hidden.setCurrentText(cfg.hidden)
@@ -91,6 +95,8 @@ class ConfigDock(QDockWidget):
         self.message.clear()
 
     def load_preset(self, name: str) -> None:
+        if name not in PRESETS:
+            return
         p = PRESETS[name]
         self.show_config(p.config, p.dataset)
 

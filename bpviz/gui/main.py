@@ -122,8 +122,14 @@ def run_screenshot(args) -> int:
             c.request_pause()
             _wait(app, lambda: not c.playing, 5)
         _wait(app, lambda: False, 0.3)  # a few frames for every panel to draw
-        target = win.docks[args.panel] if args.panel else win
-        image = target.grab()
+        if args.panel:  # one panel alone, at the requested size
+            dock = win.docks[args.panel]
+            dock.setFloating(True)
+            dock.resize(w, h)
+            _wait(app, lambda: False, 0.5)
+            image = dock.grab()
+        else:
+            image = win.grab()
         out = os.path.abspath(args.out)
         os.makedirs(os.path.dirname(out), exist_ok=True)
         tmp_png = out + ".tmp.png"

@@ -30,6 +30,7 @@ from bpviz.runs import RunData, load_run_data, make_trainer
 FRAME_MS = 33  # the GUI draws at most ~30 frames a second
 CHUNK_S = 0.012  # at full speed the worker runs stages for this long between looks at its queue
 STATS_HISTORY = 4000  # per-layer figures kept for the inspector's plots
+STATS_EVERY = 10  # at full speed, per-layer figures are recorded every this many steps
 
 
 class Cancelled(Exception):
@@ -206,8 +207,15 @@ class TrainingWorker(QObject):
 
     def _after_stages(self, before: StageResult | None, r: StageResult) -> None:
         t = self.trainer
+        if r.step_end:
+            self._record_stats(r)
         if r.epoch_end:
             self._measure_test_accuracy(t.steps_done)
+
+    def _record_stats(self, r: StageResult) -> None:
+        """Per-layer figures of a finished step, for the inspector's history."""
+        cfg = self.trainer.cfg
+        self._stats_history.append((r.step, layer_stats(r.arrays, cfg.n_layers, cfg.hidden, cfg.lr)))
 
     def _check_breakpoints(self, r: StageResult, previous_loss) -> str | None:
         if not self.breakpoints.items:
@@ -242,6 +250,8 @@ class TrainingWorker(QObject):
         t = self.trainer
         prev_loss = t.losses[-1] if t.losses else None
         r = t.next_stage()
+        if r.step_end and (self.speed > 0 or r.step % STATS_EVERY == 0):
+            self._record_stats(r)
         if r.epoch_end:
             self._measure_test_accuracy(t.steps_done)
         msg = self._check_breakpoints(r, prev_loss)
@@ -302,8 +312,6 @@ class TrainingWorker(QObject):
         r = t.last
         arrays = r.arrays if r is not None else None
         stats = layer_stats(arrays, t.cfg.n_layers, t.cfg.hidden, t.cfg.lr) if arrays is not None else {}
-        if r is not None and stats and (not self._stats_history or self._stats_history[-1][0] != r.step):
-            self._stats_history.append((r.step, stats))
         self._serial += 1
         d = self.data
         return Snapshot(stage=r, config=t.cfg, params=t.params, losses=_frozen(t.losses),

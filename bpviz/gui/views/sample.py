@@ -87,10 +87,10 @@ class SampleView(Panel):
         target = int(np.argmax(y[f])) if y.shape[1] > 1 else None
         text = f"sample {f} of the batch (data set row {row})"
         if target is not None:
-            text += f" · target {classes[target] if classes else target}"
+            text += f" · target {target}" + (f" ({classes[target]})" if classes else "")
         if out is not None and out.shape[1] > 1:
             guess = int(np.argmax(out[f]))
-            text += f" · predicted {classes[guess] if classes else guess} ({out[f, guess]:.1%})"
+            text += f" · predicted {guess}" + (f" ({classes[guess]})" if classes else "") + f" at {out[f, guess]:.1%}"
         elif out is not None:
             text += f" · output {fmt(out[f, 0], 4)} for target {fmt(y[f, 0], 4)}"
         self.caption.setText(text)
@@ -106,7 +106,8 @@ class SampleView(Panel):
             k = out.shape[1]
             self.bars.setOpts(x=np.arange(k), height=np.asarray(out[f]), width=0.7)
             self.target_bars.setOpts(x=np.arange(k), height=np.asarray(y[f]), width=0.7)
-            self.out_plot.getAxis("bottom").setTicks([[(i, classes[i] if classes else str(i)) for i in range(k)]])
+            # class indices on the axis (names would overlap); the caption names the classes
+            self.out_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(k)]])
         else:
             self.bars.setOpts(x=[], height=[])
             self.target_bars.setOpts(x=[], height=[])
