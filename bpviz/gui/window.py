@@ -112,6 +112,9 @@ class MainWindow(QMainWindow):
 
     def _make_menus(self):
         m = self.menuBar()
+        self.file_menu = m.addMenu("&File")
+        self.act_quit = self._action("Quit", self.close, ("Ctrl+Q",), "Close bpviz")
+        self.file_menu.addAction(self.act_quit)
         run = m.addMenu("&Training")
         for a in (self.act_step, self.act_sample, self.act_pass, self.act_batch, self.act_epoch, self.act_play,
                   self.act_reset):

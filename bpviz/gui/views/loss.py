@@ -63,7 +63,11 @@ class LossPanel(Panel):
         self.steps.setData(x, losses)
         n_batches = snap.stage.n_batches if snap.stage is not None else 1
         ep = np.asarray(snap.epoch_losses)
-        self.epochs.setData((np.arange(len(ep)) + 1) * n_batches, ep)
+        if n_batches > 1:  # with one batch an epoch, the epoch mean is the step loss itself
+            self.epochs.setData((np.arange(len(ep)) + 1) * n_batches, ep)
+            self.epochs.setSymbol("o" if len(ep) <= 60 else None)
+        else:
+            self.epochs.setData([], [])
         acc = np.asarray(snap.test_accuracy, dtype=float).reshape(-1, 2)
         self.acc.setData(acc[:, 0], acc[:, 1])
         self.plot.getPlotItem().getAxis("right").setVisible(len(acc) > 0)
