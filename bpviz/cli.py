@@ -189,36 +189,15 @@ def cmd_gradcheck(args) -> int:
 
 
 def cmd_trace(args) -> int:
+    from bpviz.files import save_trace
     from bpviz.runs import make_trainer
     _, _, cfg, dataset = _resolve(args)
     data = _load(args, dataset)
     trainer = make_trainer(cfg, data)
     r = trainer.finish_step()
-    out = {}
-    for name, a in r.arrays.items():
-        if name == "A0":
-            continue  # the same array as X
-        out[name] = np.asarray(a)
-    out["config"] = np.asarray(cfg.to_json())
-    _save_npz_atomic(args.out, out)
-    print(f"wrote one training step ({len(r.arrays) - 1} arrays) to {args.out}")
+    n = save_trace(args.out, r.arrays, cfg.to_json())
+    print(f"wrote one training step ({n} arrays) to {args.out}")
     return 0
-
-
-def _save_npz_atomic(path: str, arrays: dict) -> None:
-    """Write to a temporary name beside `path`, then rename: never a half-written file."""
-    import os
-    import tempfile
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".bpviz-", suffix=".npz", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 class _UsageError(Exception):

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 
 import numpy as np
+
+from bpviz.files import atomic_write
 
 from .breakpoints import Breakpoint
 from .config import ConfigError, NetConfig
@@ -67,21 +68,8 @@ def save_session(path: str | os.PathLike, trainer: Trainer, dataset: str, identi
     arrays.update(_param_arrays("", st.params))
     for k, v in (extras or {}).items():
         arrays[f"extra_{k}"] = np.asarray(v)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".bpviz-session-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the name points at them
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_write(path) as f:  # the previous file stays whole until the new one is
+        np.savez(f, **arrays)
 
 
 def _params(z, prefix: str, cfg: NetConfig, name: str) -> Params:

@@ -177,11 +177,13 @@ class Snapshot:
     data_name, image_shape, class_names   what the samples are
     status       the status line text ("epoch 0 · batch 0 · stage: ready")
     message      an error or breakpoint message to show, else ""
+    history      (stages kept, oldest step kept, stages dropped) of the step-back history
+    contrib      {"losses": (m,), "shares": {layer: (m,)}} per-sample parts of the batch, or None
     """
 
     __slots__ = ("stage", "config", "params", "losses", "epoch_losses", "test_accuracy", "stats",
                  "stats_history", "data_name", "image_shape", "class_names", "status", "message",
-                 "serial")
+                 "serial", "history", "contrib")
 
     def __init__(self, **kw):
         for k in self.__slots__:

@@ -135,6 +135,7 @@ class Trainer:
         self.last: StageResult | None = None
         self.diverged: DivergenceError | None = None
         self._overrides: dict[int, np.ndarray] = {}  # data-set row -> edited input
+        self.on_stage: Callable[[StageResult], None] | None = None  # sees every stage (the window's history)
         self._gen = self._stages()
 
     # -- going back, and editing ---------------------------------------------------------
@@ -153,8 +154,12 @@ class Trainer:
         self.diverged = None
         self.last = None
         self._gen = self._stages()
-        for _ in range(st.stage_index):
-            self.next_stage()
+        observer, self.on_stage = self.on_stage, None  # recomputing is not new history
+        try:
+            for _ in range(st.stage_index):
+                self.next_stage()
+        finally:
+            self.on_stage = observer
         return self.last
 
     def rewind_to(self, r: StageResult) -> StageResult:
@@ -221,6 +226,8 @@ class Trainer:
             self.diverged = e
             raise
         self.last = r
+        if self.on_stage is not None:
+            self.on_stage(r)
         return r
 
     def run_until(self, done: Callable[[StageResult], bool], limit: int | None = None) -> StageResult:

@@ -200,6 +200,7 @@ class EquationsPanel(Panel):
 
         right = QVBoxLayout()
         self.title_label = QLabel("ready: press Step")
+        self.title_label.setWordWrap(True)
         self.title_label.setStyleSheet("font-weight: bold; font-size: 14px;")
         self.current = MathView(size=22)
         self.source = QLabel()

@@ -98,45 +98,52 @@ def run_screenshot(args) -> int:
         # a throw-away settings file: a screenshot never depends on, or changes, the user's layout
         settings = QSettings(os.path.join(tmp, "settings.ini"), QSettings.IniFormat)
         win = _start(args, settings)
-        win.resize(w, h)
-        win.show()
-        c = win.controller
-        if not _wait(app, lambda: c.latest is not None or win.last_error, 120):
-            print("bpviz: error: the network did not load in time", file=sys.stderr)
-            return 1
-        if win.last_error:
-            print(f"bpviz: error: {win.last_error}", file=sys.stderr)
-            return 1
-        if args.column:
-            for p in win.panels:
-                if hasattr(p, "col_btn"):
-                    p.col_btn.setChecked(True)
-        c.set_focus(args.focus)
-        for _ in range(args.stages):
-            before = c.latest.serial
-            c.request_step()
-            _wait(app, lambda: c.latest.serial > before and not c._dirty, 30)
-        if args.play_seconds > 0:
-            c.request_play()
-            _wait(app, lambda: False, args.play_seconds)
-            c.request_pause()
-            _wait(app, lambda: not c.playing, 5)
-        _wait(app, lambda: False, 0.3)  # a few frames for every panel to draw
-        if args.panel:  # one panel alone, at the requested size
-            dock = win.docks[args.panel]
-            dock.setFloating(True)
-            dock.resize(w, h)
-            _wait(app, lambda: False, 0.5)
-            image = dock.grab()
-        else:
-            image = win.grab()
-        out = os.path.abspath(args.out)
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        tmp_png = out + ".tmp.png"
-        if not image.save(tmp_png, "PNG"):
-            print(f"bpviz: error: cannot write {out}", file=sys.stderr)
-            return 1
-        os.replace(tmp_png, out)
-        print(f"wrote {out} ({image.width()}x{image.height()}): {c.latest.status}")
-        win.close()
+        if args.panel and args.panel not in win.docks:
+            print(f"bpviz: error: no panel {args.panel!r} (choose from {', '.join(win.docks)})", file=sys.stderr)
+            win.controller.shutdown()
+            return 2
+        try:
+            win.resize(w, h)
+            win.show()
+            c = win.controller
+            if not _wait(app, lambda: c.latest is not None or win.last_error, 120):
+                print("bpviz: error: the network did not load in time", file=sys.stderr)
+                return 1
+            if win.last_error:
+                print(f"bpviz: error: {win.last_error}", file=sys.stderr)
+                return 1
+            if args.column:
+                for p in win.panels:
+                    if hasattr(p, "col_btn"):
+                        p.col_btn.setChecked(True)
+            c.set_focus(args.focus)
+            for _ in range(args.stages):
+                before = c.latest.serial
+                c.request_step()
+                _wait(app, lambda: c.latest.serial > before and not c._dirty, 30)
+            if args.play_seconds > 0:
+                c.request_play()
+                _wait(app, lambda: False, args.play_seconds)
+                c.request_pause()
+                _wait(app, lambda: not c.playing, 5)
+            _wait(app, lambda: False, 0.3)  # a few frames for every panel to draw
+            if args.panel:  # one panel alone, at the requested size
+                dock = win.docks[args.panel]
+                dock.setFloating(True)
+                dock.resize(w, h)
+                _wait(app, lambda: False, 0.5)
+                image = dock.grab()
+            else:
+                image = win.grab()
+            out = os.path.abspath(args.out)
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            tmp_png = out + ".tmp.png"
+            if not image.save(tmp_png, "PNG"):
+                print(f"bpviz: error: cannot write {out}", file=sys.stderr)
+                return 1
+            os.replace(tmp_png, out)
+            print(f"wrote {out} ({image.width()}x{image.height()}): {c.latest.status}")
+            win.close()
+        finally:  # whatever happened, the training thread ends before the process does
+            win.controller.shutdown()
     return 0

@@ -31,6 +31,7 @@ FRAME_MS = 33  # the GUI draws at most ~30 frames a second
 CHUNK_S = 0.012  # at full speed the worker runs stages for this long between looks at its queue
 STATS_HISTORY = 4000  # per-layer figures kept for the inspector's plots
 STATS_EVERY = 10  # at full speed, per-layer figures are recorded every this many steps
+HISTORY_MB = 256  # default memory for stepping back; MNIST-sized steps take 1.6-3.2 MB each
 
 
 class Cancelled(Exception):
@@ -59,6 +60,9 @@ class TrainingWorker(QObject):
     playing_changed = Signal(bool)
     rebuilt = Signal(object)  # the new NetConfig, after Apply or a load
     download_progress = Signal(int, int, str)  # done bytes, total bytes (0 unknown), file name
+    gradcheck_done = Signal(object)  # list of gradcheck.Check
+    session_saved = Signal(str)
+    breakpoints_loaded = Signal(object)  # the loaded session's breakpoints
 
     def __init__(self):
         super().__init__()
@@ -75,6 +79,10 @@ class TrainingWorker(QObject):
         self._message = ""
         self._cancel = threading.Event()
         self._blas = None
+        self.history: deque[tuple[StageResult, int]] = deque()  # (result, bytes it added)
+        self.history_bytes = 0
+        self.history_budget = HISTORY_MB * 2**20
+        self.history_dropped = 0
 
     # -- set-up --------------------------------------------------------------------------
     @Slot()
@@ -107,10 +115,15 @@ class TrainingWorker(QObject):
         except Exception as e:  # DataError and anything unexpected: one line, state kept
             self.errored.emit(_one_line(e))
             return
-        self.trainer, self.data = trainer, data
-        self._reset_history()
+        self._install(trainer, data)
         self.rebuilt.emit(cfg)
         self._publish(force=True)
+
+    def _install(self, trainer: Trainer, data: RunData) -> None:
+        self.trainer, self.data = trainer, data
+        trainer.on_stage = self._remember
+        self._reset_history()
+        self._labels = data.train.class_labels if data.train.class_labels() is not None else None
 
     def _progress(self, done, total, name="") -> None:
         if self._cancel.is_set():
@@ -125,6 +138,166 @@ class TrainingWorker(QObject):
         self._test_accuracy = []
         self._stats_history.clear()
         self._message = ""
+        self.history.clear()
+        self.history_bytes = 0
+        self.history_dropped = 0
+
+    # -- stepping back -----------------------------------------------------------------
+    def _remember(self, r: StageResult) -> None:
+        """Every stage goes into a history bounded by bytes; the oldest fall out first."""
+        size = sum(a.nbytes for a in r.new.values())
+        if r.index == 0:  # the batch and the parameters the step starts from
+            size += sum(a.nbytes for a in r.info.base.values() if a is not r.info.base.get("A0"))
+        self.history.append((r, size))
+        self.history_bytes += size
+        while self.history_bytes > self.history_budget and len(self.history) > 1:
+            _, old = self.history.popleft()
+            self.history_bytes -= old
+            self.history_dropped += 1
+
+    @Slot(int)
+    def set_history_mb(self, mb: int) -> None:
+        self.history_budget = max(1, int(mb)) * 2**20
+        while self.history_bytes > self.history_budget and len(self.history) > 1:
+            _, old = self.history.popleft()
+            self.history_bytes -= old
+            self.history_dropped += 1
+        self._publish(force=True)
+
+    @Slot()
+    def step_back(self) -> None:
+        """One stage back, across batch and epoch boundaries while the history reaches."""
+        self._set_playing(False)
+        if len(self.history) < 2:
+            self._message = ("history: nothing older is kept" if self.history_dropped
+                             else "history: this is the first stage")
+            self._publish(force=True)
+            return
+        self.rewind_to(len(self.history) - 2)
+
+    @Slot(int)
+    def rewind_to(self, i: int) -> None:
+        """Go back to history entry `i`: the trainer recomputes that step up to the stage
+        (identical numbers), and stepping forward continues training from there."""
+        self._set_playing(False)
+        if not 0 <= i < len(self.history):
+            return
+        target = self.history[i][0]
+        try:
+            self.trainer.rewind_to(target)
+        except Exception as e:
+            self._fail(e)
+            return
+        while len(self.history) > i + 1:
+            _, size = self.history.pop()
+            self.history_bytes -= size
+        self.history[i] = (self.trainer.last, self.history[i][1])
+        self._test_accuracy = [(s, a) for s, a in self._test_accuracy if s <= target.step]
+        while self._stats_history and self._stats_history[-1][0] >= target.step:
+            self._stats_history.pop()
+        self._message = ""
+        self._publish(force=True)
+
+    def _resync_history(self) -> None:
+        """After an edit recomputed the current step: its stages in the history are
+        replaced by the new ones (what came later is gone)."""
+        last = self.trainer.last
+        step = self.trainer.steps_done
+        while self.history and self.history[-1][0].step >= step:
+            _, size = self.history.pop()
+            self.history_bytes -= size
+        chain, r = [], last
+        while r is not None:
+            chain.append(r)
+            r = r.prev
+        for r in reversed(chain):
+            self._remember(r)
+
+    # -- editing, checking, contributions -------------------------------------------------
+    @Slot(str, object, float)
+    def edit_param(self, name: str, index, value: float) -> None:
+        """Change one weight or bias while paused; the current step is recomputed."""
+        self._set_playing(False)
+        try:
+            self.trainer.set_param(name, tuple(index), float(value))
+        except Exception as e:
+            self.errored.emit(f"cannot edit {name}{list(index)}: {_one_line(e)}")
+            return
+        self._resync_history()
+        self._message = f"edited {name}{list(index)} = {value:g}; this step was recomputed"
+        self._publish(force=True)
+
+    @Slot(int, object)
+    def edit_input(self, row: int, values) -> None:
+        self._set_playing(False)
+        try:
+            self.trainer.set_input(int(row), np.asarray(values, dtype=float))
+        except Exception as e:
+            self.errored.emit(f"cannot edit sample {row}: {_one_line(e)}")
+            return
+        self._resync_history()
+        self._message = f"edited the input of sample {row}; this step was recomputed"
+        self._publish(force=True)
+
+    @Slot(int, object)
+    def run_gradcheck(self, layer: int, cell) -> None:
+        """Central differences on the current batch for one layer (or one weight of it),
+        from the parameters the current step starts from."""
+        from bpviz.engine.gradcheck import gradcheck
+        t = self.trainer
+        try:
+            r = t.last if t.last is not None and not t.last.step_end else t.next_stage()
+            self._publish(force=True)
+            arrays = r.arrays
+            params = tuple((arrays[f"W{l}"], arrays.get(f"b{l}")) for l in range(1, t.cfg.n_layers + 1))
+            names = {f"W{layer}"} | ({f"b{layer}"} if t.cfg.bias else set())
+            entries = {f"W{layer}": [tuple(cell)]} if cell is not None else None
+            if entries:
+                names = {f"W{layer}"}
+            checks = gradcheck(t.cfg, arrays["X"], arrays["Y"], params, names=names, entries=entries,
+                               max_entries=None if entries else 40, intermediates=False)
+        except Exception as e:
+            self.errored.emit(f"gradient check failed to run: {_one_line(e)}")
+            return
+        self.gradcheck_done.emit(checks)
+
+    # -- sessions ----------------------------------------------------------------------
+    @Slot(str, object)
+    def save_session(self, path: str, breakpoints) -> None:
+        from bpviz.engine.session import save_session
+        try:
+            extras = {"test_accuracy": np.array(self._test_accuracy, dtype=float).reshape(-1, 2)}
+            save_session(path, self.trainer, self.data.name, self.data.identity, list(breakpoints), extras)
+        except Exception as e:
+            self.errored.emit(f"could not save the session: {_one_line(e)}")
+            return
+        self.session_saved.emit(path)
+
+    @Slot(str, object)
+    def load_session(self, path: str, data_dir) -> None:
+        """Everything is checked before anything changes: a bad file leaves the run as it was."""
+        from bpviz.engine.session import SessionError, load_session, resume
+        self._set_playing(False)
+        try:
+            s = load_session(path)
+            data = self.data if self.data is not None and self.data.name == s.dataset else \
+                load_run_data(s.dataset, data_dir, progress=self._progress)
+            trainer = resume(s, data.train, data.identity)
+        except (SessionError, ConfigError) as e:
+            self.errored.emit(f"session not loaded: {e}")
+            return
+        except Exception as e:
+            self.errored.emit(f"session not loaded: {_one_line(e)}")
+            return
+        self._install(trainer, data)
+        acc = s.extras.get("test_accuracy")
+        if acc is not None:
+            self._test_accuracy = [(int(a), float(b)) for a, b in np.asarray(acc).reshape(-1, 2)]
+        self.breakpoints = BreakpointSet(list(s.breakpoints))
+        self.breakpoints_loaded.emit(list(s.breakpoints))
+        self.rebuilt.emit(s.config)
+        self._message = f"session loaded: step {s.state.steps_done}, epoch {s.state.epoch}"
+        self._publish(force=True)
 
     # -- the verbs -----------------------------------------------------------------------
     @Slot()
@@ -221,8 +394,7 @@ class TrainingWorker(QObject):
         if not self.breakpoints.items:
             return None
         t = self.trainer
-        labels = self.data.train.class_labels if self.data.train.class_labels() is not None else None
-        return self.breakpoints.check(r, previous_loss, t.cfg.lr, t.cfg.n_layers, labels,
+        return self.breakpoints.check(r, previous_loss, t.cfg.lr, t.cfg.n_layers, self._labels,
                                       t.steps_done, t.epoch)
 
     def _play_tick(self) -> None:
@@ -314,11 +486,19 @@ class TrainingWorker(QObject):
         stats = layer_stats(arrays, t.cfg.n_layers, t.cfg.hidden, t.cfg.lr) if arrays is not None else {}
         self._serial += 1
         d = self.data
+        contrib = None
+        if r is not None and not self.playing:  # per-sample parts cost a pass over the batch: paused only
+            from bpviz.engine.contrib import gradient_shares, per_sample_losses
+            losses = per_sample_losses(arrays, t.cfg)
+            if losses is not None:
+                contrib = {"losses": losses, "shares": gradient_shares(arrays, t.cfg)}
+        oldest = self.history[0][0].step if self.history else t.steps_done
         return Snapshot(stage=r, config=t.cfg, params=t.params, losses=_frozen(t.losses),
                         epoch_losses=_frozen(t.epoch_losses), test_accuracy=tuple(self._test_accuracy),
                         stats=stats, stats_history=tuple(self._stats_history), data_name=d.name,
                         image_shape=d.train.image_shape, class_names=d.class_names,
-                        status=status_text(t, r), message=self._message, serial=self._serial)
+                        status=status_text(t, r), message=self._message, serial=self._serial,
+                        history=(len(self.history), oldest, self.history_dropped), contrib=contrib)
 
 
 def _one_line(e: Exception) -> str:
@@ -350,6 +530,17 @@ class Controller(QObject):
     _do_rebuild = Signal(object, str, object)
     _do_breakpoints = Signal(object)
     _frame_consumed = Signal()
+    _do_step_back = Signal()
+    _do_rewind = Signal(int)
+    _do_history_mb = Signal(int)
+    _do_edit_param = Signal(str, object, float)
+    _do_edit_input = Signal(int, object)
+    _do_gradcheck = Signal(int, object)
+    _do_save = Signal(str, object)
+    _do_load = Signal(str, object)
+    gradcheck_done = Signal(object)
+    session_saved = Signal(str)
+    breakpoints_loaded = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -371,7 +562,13 @@ class Controller(QObject):
                           (self._do_pause, self.worker.pause), (self._do_reset, self.worker.reset),
                           (self._do_speed, self.worker.set_speed), (self._do_rebuild, self.worker.rebuild),
                           (self._do_breakpoints, self.worker.set_breakpoints),
-                          (self._frame_consumed, self.worker.frame_consumed)):
+                          (self._frame_consumed, self.worker.frame_consumed),
+                          (self._do_step_back, self.worker.step_back), (self._do_rewind, self.worker.rewind_to),
+                          (self._do_history_mb, self.worker.set_history_mb),
+                          (self._do_edit_param, self.worker.edit_param),
+                          (self._do_edit_input, self.worker.edit_input),
+                          (self._do_gradcheck, self.worker.run_gradcheck),
+                          (self._do_save, self.worker.save_session), (self._do_load, self.worker.load_session)):
             sig.connect(slot)
         # worker -> controller: @Slot methods of this GUI-thread object, so they run here
         self.worker.snapshot_ready.connect(self._on_snapshot)
@@ -379,6 +576,9 @@ class Controller(QObject):
         self.worker.playing_changed.connect(self._on_playing)
         self.worker.rebuilt.connect(self._on_rebuilt)
         self.worker.download_progress.connect(self._on_progress)
+        self.worker.gradcheck_done.connect(self._on_gradcheck)
+        self.worker.session_saved.connect(self._on_saved)
+        self.worker.breakpoints_loaded.connect(self._on_breakpoints_loaded)
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._on_frame)
@@ -428,6 +628,30 @@ class Controller(QObject):
     def cancel_download(self):
         self.worker.cancel_download()
 
+    def request_step_back(self):
+        self._do_step_back.emit()
+
+    def request_rewind(self, i: int):
+        self._do_rewind.emit(int(i))
+
+    def set_history_mb(self, mb: int):
+        self._do_history_mb.emit(int(mb))
+
+    def edit_param(self, name: str, index: tuple, value: float):
+        self._do_edit_param.emit(name, tuple(index), float(value))
+
+    def edit_input(self, row: int, values):
+        self._do_edit_input.emit(int(row), list(values))
+
+    def request_gradcheck(self, layer: int, cell=None):
+        self._do_gradcheck.emit(int(layer), None if cell is None else tuple(cell))
+
+    def save_session(self, path: str, breakpoints=()):
+        self._do_save.emit(path, list(breakpoints))
+
+    def load_session(self, path: str, data_dir=None):
+        self._do_load.emit(path, data_dir)
+
     def set_focus(self, row: int):
         if row != self.focus:
             self.focus = row
@@ -464,6 +688,18 @@ class Controller(QObject):
     @Slot(int, int, str)
     def _on_progress(self, done, total, name) -> None:
         self.download_progress.emit(done, total, name)
+
+    @Slot(object)
+    def _on_gradcheck(self, checks) -> None:
+        self.gradcheck_done.emit(checks)
+
+    @Slot(str)
+    def _on_saved(self, path: str) -> None:
+        self.session_saved.emit(path)
+
+    @Slot(object)
+    def _on_breakpoints_loaded(self, items) -> None:
+        self.breakpoints_loaded.emit(items)
 
     # -- the end -------------------------------------------------------------------------
     def shutdown(self, timeout_ms: int = 2000) -> bool:

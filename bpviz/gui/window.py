@@ -2,6 +2,8 @@
 goes to the Controller, every panel draws the snapshots the Controller hands out."""
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QSlider,
@@ -11,11 +13,12 @@ from bpviz import __version__
 from bpviz.engine.snapshot import Snapshot
 
 from .config_dock import ConfigDock
+from .debugger_dock import DebuggerDock
 from .equations_panel import EquationsPanel
 from .training import Controller
 
 ORG, APP = "bpviz", "bpviz"
-LAYOUT_VERSION = 1  # bump when the set of docks changes, so an old saved layout is ignored
+LAYOUT_VERSION = 2  # bump when the set of docks changes, so an old saved layout is ignored
 # the speed slider's stops, in stages per second; the last is full speed
 SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 0)
 
@@ -49,6 +52,7 @@ class MainWindow(QMainWindow):
         self._make_menus()
         self._make_docks()
         self.status = QLabel("epoch 0 · batch 0 · stage: ready")
+        self.status.setMinimumWidth(1)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.statusBar().addWidget(self.status, 1)
         self.banner = QLabel()
@@ -64,6 +68,7 @@ class MainWindow(QMainWindow):
         c.download_progress.connect(self.on_download_progress)
         c.config_changed.connect(self.on_config_changed)
         c.focus_changed.connect(self._on_focus)
+        c.session_saved.connect(lambda path: self.statusBar().showMessage(f"session saved to {path}", 5000))
         self.resize(1500, 950)
         self._restore_layout()
 
@@ -90,11 +95,14 @@ class MainWindow(QMainWindow):
         self.act_reset = self._action("Reset", c.request_reset, ("Ctrl+R",), "Back to the initial weights of the same seed")
         self.act_sample = self._action("Step sample", c.request_step_sample, ("Ctrl+Right",),
                                        "Per-sample mode: the next sample's contribution")
+        self.act_back = self._action("Step back", c.request_step_back, ("Left",),
+                                     "One stage back, across batches, as far as the history reaches")
 
     def _make_toolbar(self):
         tb = self.addToolBar("Training")
         tb.setObjectName("training-toolbar")
-        for a in (self.act_step, self.act_pass, self.act_batch, self.act_epoch, self.act_play, self.act_reset):
+        for a in (self.act_back, self.act_step, self.act_pass, self.act_batch, self.act_epoch, self.act_play,
+                  self.act_reset):
             tb.addAction(a)
         tb.addSeparator()
         tb.addWidget(QLabel(" speed "))
@@ -113,10 +121,20 @@ class MainWindow(QMainWindow):
     def _make_menus(self):
         m = self.menuBar()
         self.file_menu = m.addMenu("&File")
+        self.act_open = self._action("Open session…", self.open_session, ("Ctrl+O",), "Load a saved run")
+        self.act_save = self._action("Save session…", self.save_session, ("Ctrl+S",),
+                                     "Save the run (configuration, weights, position, history, breakpoints)")
+        self.file_menu.addAction(self.act_open)
+        self.file_menu.addAction(self.act_save)
+        export = self.file_menu.addMenu("Export")
+        export.addAction(self._action("Loss history as CSV…", self.export_losses))
+        export.addAction(self._action("This step's arrays as NPZ…", self.export_trace))
+        self.export_panels = export.addMenu("Panel as PNG or SVG")
+        self.file_menu.addSeparator()
         self.act_quit = self._action("Quit", self.close, ("Ctrl+Q",), "Close bpviz")
         self.file_menu.addAction(self.act_quit)
         run = m.addMenu("&Training")
-        for a in (self.act_step, self.act_sample, self.act_pass, self.act_batch, self.act_epoch, self.act_play,
+        for a in (self.act_back, self.act_step, self.act_sample, self.act_pass, self.act_batch, self.act_epoch, self.act_play,
                   self.act_reset):
             run.addAction(a)
         self.view_menu = m.addMenu("&View")
@@ -128,6 +146,11 @@ class MainWindow(QMainWindow):
         self.config_dock = ConfigDock(self.controller, self)
         self.addDockWidget(Qt.LeftDockWidgetArea, self.config_dock)
         self.view_menu.addAction(self.config_dock.toggleViewAction())
+        self.debugger = DebuggerDock(self.controller, self)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.debugger)
+        self.view_menu.addAction(self.debugger.toggleViewAction())
+        self.docks["config"] = self.config_dock
+        self.docks["debugger"] = self.debugger
         areas = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
                  "bottom": Qt.BottomDockWidgetArea, "top": Qt.TopDockWidgetArea}
         for cls in panel_classes():
@@ -138,8 +161,13 @@ class MainWindow(QMainWindow):
             self.addDockWidget(areas.get(cls.area, Qt.RightDockWidgetArea), dock)
             self.view_menu.addAction(dock.toggleViewAction())
             panel.focus_requested.connect(self.controller.set_focus)
+            if hasattr(panel, "edit_requested"):
+                panel.edit_requested.connect(self.edit_weight)
+            if hasattr(panel, "input_edited"):
+                panel.input_edited.connect(self.edit_input)
             self.panels.append(panel)
             self.docks[cls.object_name] = dock
+            self.export_panels.addAction(self._action(f"{cls.title}…", lambda _=False, n=cls.object_name: self.export_panel(n)))
         self.setCentralWidget(QWidget())  # docks fill the window; an empty centre collapses
         self.centralWidget().hide()
         self._default_layout()
@@ -152,6 +180,8 @@ class MainWindow(QMainWindow):
             return
         self.addDockWidget(Qt.LeftDockWidgetArea, self.config_dock)
         self.splitDockWidget(self.config_dock, d["sample"], Qt.Vertical)
+        self.tabifyDockWidget(self.config_dock, self.debugger)
+        self.config_dock.raise_()
         self.addDockWidget(Qt.RightDockWidgetArea, d["diagram"])
         self.splitDockWidget(d["diagram"], d["equations"], Qt.Horizontal)
         self.addDockWidget(Qt.BottomDockWidgetArea, d["loss"])
@@ -205,6 +235,7 @@ class MainWindow(QMainWindow):
             self._show_banner(snap.message)
         for p in self.panels:
             p.show_snapshot(snap)
+        self.debugger.show_snapshot(snap)
 
     @Slot(str)
     def on_error(self, msg: str):
@@ -252,6 +283,106 @@ class MainWindow(QMainWindow):
         v = SPEEDS[i]
         self.speed_label.setText(" full speed" if v == 0 else f" {v} stages/s")
         self.controller.set_speed(v)
+
+    # -- editing --------------------------------------------------------------------------
+    @Slot(str, int, int)
+    def edit_weight(self, name: str, i: int, j: int):
+        """Ask for a new value of W{l}[i, j] (paused), and recompute the current step."""
+        from PySide6.QtWidgets import QInputDialog
+        snap = self.controller.latest
+        if snap is None or name not in snap.arrays:
+            return
+        self.controller.request_pause()
+        old = float(snap.arrays[name][i, j])
+        value, ok = QInputDialog.getDouble(self, "Edit a weight", f"{name}[{i}, {j}] (now {old:.6g})", old,
+                                           -1e9, 1e9, 6)
+        if ok:
+            self.controller.edit_param(name, (i, j), value)
+
+    @Slot(int, object)
+    def edit_input(self, batch_row: int, values):
+        snap = self.controller.latest
+        if snap is None or snap.stage is None:
+            return
+        self.controller.edit_input(int(snap.stage.batch_indices[batch_row]), values)
+
+    # -- files ----------------------------------------------------------------------------
+    def _ask_path(self, title: str, pattern: str, save: bool, suffix: str) -> str:
+        from PySide6.QtWidgets import QFileDialog
+        fn = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        path, _ = fn(self, title, "", pattern)
+        if path and save and not path.endswith(suffix):
+            path += suffix
+        return path
+
+    def save_session(self, path: str | None = None):
+        path = path or self._ask_path("Save session", "bpviz sessions (*.bpviz)", True, ".bpviz")
+        if path:
+            self.controller.save_session(path, self.debugger.breakpoints())
+
+    def open_session(self, path: str | None = None):
+        path = path or self._ask_path("Open session", "bpviz sessions (*.bpviz);;All files (*)", False, "")
+        if path:
+            self.controller.load_session(path)
+
+    def _write(self, what: str, fn) -> bool:
+        try:
+            fn()
+        except OSError as e:
+            self.on_error(f"could not write {what}: {e.strerror or e}")
+            return False
+        self.statusBar().showMessage(f"wrote {what}", 5000)
+        return True
+
+    def export_losses(self, path: str | None = None) -> bool:
+        from bpviz.files import save_losses_csv
+        snap = self.controller.latest
+        path = path or self._ask_path("Export the loss history", "CSV (*.csv)", True, ".csv")
+        if not path or snap is None:
+            return False
+        n_batches = snap.stage.n_batches if snap.stage is not None else 1
+        return self._write(path, lambda: save_losses_csv(path, snap.losses, snap.epoch_losses, n_batches,
+                                                         snap.test_accuracy))
+
+    def export_trace(self, path: str | None = None) -> bool:
+        from bpviz.files import save_trace
+        snap = self.controller.latest
+        if snap is None or snap.stage is None:
+            self.on_error("nothing to export yet: step at least once")
+            return False
+        path = path or self._ask_path("Export this step's arrays", "NumPy (*.npz)", True, ".npz")
+        if not path:
+            return False
+        return self._write(path, lambda: save_trace(path, snap.stage.arrays, snap.config.to_json()))
+
+    def export_panel(self, name: str, path: str | None = None) -> bool:
+        """A panel as PNG (pixels) or SVG (vector, from Qt's painter)."""
+        panel = next(p for p in self.panels if p.object_name == name)
+        path = path or self._ask_path(f"Export {panel.title}", "PNG (*.png);;SVG (*.svg)", True, ".png")
+        if not path:
+            return False
+        if path.lower().endswith(".svg"):
+            def write():
+                from PySide6.QtCore import QPoint, QRect, QSize
+                from PySide6.QtGui import QPainter
+                from PySide6.QtSvg import QSvgGenerator
+                tmp = path + ".part"
+                gen = QSvgGenerator()
+                gen.setFileName(tmp)
+                gen.setSize(QSize(panel.width(), panel.height()))
+                gen.setViewBox(QRect(0, 0, panel.width(), panel.height()))
+                gen.setTitle(f"bpviz: {panel.title}")
+                painter = QPainter(gen)
+                panel.render(painter, QPoint(0, 0))
+                painter.end()
+                os.replace(tmp, path)
+        else:
+            def write():
+                tmp = path + ".part.png"
+                if not panel.grab().save(tmp, "PNG"):
+                    raise OSError(f"cannot write {path}")
+                os.replace(tmp, path)
+        return self._write(path, write)
 
     # -- help -----------------------------------------------------------------------------
     def shortcut_rows(self) -> list[tuple[str, str]]:

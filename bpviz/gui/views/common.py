@@ -31,6 +31,14 @@ def style_plot(widget, plot_item_or_widget) -> None:
             ax.setTextPen(fg)
 
 
+def elastic(label):
+    """A one-line label that may be cut rather than widen its dock."""
+    from PySide6.QtWidgets import QSizePolicy
+    label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+    label.setMinimumWidth(1)
+    return label
+
+
 def symmetric_limit(a: np.ndarray) -> float:
     """The colour range ±limit that shows every value of `a` with 0 at the centre."""
     a = np.asarray(a)

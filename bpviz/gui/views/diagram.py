@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel,
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
-from .common import DIVERGING, lut_colors, strongest, style_plot, symmetric_limit
+from .common import DIVERGING, elastic, lut_colors, strongest, style_plot, symmetric_limit
 
 MAX_EDGES_PER_LAYER = 256  # a layer with more than ALL_EDGES_UP_TO edges shows only its strongest
 ALL_EDGES_UP_TO = 2048  # 128 -> 10 is drawn in full; 784 -> 128 (100,352) is not
@@ -70,7 +70,7 @@ class DiagramPanel(Panel):
         self.mode.setToolTip("Colour and width of each edge: W, dL/dW, or the update −α dL/dW")
         self.mode.currentIndexChanged.connect(lambda _: self.snapshot is not None and self.redraw())
         bar.addWidget(self.mode)
-        self.note = QLabel()
+        self.note = elastic(QLabel())
         bar.addWidget(self.note, 1)
         lay.addLayout(bar)
         self.plot = pg.PlotWidget()

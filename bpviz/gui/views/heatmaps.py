@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout
 
 from bpviz.engine.explain import fmt
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
-from .common import DIVERGING, style_plot, symmetric_limit
+from .common import DIVERGING, elastic, style_plot, symmetric_limit
 
 MODES = {"W": "weights W", "dW": "gradient dL/dW", "update": "update −α dL/dW"}
 
@@ -36,6 +36,7 @@ class HeatmapPanel(Panel):
     object_name = "heatmaps"
     title = "Weights"
     area = "bottom"
+    edit_requested = Signal(str, int, int)  # W{l}, i, j: the user double-clicked a weight
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -51,7 +52,7 @@ class HeatmapPanel(Panel):
         bar.addWidget(QLabel("layer"))
         bar.addWidget(self.layer)
         bar.addWidget(self.what)
-        self.hover = QLabel("hover a cell")
+        self.hover = elastic(QLabel("hover a cell; double-click a weight to edit it"))
         bar.addWidget(self.hover, 1)
         lay.addLayout(bar)
         split = QSplitter()
@@ -66,6 +67,7 @@ class HeatmapPanel(Panel):
         self.bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=14)
         self.bar.setImageItem(self.image, insert_in=self.plot)
         self.image.hoverEvent = self._hover
+        self.image.mouseClickEvent = self._click
         self.mont_view = pg.GraphicsLayoutWidget()
         style_plot(self, self.mont_view)
         self.mont_plot = self.mont_view.addPlot(title="each hidden unit's input weights")
@@ -138,6 +140,16 @@ class HeatmapPanel(Panel):
         a = self._shown
         if 0 <= i < a.shape[0] and 0 <= j < a.shape[1]:
             self.hover.setText(f"{self._name}[i={i}, j={j}] = {fmt(a[i, j], 6)}")
+
+    def _click(self, event) -> None:
+        """Double-click a weight (in the W view) to edit it."""
+        if not event.double() or self._shown is None or not self._name.startswith("W"):
+            return
+        p = event.pos()
+        i, j = int(np.floor(p.y())), int(np.floor(p.x()))
+        if 0 <= i < self._shown.shape[0] and 0 <= j < self._shown.shape[1]:
+            self.edit_requested.emit(self._name, i, j)
+            event.accept()
 
     def describe_cell(self, i: int, j: int) -> str:
         """The hover text of cell (i, j), for tests and for keyboard users."""

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
-from .common import DIVERGING, style_plot, symmetric_limit
+from .common import DIVERGING, elastic, style_plot, symmetric_limit
 
 LAYER_COLORS = [(80, 130, 220), (220, 90, 40), (40, 160, 80), (160, 60, 170), (120, 120, 120)]
 
@@ -29,7 +29,7 @@ class InspectorPanel(Panel):
         self.layer = QComboBox()
         self.layer.currentIndexChanged.connect(lambda _: self.snapshot is not None and self.redraw())
         bar.addWidget(self.layer)
-        self.info = QLabel()
+        self.info = elastic(QLabel())
         bar.addWidget(self.info, 1)
         lay.addLayout(bar)
         self.view = pg.GraphicsLayoutWidget()

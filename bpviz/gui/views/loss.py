@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
-from .common import style_plot
+from .common import elastic, style_plot
 
 
 class LossPanel(Panel):
@@ -24,7 +24,7 @@ class LossPanel(Panel):
         bar = QHBoxLayout()
         self.log = QCheckBox("log scale")
         self.log.toggled.connect(lambda on: self.plot.setLogMode(False, on))
-        self.readout = QLabel()
+        self.readout = elastic(QLabel())
         bar.addWidget(self.log)
         bar.addWidget(self.readout, 1)
         lay.addLayout(bar)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from bpviz.engine.explain import fmt
@@ -18,6 +18,7 @@ class SampleView(Panel):
     object_name = "sample"
     title = "Sample"
     area = "left"
+    input_edited = Signal(int, object)  # batch row, its new input values
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -35,7 +36,8 @@ class SampleView(Panel):
         lay.addWidget(self.caption)
         # small data sets: every sample in a table; image data: the picture
         self.table = QTableWidget()
-        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setEditTriggers(QTableWidget.DoubleClicked)  # input cells only; see _fill_table
+        self.table.itemChanged.connect(self._edited)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.cellClicked.connect(lambda r, _: self.pick.setValue(r))
         lay.addWidget(self.table, 2)
@@ -117,6 +119,8 @@ class SampleView(Panel):
         k = y.shape[1]
         heads = [f"x{i}" for i in range(n0)] + [f"y{i}" if k > 1 else "y" for i in range(k)] + \
                 ([f"out{i}" if k > 1 else "output" for i in range(k)] if out is not None else [])
+        self._n_inputs = n0
+        self.table.blockSignals(True)
         self.table.setRowCount(m)
         self.table.setColumnCount(len(heads))
         self.table.setHorizontalHeaderLabels(heads)
@@ -130,5 +134,20 @@ class SampleView(Panel):
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                     self.table.setItem(r, c, item)
                 item.setText(f"{v:.4g}" if c < n0 + k else f"{v:.4f}")
+                editable = c < n0  # an input can be edited; targets and outputs cannot
+                item.setFlags((item.flags() | Qt.ItemIsEditable) if editable else (item.flags() & ~Qt.ItemIsEditable))
+                item.setToolTip("double-click to edit this input" if editable else "")
+        self.table.blockSignals(False)
         self.table.selectRow(focus)
         self.table.resizeColumnsToContents()
+
+    def _edited(self, item) -> None:
+        if item.column() >= getattr(self, "_n_inputs", 0):
+            return
+        row = item.row()
+        try:
+            values = [float(self.table.item(row, c).text()) for c in range(self._n_inputs)]
+        except ValueError:
+            self.caption.setText(f"'{item.text()}' is not a number; the input is unchanged")
+            return
+        self.input_edited.emit(row, values)

@@ -1,0 +1,233 @@
+"""Issue 6 in the window: step back, breakpoints, gradient check, edits, sessions,
+exports and per-sample parts, through the real worker thread."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+
+from bpviz.engine.breakpoints import Breakpoint
+from bpviz.engine.presets import get_preset
+
+TOY = get_preset("toy").config
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from bpviz.gui.window import MainWindow
+    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.controller.rebuild(TOY, "toy")
+    qtbot.waitUntil(lambda: win.controller.latest is not None, timeout=10000)
+    yield win
+    win.controller.shutdown()
+
+
+def do(qtbot, win, fn, *args):
+    c = win.controller
+    before = c.latest.serial
+    with qtbot.waitSignal(c.snapshot_changed, timeout=10000, check_params_cb=lambda s: s.serial > before):
+        fn(*args)
+    return c.latest
+
+
+def same_arrays(a, b):
+    assert set(a.stage.arrays) == set(b.stage.arrays)
+    for k in a.stage.arrays:
+        np.testing.assert_array_equal(a.stage.arrays[k], b.stage.arrays[k])
+
+
+def test_step_back_across_a_batch_then_forward_gives_the_same_numbers(qtbot, window):
+    c = window.controller
+    snaps = [do(qtbot, window, c.request_step) for _ in range(16)]  # step 0 and 4 stages of step 1
+    for k in range(5):  # back to stage 10 of step 0: across the batch boundary
+        back = do(qtbot, window, c.request_step_back)
+        same_arrays(back, snaps[-2 - k])
+    assert back.stage.step == 0 and back.stage.index == 10
+    assert len(back.losses) == 0  # step 0 is not finished in the past we went back to
+    for k in range(5):
+        fwd = do(qtbot, window, c.request_step)
+        same_arrays(fwd, snaps[11 + k])
+    assert len(fwd.losses) == 1
+
+
+def test_the_scrubber_rewinds_to_any_kept_stage(qtbot, window):
+    c = window.controller
+    snaps = [do(qtbot, window, c.request_step) for _ in range(30)]
+    assert window.debugger.scrub.maximum() == 29
+    back = do(qtbot, window, c.request_rewind, 7)
+    same_arrays(back, snaps[7])
+    assert back.history[0] == 8
+    again = do(qtbot, window, c.request_step)
+    same_arrays(again, snaps[8])
+
+
+def test_what_falls_out_of_the_history_is_said(qtbot, window):
+    c = window.controller
+    do(qtbot, window, c.set_history_mb, 1)
+    c.worker.history_budget = 3000  # bytes, a few toy steps; the worker reads it at its next stage
+    for _ in range(60):
+        do(qtbot, window, c.request_step)
+    n, oldest, dropped = c.latest.history
+    assert dropped > 0 and n + dropped == 60 and oldest > 0
+    assert "fell out" in window.debugger.history_label.text()
+    for _ in range(n - 1):
+        do(qtbot, window, c.request_step_back)
+    last = do(qtbot, window, c.request_step_back)
+    assert "nothing older is kept" in last.message
+
+
+def test_a_breakpoint_pauses_play_and_is_named(qtbot, window):
+    c = window.controller
+    dbg = window.debugger
+    dbg.bp_kind.setCurrentIndex(list(dbg.bp_kind.itemData(i) for i in range(dbg.bp_kind.count())).index("step"))
+    dbg.bp_value.setValue(40)
+    assert dbg.add_breakpoint() == Breakpoint("step", 40.0)
+    qtbot.wait(50)
+    with qtbot.waitSignal(c.playing_changed, timeout=5000):
+        c.request_play()
+    qtbot.waitUntil(lambda: not c.playing, timeout=10000)
+    qtbot.waitUntil(lambda: "step 40 reached" in c.latest.message, timeout=5000)
+    assert len(c.latest.losses) == 40
+    qtbot.waitUntil(lambda: "step 40 reached" in window.banner.text(), timeout=3000)
+
+
+def test_a_disabled_breakpoint_does_not_fire(qtbot, window):
+    from PySide6.QtCore import Qt
+    c = window.controller
+    dbg = window.debugger
+    dbg.bp_kind.setCurrentIndex(list(dbg.bp_kind.itemData(i) for i in range(dbg.bp_kind.count())).index("step"))
+    dbg.bp_value.setValue(5)
+    dbg.add_breakpoint()
+    dbg.bp_list.item(0).setCheckState(Qt.Unchecked)
+    qtbot.wait(50)
+    c.request_play()
+    qtbot.waitUntil(lambda: len(c.latest.losses) > 50, timeout=10000)
+    assert c.playing
+    c.request_pause()
+
+
+def test_gradient_check_in_the_window(qtbot, window):
+    c = window.controller
+    dbg = window.debugger
+    do(qtbot, window, c.request_step)
+    dbg.gc_layer.setValue(1)
+    with qtbot.waitSignal(c.gradcheck_done, timeout=10000) as sig:
+        assert dbg.run_gradcheck()
+    checks = sig.args[0]
+    assert [k.name for k in checks] == ["W1"] and checks[0].ok
+    assert "matches central differences" in dbg.gc_note.text()
+    dbg.gc_cell.setText("2,3")
+    with qtbot.waitSignal(c.gradcheck_done, timeout=10000) as sig:
+        dbg.run_gradcheck()
+    assert sig.args[0][0].n_checked == 1 and sig.args[0][0].ok
+    dbg.gc_cell.setText("9,9")
+    assert not dbg.run_gradcheck() and "W1 is 3 x 4" in dbg.gc_note.text()
+
+
+def test_gradient_check_shows_the_approximation_honestly(qtbot, window):
+    c = window.controller
+    cfg = get_preset("mnist-approx").config.with_(batch_size=50)
+    c.rebuild(cfg, "fashion-mnist")
+    qtbot.waitUntil(lambda: c.latest.config == cfg, timeout=60000)
+    do(qtbot, window, c.request_step)
+    window.debugger.gc_layer.setValue(2)
+    with qtbot.waitSignal(c.gradcheck_done, timeout=60000) as sig:
+        window.debugger.run_gradcheck()
+    assert not sig.args[0][0].ok and sig.args[0][0].max_rel_error > 0.1
+    assert "approximate" in window.debugger.gc_note.text()
+
+
+def test_editing_a_weight_recomputes_exactly_the_downstream_values(qtbot, window, monkeypatch):
+    c = window.controller
+    for _ in range(9):
+        before = do(qtbot, window, c.request_step)  # B5: the backward pass is under way
+    from PySide6.QtWidgets import QInputDialog
+    monkeypatch.setattr(QInputDialog, "getDouble", staticmethod(lambda *a, **k: (1.75, True)))
+    heat = next(p for p in window.panels if p.object_name == "heatmaps")
+    heat.layer.setCurrentIndex(1)  # W2
+    with qtbot.waitSignal(c.snapshot_changed, timeout=10000, check_params_cb=lambda s: "edited" in s.message):
+        heat.edit_requested.emit("W2", 2, 0)  # what a double-click on W2[2, 0] emits
+    after = c.latest
+    assert after.stage.index == before.stage.index
+    a, b = before.stage.arrays, after.stage.arrays
+    for k in ("X", "W1", "Z1", "A1"):
+        np.testing.assert_array_equal(a[k], b[k])
+    for k in ("Z2", "A2", "loss", "Delta2", "dW2", "dA1", "Delta1"):
+        assert not np.array_equal(a[k], b[k]), k
+    assert b["W2"][2, 0] == 1.75
+
+
+def test_editing_an_input_from_the_sample_table(qtbot, window):
+    c = window.controller
+    do(qtbot, window, c.request_step)
+    do(qtbot, window, c.request_step)
+    sample = next(p for p in window.panels if p.object_name == "sample")
+    with qtbot.waitSignal(c.snapshot_changed, timeout=10000, check_params_cb=lambda s: "edited" in s.message):
+        sample.table.item(1, 0).setText("0.5")  # x0 of sample 1
+    np.testing.assert_array_equal(c.latest.stage.arrays["X"][1], [0.5, 1, 1])
+
+
+def test_session_round_trip_through_the_window(qtbot, window, tmp_path):
+    c = window.controller
+    for _ in range(20):
+        do(qtbot, window, c.request_step)
+    path = str(tmp_path / "run.bpviz")
+    with qtbot.waitSignal(c.session_saved, timeout=10000):
+        window.save_session(path)
+    saved = c.latest
+    for _ in range(30):
+        do(qtbot, window, c.request_step)
+    loaded = do(qtbot, window, window.open_session, path)
+    assert "session loaded" in loaded.message
+    same_arrays(loaded, saved)
+    np.testing.assert_array_equal(loaded.losses, saved.losses)
+
+
+def test_a_corrupt_session_is_refused_and_changes_nothing(qtbot, window, tmp_path):
+    c = window.controller
+    for _ in range(5):
+        do(qtbot, window, c.request_step)
+    bad = tmp_path / "bad.bpviz"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    before = c.latest
+    with qtbot.waitSignal(c.error_occurred, timeout=10000) as sig:
+        window.open_session(str(bad))
+    assert sig.args[0].startswith("session not loaded") and "\n" not in sig.args[0]
+    qtbot.wait(100)
+    assert c.worker.trainer.last is not None and c.worker.trainer.steps_done == 0
+    same_arrays(c.latest, before)
+
+
+def test_exports(qtbot, window, tmp_path):
+    c = window.controller
+    for _ in range(30):
+        do(qtbot, window, c.request_step)
+    assert window.export_losses(str(tmp_path / "loss.csv"))
+    rows = (tmp_path / "loss.csv").read_text().splitlines()
+    assert rows[0] == "step,loss,epoch_mean_loss,test_accuracy" and len(rows) == 1 + len(c.latest.losses)
+    assert window.export_trace(str(tmp_path / "step.npz"))
+    d = np.load(tmp_path / "step.npz")
+    assert {"X", "Y", "W1", "W2", "Z1", "A1", "config"} <= set(d.files)
+    for name in ("diagram", "loss", "equations"):
+        assert window.export_panel(name, str(tmp_path / f"{name}.png"))
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+    assert window.export_panel("heatmaps", str(tmp_path / "heat.svg"))
+    assert (tmp_path / "heat.svg").read_text().lstrip().startswith("<?xml")
+    assert not window.export_losses(str(tmp_path / "missing" / "loss.csv"))
+    assert "could not write" in window.banner.text()
+
+
+def test_per_sample_parts_when_paused(qtbot, window):
+    c = window.controller
+    for _ in range(10):
+        snap = do(qtbot, window, c.request_step)  # through B2 of layer 1
+    contrib = snap.contrib
+    assert contrib["losses"].shape == (4,)
+    assert sum(contrib["shares"][1]) == pytest.approx(1.0)
+    window.debugger.tabs.setCurrentIndex(3)
+    assert window.debugger.contrib.rowCount() == 4
+    window.debugger._focus_from_contrib(2, 0)
+    qtbot.waitUntil(lambda: c.focus == 2, timeout=2000)
