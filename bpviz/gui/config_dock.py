@@ -15,7 +15,7 @@ from bpviz.runs import DATASETS
 
 class ConfigDock(QDockWidget):
     def __init__(self, controller, parent=None):
-        super().__init__("Network", parent)
+        super().__init__("Settings", parent)
         self.setObjectName("dock-config")
         self.controller = controller
         host = QWidget()

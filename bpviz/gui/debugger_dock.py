@@ -64,7 +64,7 @@ class DebuggerDock(QDockWidget):
         row.addStretch(1)
         lay.addLayout(row)
         self.scrub = QSlider(Qt.Horizontal)
-        self.scrub.setToolTip("Drag to any kept stage; stepping forward continues training from there")
+        self.scrub.setToolTip("Drag to any kept step; stepping forward continues training from there")
         self.scrub.setFocusPolicy(Qt.NoFocus)
         self.scrub.sliderReleased.connect(lambda: self.controller.request_rewind(self.scrub.value()))
         lay.addWidget(self.scrub)
@@ -263,12 +263,13 @@ class DebuggerDock(QDockWidget):
     def show_snapshot(self, snap: Snapshot) -> None:
         self.snapshot = snap
         n, oldest, dropped = snap.history or (0, 0, 0)
+        now = snap.stage.step if snap.stage is not None else 0
         self.scrub.blockSignals(True)
-        self.scrub.setRange(0, max(0, n - 1))
-        self.scrub.setValue(max(0, n - 1))
+        self.scrub.setRange(oldest, max(oldest, now))
+        self.scrub.setValue(now)
         self.scrub.blockSignals(False)
-        text = f"history: {n} stages kept, back to step {oldest}"
-        text += f"; {dropped} older stages fell out (raise the memory to keep more)" if dropped else \
+        text = f"history: any stage from step {oldest} on can be revisited ({n} checkpoints)"
+        text += f"; {dropped} older checkpoints fell out (raise the memory to keep more)" if dropped else \
             "; nothing has fallen out yet"
         self.history_label.setText(text)
         self.gc_layer.setMaximum(snap.config.n_layers)

@@ -19,6 +19,9 @@ def add_gui_arguments(p) -> None:
 
 def _application():
     from PySide6.QtWidgets import QApplication
+    # PySide6 releases the GIL around Qt calls; taking it back waits up to this interval
+    # while the worker runs Python, so the default 5 ms starves the GUI during Play
+    sys.setswitchinterval(0.0005)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("bpviz")
     app.setOrganizationName("bpviz")
@@ -63,7 +66,17 @@ def run_gui(args) -> int:
         print(f"bpviz: error: {e}", file=sys.stderr)
         return 2
     win.show()
-    return app.exec()
+    if os.environ.get("BPVIZ_EXIT_WHEN_SHOWN"):  # start-up benchmark: quit once the first frame is drawn
+        from PySide6.QtCore import QTimer
+        win.controller.snapshot_changed.connect(lambda _: QTimer.singleShot(0, win.close))
+    code = app.exec()
+    if not win.controller.shutdown():
+        # a worker stuck in I/O (a stalled download): leave without destroying its running thread
+        print("bpviz: the training thread did not stop in time; exiting", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 # -- screenshots ----------------------------------------------------------------------

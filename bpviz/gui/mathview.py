@@ -108,12 +108,14 @@ class NumberGrid(QTableWidget):
         self._values = np.zeros((0, 0))
         self._digits: int | None = 4
         self._highlight: set[tuple[int, int]] = set()
+        self._sized_for: int | None | str = "never"
 
     def set_values(self, values: np.ndarray, digits: int | None = 4) -> None:
         values = np.atleast_2d(np.asarray(values))
         self._values, self._digits = values, digits
         rows, cols = values.shape
-        if (rows, cols) != (self.rowCount(), self.columnCount()):
+        reshaped = (rows, cols) != (self.rowCount(), self.columnCount())
+        if reshaped:
             self.setRowCount(rows)
             self.setColumnCount(cols)
             # 0-based, like every [i, j] the panel prints
@@ -131,7 +133,9 @@ class NumberGrid(QTableWidget):
                 item.setText(fmt(v, digits))
                 item.setToolTip(f"[{i}, {j}] = {v!r}")
                 item.setBackground(self._tint(v, top, (i, j) in self._highlight))
-        self.resizeColumnsToContents()
+        if reshaped or digits != self._sized_for:
+            self.resizeColumnsToContents()  # measuring text is slow: only when the layout changes
+            self._sized_for = digits
 
     def text_at(self, i: int, j: int) -> str:
         return self.item(i, j).text()

@@ -24,14 +24,17 @@ from bpviz.engine.config import ConfigError, NetConfig
 from bpviz.engine.network import predict
 from bpviz.engine.snapshot import Snapshot, StageResult
 from bpviz.engine.stats import layer_stats
-from bpviz.engine.trainer import DivergenceError, Trainer
+from bpviz.engine.trainer import DivergenceError, Trainer, TrainerState
 from bpviz.runs import RunData, load_run_data, make_trainer
 
 FRAME_MS = 33  # the GUI draws at most ~30 frames a second
-CHUNK_S = 0.012  # at full speed the worker runs stages for this long between looks at its queue
+GUI_DUTY = 0.25  # and spends at most about this share of its time drawing, so training keeps the rest
+CHUNK_S = 0.005  # at full speed the worker runs stages for this long between looks at its queue
+DRAW_WAIT_S = 0.25  # the longest the worker waits for the GUI to finish drawing a frame
 STATS_HISTORY = 4000  # per-layer figures kept for the inspector's plots
 STATS_EVERY = 10  # at full speed, per-layer figures are recorded every this many steps
-HISTORY_MB = 256  # default memory for stepping back; MNIST-sized steps take 1.6-3.2 MB each
+HISTORY_MB = 256  # default memory for stepping back: about 320 checkpoints of 784-128-10 in float64
+CHECKPOINT_EVERY = 10  # at full speed a checkpoint every this many steps (recomputing 10 steps takes ~10 ms)
 
 
 class Cancelled(Exception):
@@ -49,7 +52,7 @@ def status_text(trainer: Trainer, r: StageResult | None) -> str:
         return f"epoch {trainer.epoch} · batch {trainer.batch} · stage: ready"
     sample = f" · sample {r.sample + 1}" if r.sample is not None else ""
     return (f"epoch {r.epoch} · batch {r.batch} · stage {r.index + 1}/{r.n_stages} · "
-            f"{r.eq} layer {r.layer}{sample}: {r.spec.text(bias=trainer.cfg.bias)}")
+            f"{r.eq} ({r.spec.title}){sample}: {r.spec.text(bias=trainer.cfg.bias)}")
 
 
 class TrainingWorker(QObject):
@@ -78,8 +81,11 @@ class TrainingWorker(QObject):
         self._stats_history: deque = deque(maxlen=STATS_HISTORY)
         self._message = ""
         self._cancel = threading.Event()
+        # set by the GUI thread while it draws a frame: the worker waits, so the two do not
+        # fight over the GIL (which made frames 3x slower and training 2x slower)
+        self.drawing = threading.Event()
         self._blas = None
-        self.history: deque[tuple[StageResult, int]] = deque()  # (result, bytes it added)
+        self.checkpoints: deque[tuple[TrainerState, int]] = deque()  # (checkpoint, bytes it keeps)
         self.history_bytes = 0
         self.history_budget = HISTORY_MB * 2**20
         self.history_dropped = 0
@@ -138,80 +144,111 @@ class TrainingWorker(QObject):
         self._test_accuracy = []
         self._stats_history.clear()
         self._message = ""
-        self.history.clear()
+        self.checkpoints.clear()
         self.history_bytes = 0
         self.history_dropped = 0
 
     # -- stepping back -----------------------------------------------------------------
+    # The history is a list of checkpoints: the parameters a step started from, with its
+    # position. Any stage after the oldest checkpoint is recomputed from the nearest one
+    # (the engine is deterministic, so the numbers are identical). Keeping every stage's
+    # arrays instead would keep ~2 MB a step of MNIST alive and slow training by a third.
     def _remember(self, r: StageResult) -> None:
-        """Every stage goes into a history bounded by bytes; the oldest fall out first."""
-        size = sum(a.nbytes for a in r.new.values())
-        if r.index == 0:  # the batch and the parameters the step starts from
-            size += sum(a.nbytes for a in r.info.base.values() if a is not r.info.base.get("A0"))
-        self.history.append((r, size))
+        if r.index != 0:
+            return
+        every = 1 if not self.playing or self.speed > 0 else CHECKPOINT_EVERY
+        if self.checkpoints and (r.step - self.checkpoints[-1][0].steps_done < every):
+            return
+        params = tuple((r.info.base[f"W{l}"], r.info.base.get(f"b{l}")) for l in range(1, self.trainer.cfg.n_layers + 1))
+        self._add_checkpoint(TrainerState(params, r.step, r.epoch, r.batch, (), (), 0))
+
+    def _add_checkpoint(self, st: TrainerState) -> None:
+        size = sum(w.nbytes + (0 if b is None else b.nbytes) for w, b in st.params)
+        self.checkpoints.append((st, size))
         self.history_bytes += size
-        while self.history_bytes > self.history_budget and len(self.history) > 1:
-            _, old = self.history.popleft()
+        self._trim_history()
+
+    def _trim_history(self) -> None:
+        while self.history_bytes > self.history_budget and len(self.checkpoints) > 1:
+            _, old = self.checkpoints.popleft()
             self.history_bytes -= old
             self.history_dropped += 1
+
+    @property
+    def history(self):
+        return self.checkpoints
 
     @Slot(int)
     def set_history_mb(self, mb: int) -> None:
         self.history_budget = max(1, int(mb)) * 2**20
-        while self.history_bytes > self.history_budget and len(self.history) > 1:
-            _, old = self.history.popleft()
-            self.history_bytes -= old
-            self.history_dropped += 1
+        self._trim_history()
         self._publish(force=True)
 
     @Slot()
     def step_back(self) -> None:
         """One stage back, across batch and epoch boundaries while the history reaches."""
         self._set_playing(False)
-        if len(self.history) < 2:
-            self._message = ("history: nothing older is kept" if self.history_dropped
-                             else "history: this is the first stage")
+        r = self.trainer.last
+        if r is None:
+            self._message = "history: this is the first stage"
             self._publish(force=True)
             return
-        self.rewind_to(len(self.history) - 2)
+        if r.index > 0:
+            target = (r.step, r.index - 1)
+        elif r.step > 0:
+            target = (r.step - 1, None)  # the previous step's last stage, whatever its plan's length
+        else:
+            self._message = "history: this is the first stage"
+            self._publish(force=True)
+            return
+        self.rewind_to_stage(*target)
 
     @Slot(int)
-    def rewind_to(self, i: int) -> None:
-        """Go back to history entry `i`: the trainer recomputes that step up to the stage
-        (identical numbers), and stepping forward continues training from there."""
+    def rewind_to(self, step: int) -> None:
+        """To the end of the backward pass of `step` (the scrubber's unit is a step)."""
+        self.rewind_to_stage(int(step), None)
+
+    def rewind_to_stage(self, step: int, index: int | None) -> None:
+        """Recompute the run up to stage `index` of `step` (None: its last stage) from the
+        nearest checkpoint; stepping forward then continues training from there."""
         self._set_playing(False)
-        if not 0 <= i < len(self.history):
+        usable = [c for c, _ in self.checkpoints if c.steps_done <= step]
+        if not usable:
+            self._message = "history: nothing older is kept (raise the history memory to keep more)"
+            self._publish(force=True)
             return
-        target = self.history[i][0]
+        c = usable[-1]
+        t = self.trainer
+        observer, t.on_stage = t.on_stage, None
         try:
-            self.trainer.rewind_to(target)
+            t.restore(TrainerState(c.params, c.steps_done, c.epoch, c.batch, tuple(t.losses[:c.steps_done]),
+                                   tuple(t.epoch_losses[:c.epoch]), 0))
+            while True:
+                r = t.next_stage()
+                if r.step == step and (r.index == index or (index is None and r.step_end)):
+                    break
         except Exception as e:
+            t.on_stage = observer
             self._fail(e)
             return
-        while len(self.history) > i + 1:
-            _, size = self.history.pop()
+        t.on_stage = observer
+        while self.checkpoints and self.checkpoints[-1][0].steps_done > step:
+            _, size = self.checkpoints.pop()
             self.history_bytes -= size
-        self.history[i] = (self.trainer.last, self.history[i][1])
-        self._test_accuracy = [(s, a) for s, a in self._test_accuracy if s <= target.step]
-        while self._stats_history and self._stats_history[-1][0] >= target.step:
+        self._test_accuracy = [(s, a) for s, a in self._test_accuracy if s <= step]
+        while self._stats_history and self._stats_history[-1][0] >= step:
             self._stats_history.pop()
         self._message = ""
         self._publish(force=True)
 
     def _resync_history(self) -> None:
-        """After an edit recomputed the current step: its stages in the history are
-        replaced by the new ones (what came later is gone)."""
-        last = self.trainer.last
-        step = self.trainer.steps_done
-        while self.history and self.history[-1][0].step >= step:
-            _, size = self.history.pop()
+        """After an edit changed the parameters the current step starts from, its
+        checkpoint (and any later one) is replaced."""
+        st = self.trainer.state()
+        while self.checkpoints and self.checkpoints[-1][0].steps_done >= st.steps_done:
+            _, size = self.checkpoints.pop()
             self.history_bytes -= size
-        chain, r = [], last
-        while r is not None:
-            chain.append(r)
-            r = r.prev
-        for r in reversed(chain):
-            self._remember(r)
+        self._add_checkpoint(TrainerState(st.params, st.steps_done, st.epoch, st.batch, (), (), 0))
 
     # -- editing, checking, contributions -------------------------------------------------
     @Slot(str, object, float)
@@ -407,6 +444,8 @@ class TrainingWorker(QObject):
                 if self.playing:
                     QTimer.singleShot(max(1, int(1000 / self.speed)), self._play_tick)
                 return
+            if self.drawing.is_set():
+                _wait_cleared(self.drawing, DRAW_WAIT_S)
             deadline = time.perf_counter() + CHUNK_S
             while self.playing and time.perf_counter() < deadline:
                 self._play_one()
@@ -492,13 +531,20 @@ class TrainingWorker(QObject):
             losses = per_sample_losses(arrays, t.cfg)
             if losses is not None:
                 contrib = {"losses": losses, "shares": gradient_shares(arrays, t.cfg)}
-        oldest = self.history[0][0].step if self.history else t.steps_done
+        oldest = self.checkpoints[0][0].steps_done if self.checkpoints else t.steps_done
         return Snapshot(stage=r, config=t.cfg, params=t.params, losses=_frozen(t.losses),
                         epoch_losses=_frozen(t.epoch_losses), test_accuracy=tuple(self._test_accuracy),
                         stats=stats, stats_history=tuple(self._stats_history), data_name=d.name,
                         image_shape=d.train.image_shape, class_names=d.class_names,
                         status=status_text(t, r), message=self._message, serial=self._serial,
-                        history=(len(self.history), oldest, self.history_dropped), contrib=contrib)
+                        history=(len(self.checkpoints), oldest, self.history_dropped), contrib=contrib)
+
+
+def _wait_cleared(event: threading.Event, timeout: float) -> None:
+    """Sleep (releasing the GIL) until `event` is cleared or `timeout` passes."""
+    end = time.perf_counter() + timeout
+    while event.is_set() and time.perf_counter() < end:
+        time.sleep(0.001)
 
 
 def _one_line(e: Exception) -> str:
@@ -550,6 +596,8 @@ class Controller(QObject):
         self.dataset = "toy"
         self.snapshots_drawn = 0
         self._dirty = False
+        self._last_frame = 0.0
+        self.frame_cost = 0.0  # seconds a frame takes to redraw and paint, smoothed
         self._thread = QThread()
         self._thread.setObjectName("bpviz-training")
         self.worker = TrainingWorker()
@@ -580,7 +628,7 @@ class Controller(QObject):
         self.worker.session_saved.connect(self._on_saved)
         self.worker.breakpoints_loaded.connect(self._on_breakpoints_loaded)
         self._frame = QTimer(self)
-        self._frame.setInterval(FRAME_MS)
+        self._frame.setInterval(FRAME_MS // 3)  # checks often; _frame_gap decides when to draw
         self._frame.timeout.connect(self._on_frame)
         self._thread.start()
         self._frame.start()
@@ -662,14 +710,32 @@ class Controller(QObject):
     def _on_snapshot(self, snap: Snapshot) -> None:
         self.latest = snap
         self._dirty = True
+        if time.perf_counter() - self._last_frame >= self._frame_gap():
+            self._on_frame()  # idle for a frame already: a Step is drawn at once, not at the next tick
+
+    def _frame_gap(self) -> float:
+        """Seconds between frames: 1/30; while playing, longer when drawing costs more than
+        GUI_DUTY allows (a paused worker competes with nothing, so a Step draws at once)."""
+        if not self.playing:
+            return FRAME_MS / 1000
+        return max(FRAME_MS / 1000, self.frame_cost / GUI_DUTY)
 
     @Slot()
     def _on_frame(self) -> None:
-        if not self._dirty:
+        if not self._dirty or time.perf_counter() - self._last_frame < self._frame_gap():
             return
         self._dirty = False
-        self.snapshot_changed.emit(self.latest)
+        start = self._last_frame = time.perf_counter()
+        self.worker.drawing.set()
+        self.snapshot_changed.emit(self.latest)  # every panel redraws now...
         self.snapshots_drawn += 1
+        # ...and paints when the event loop gets to it; a zero timer fires after that
+        QTimer.singleShot(0, lambda: self._frame_done(start))
+
+    def _frame_done(self, start: float) -> None:
+        self.worker.drawing.clear()
+        cost = time.perf_counter() - start
+        self.frame_cost = 0.7 * self.frame_cost + 0.3 * cost  # smoothed: one slow frame does not halve the rate
         self._frame_consumed.emit()
 
     @Slot(str)

@@ -27,9 +27,21 @@ class Panel(QWidget):
         self.focus_sample = 0
 
     def show_snapshot(self, snap: Snapshot) -> None:
-        """Redraw from `snap`; called on the GUI thread at most once per frame."""
+        """Redraw from `snap`; called on the GUI thread at most once per frame. A panel
+        nobody can see (a closed or hidden dock, a tab behind another) only remembers
+        the snapshot, and draws it when it is shown."""
         self.snapshot = snap
-        self.redraw()
+        if self.isVisible() or not self.window().isVisible():
+            self._stale = False
+            self.redraw()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if getattr(self, "_stale", False) and self.snapshot is not None:
+            self._stale = False
+            self.redraw()
 
     def set_focus_sample(self, row: int) -> None:
         """Which sample (row of the current batch) the user focuses; redraws."""

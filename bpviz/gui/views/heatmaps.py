@@ -118,6 +118,9 @@ class HeatmapPanel(Panel):
             lim = symmetric_limit(arr)
             self.image.setImage(arr, levels=(-lim, lim))
             self.image.setRect(QRectF(-0.5, -0.5, arr.shape[1], arr.shape[0]))  # cell (i, j) centred on (j, i)
+            for axis, n in (("left", arr.shape[0]), ("bottom", arr.shape[1])):
+                # whole-number unit indices on small matrices; automatic ticks on large ones
+                self.plot.getAxis(axis).setTicks([[(k, str(k)) for k in range(n)]] if n <= 16 else None)
             self.bar.setLevels((-lim, lim))
             self._shown = arr
             self.model = {"name": name, "shown": arr, "levels": (-lim, lim)}
