@@ -263,3 +263,20 @@ def test_worker_slots_without_a_thread():
     w.rebuild(NetConfig((3, 4, 2), output_loss="softmax-ce"), "toy", None)
     assert errors and "output layer has 2 units" in errors[-1]
     assert w.trainer.cfg == TOY  # the running network was kept
+
+
+def test_after_pause_every_panel_shows_the_exact_stage(qtbot, window):
+    """At full speed panels take turns; Pause redraws them all at the paused stage."""
+    c = window.controller
+    c.request_play()
+    qtbot.waitUntil(lambda: len(c.latest.losses) > 200, timeout=10000)
+    c.request_pause()
+    qtbot.waitUntil(lambda: not c.playing, timeout=5000)
+    qtbot.wait(200)
+    final = c.latest
+    assert final.stage is not None
+    for p in window.panels:
+        assert p.snapshot is final, p.object_name
+    eq = next(p for p in window.panels if p.object_name == "equations")
+    assert eq.model["current"] == final.stage.spec
+    assert window.status.text() == final.status

@@ -28,7 +28,7 @@ from bpviz.engine.trainer import DivergenceError, Trainer, TrainerState
 from bpviz.runs import RunData, load_run_data, make_trainer
 
 FRAME_MS = 33  # the GUI draws at most ~30 frames a second
-GUI_DUTY = 0.25  # and spends at most about this share of its time drawing, so training keeps the rest
+GUI_DUTY = 0.15  # and spends at most about this share of its time drawing, so training keeps the rest
 CHUNK_S = 0.005  # at full speed the worker runs stages for this long between looks at its queue
 DRAW_WAIT_S = 0.25  # the longest the worker waits for the GUI to finish drawing a frame
 STATS_HISTORY = 4000  # per-layer figures kept for the inspector's plots
@@ -598,6 +598,7 @@ class Controller(QObject):
         self._dirty = False
         self._last_frame = 0.0
         self.frame_cost = 0.0  # seconds a frame takes to redraw and paint, smoothed
+        self.speed = 0.0  # stages per second while playing; 0 is full speed
         self._thread = QThread()
         self._thread.setObjectName("bpviz-training")
         self.worker = TrainingWorker()
@@ -662,7 +663,8 @@ class Controller(QObject):
         self._do_reset.emit()
 
     def set_speed(self, stages_per_second: float):
-        self._do_speed.emit(float(stages_per_second))
+        self.speed = float(stages_per_second)
+        self._do_speed.emit(self.speed)
 
     def set_breakpoints(self, items: list):
         self._do_breakpoints.emit(list(items))
@@ -716,9 +718,14 @@ class Controller(QObject):
     def _frame_gap(self) -> float:
         """Seconds between frames: 1/30; while playing, longer when drawing costs more than
         GUI_DUTY allows (a paused worker competes with nothing, so a Step draws at once)."""
-        if not self.playing:
+        if not self.full_speed:
             return FRAME_MS / 1000
         return max(FRAME_MS / 1000, self.frame_cost / GUI_DUTY)
+
+    @property
+    def full_speed(self) -> bool:
+        """Playing with no speed limit: the worker is busy and competes with drawing."""
+        return self.playing and self.speed == 0
 
     @Slot()
     def _on_frame(self) -> None:

@@ -18,7 +18,7 @@ from .equations_panel import EquationsPanel
 from .training import Controller
 
 ORG, APP = "bpviz", "bpviz"
-PANELS_PER_FRAME = 2  # besides the loss curve, how many panels redraw per frame while playing
+PANELS_PER_FRAME = 1  # besides the loss curve, how many panels redraw per frame while playing
 LAYOUT_VERSION = 2  # bump when the set of docks changes, so an old saved layout is ignored
 # the speed slider's stops, in stages per second; the last is full speed
 SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 0)
@@ -235,15 +235,16 @@ class MainWindow(QMainWindow):
         self.status.setText(snap.status)
         if snap.message:
             self._show_banner(snap.message)
-        if self.controller.playing:
-            # While playing, the loss curve follows every frame and the other panels take
-            # turns, two a frame: redrawing all six under a busy worker cost 130 ms a frame.
+        if self.controller.full_speed:
+            # At full speed, the loss curve follows every frame and the other panels take
+            # turns, one a frame: redrawing all six under a busy worker cost 130 ms a frame.
             # Pause redraws them all at the exact stage (on_playing).
             turn = [p for p in self.panels if p.object_name != "loss"]
             k = self._turn % len(turn)
             self._turn += PANELS_PER_FRAME
+            chosen = {turn[(k + i) % len(turn)].object_name for i in range(PANELS_PER_FRAME)}
             for p in self.panels:
-                if p.object_name == "loss" or p in (turn[k], turn[(k + 1) % len(turn)]):
+                if p.object_name == "loss" or p.object_name in chosen:
                     p.show_snapshot(snap)
                 else:
                     p.snapshot = snap  # kept, so a later redraw (focus, options) uses it
