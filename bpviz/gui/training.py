@@ -254,26 +254,23 @@ class TrainingWorker(QObject):
     @Slot(str, object, float)
     def edit_param(self, name: str, index, value: float) -> None:
         """Change one weight or bias while paused; the current step is recomputed."""
-        self._set_playing(False)
-        try:
-            self.trainer.set_param(name, tuple(index), float(value))
-        except Exception as e:
-            self.errored.emit(f"cannot edit {name}{list(index)}: {_one_line(e)}")
-            return
-        self._resync_history()
-        self._message = f"edited {name}{list(index)} = {value:g}; this step was recomputed"
-        self._publish(force=True)
+        self._edit(lambda t: t.set_param(name, tuple(index), float(value)), f"{name}{list(index)}",
+                   f"edited {name}{list(index)} = {value:g}; this step was recomputed")
 
     @Slot(int, object)
     def edit_input(self, row: int, values) -> None:
+        self._edit(lambda t: t.set_input(int(row), np.asarray(values, dtype=float)), f"sample {row}",
+                   f"edited the input of sample {row}; this step was recomputed")
+
+    def _edit(self, change, what: str, done: str) -> None:
         self._set_playing(False)
         try:
-            self.trainer.set_input(int(row), np.asarray(values, dtype=float))
+            change(self.trainer)
         except Exception as e:
-            self.errored.emit(f"cannot edit sample {row}: {_one_line(e)}")
+            self.errored.emit(f"cannot edit {what}: {_one_line(e)}")
             return
         self._resync_history()
-        self._message = f"edited the input of sample {row}; this step was recomputed"
+        self._message = done
         self._publish(force=True)
 
     @Slot(int, object)

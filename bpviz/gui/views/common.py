@@ -39,6 +39,21 @@ def elastic(label):
     return label
 
 
+def signed_image_plot(layout, ylabel: str, xlabel: str, title: str | None = None, row=None, col=None,
+                      bar_width: int = 14):
+    """A plot in `layout` showing a matrix of signed numbers: rows downward, the
+    diverging colour map, a colour bar. Returns (plot, image item, colour bar)."""
+    plot = layout.addPlot(row=row, col=col, title=title)
+    plot.invertY(True)
+    plot.setLabel("left", ylabel)
+    plot.setLabel("bottom", xlabel)
+    image = pg.ImageItem()
+    plot.addItem(image)
+    bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=bar_width)
+    bar.setImageItem(image, insert_in=plot)
+    return plot, image, bar
+
+
 def symmetric_limit(a: np.ndarray) -> float:
     """The colour range ±limit that shows every value of `a` with 0 at the centre."""
     a = np.asarray(a)

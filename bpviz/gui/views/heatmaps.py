@@ -12,7 +12,7 @@ from bpviz.engine.explain import fmt
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
-from .common import DIVERGING, elastic, style_plot, symmetric_limit
+from .common import DIVERGING, elastic, signed_image_plot, style_plot, symmetric_limit
 
 MODES = {"W": "weights W", "dW": "gradient dL/dW", "update": "update −α dL/dW"}
 
@@ -58,14 +58,7 @@ class HeatmapPanel(Panel):
         split = QSplitter()
         self.view = pg.GraphicsLayoutWidget()
         style_plot(self, self.view)
-        self.plot = self.view.addPlot()
-        self.plot.invertY(True)
-        self.plot.setLabel("left", "input unit i")
-        self.plot.setLabel("bottom", "unit j")
-        self.image = pg.ImageItem()
-        self.plot.addItem(self.image)
-        self.bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=14)
-        self.bar.setImageItem(self.image, insert_in=self.plot)
+        self.plot, self.image, self.bar = signed_image_plot(self.view, "input unit i", "unit j")
         self.image.hoverEvent = self._hover
         self.image.mouseClickEvent = self._click
         self.mont_view = pg.GraphicsLayoutWidget()

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
-from .common import DIVERGING, elastic, style_plot, symmetric_limit
+from .common import elastic, signed_image_plot, style_plot, symmetric_limit
 
 LAYER_COLORS = [(80, 130, 220), (220, 90, 40), (40, 160, 80), (160, 60, 170), (120, 120, 120)]
 
@@ -35,14 +35,8 @@ class InspectorPanel(Panel):
         self.view = pg.GraphicsLayoutWidget()
         style_plot(self, self.view)
         lay.addWidget(self.view)
-        self.delta_plot = self.view.addPlot(row=0, col=0, title="Δ (samples × units)")
-        self.delta_plot.invertY(True)
-        self.delta_plot.setLabel("left", "sample")
-        self.delta_plot.setLabel("bottom", "unit")
-        self.delta_img = pg.ImageItem()
-        self.delta_plot.addItem(self.delta_img)
-        self.delta_bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=12)
-        self.delta_bar.setImageItem(self.delta_img, insert_in=self.delta_plot)
+        self.delta_plot, self.delta_img, self.delta_bar = signed_image_plot(
+            self.view, "sample", "unit", "Δ (samples × units)", row=0, col=0, bar_width=12)
         self.hist_plot = self.view.addPlot(row=0, col=1, title="dL/dW histogram")
         self.hist = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(80, 130, 220, 120),
                                     pen=pg.mkPen((80, 130, 220)))
