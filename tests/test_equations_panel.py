@@ -136,3 +136,25 @@ def test_the_panel_draws_something(panel):
     img = panel.grab().toImage()
     colours = {img.pixel(x, y) for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
     assert len(colours) > 20
+
+
+@pytest.mark.parametrize("pair", ["softmax-ce", "sigmoid-mse", "identity-mse", "softmax-mse", "softmax-mse-approx"])
+@pytest.mark.parametrize("column", [False, True])
+def test_every_equation_typesets(qtbot, pair, column):
+    """ziamath renders every symbolic form of every stage (per-sample ones too) to SVG
+    that Qt can draw."""
+    from PySide6.QtSvg import QSvgRenderer
+    from bpviz.engine import explain as ex
+    from bpviz.gui.mathview import latex_svg
+    for depth in (1, 2, 3):
+        t = trainer_for(depth, pair, per_sample=True)
+        for spec in step_plan(t.cfg, 2):
+            svg = latex_svg(ex.symbolic(spec, t.cfg, column))
+            r = QSvgRenderer(svg)
+            assert r.isValid() and r.defaultSize().width() > 10, spec
+
+
+def test_bad_latex_is_a_clear_error(qtbot):
+    from bpviz.gui.mathview import latex_svg
+    with pytest.raises(ValueError, match="cannot typeset"):
+        latex_svg(r"\frac{1}{")

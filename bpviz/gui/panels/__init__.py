@@ -1,4 +1,3 @@
-"""The panels, in the order their docks are created. Each is a `Panel` subclass."""
-from __future__ import annotations
-
-PANEL_CLASSES: list = []  # filled as panels are written: [DiagramPanel, LossPanel, ...]
+"""The Panel contract (base.py). The panels themselves are in bpviz/gui/views and the
+equations panel in bpviz/gui/equations_panel.py; bpviz.gui.window.panel_classes() lists
+them in dock order."""

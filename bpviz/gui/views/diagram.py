@@ -22,7 +22,7 @@ MAX_EDGES_PER_LAYER = 256  # a layer with more than ALL_EDGES_UP_TO edges shows 
 ALL_EDGES_UP_TO = 2048  # 128 -> 10 is drawn in full; 784 -> 128 (100,352) is not
 COLOR_LEVELS = 17
 WIDTHS = (1, 2, 3)  # whole pixels: lines without antialiasing stay crisp
-IMAGE_BOX = (-0.42, 0.15, 0.84, 0.7)  # x, y, width, height of an image input
+IMAGE_BOX = (-0.42, 0.15, 0.84, 0.7)  # x, y, width, height an image input may fill at most
 
 
 class EdgesItem(pg.GraphicsObject):
@@ -98,7 +98,7 @@ class DiagramPanel(Panel):
         self.highlight.setZValue(-10)
         vb.addItem(self.highlight)
         self.image = pg.ImageItem()
-        self.image.setZValue(-5)
+        self.image.setZValue(5)  # above the edges: the digit stays readable, edges leave its border
         vb.addItem(self.image)
         self.edges = EdgesItem()
         vb.addItem(self.edges)
@@ -113,6 +113,24 @@ class DiagramPanel(Panel):
         self._node_brushes = [pg.mkBrush(*c) for c in DIVERGING.map(np.linspace(0, 1, COLOR_LEVELS), mode="byte")]
         self.model: dict = {}
 
+    def _image_box(self, image_shape) -> tuple[float, float, float, float]:
+        """The largest box inside IMAGE_BOX whose pixels are square on screen (the view
+        scales x and y differently)."""
+        bx, by, bw, bh = IMAGE_BOX
+        sx, sy = self.plot.getViewBox().viewPixelSize()  # view units per screen pixel
+        if not (sx > 0 and sy > 0):
+            return IMAGE_BOX
+        h, w = image_shape
+        # width in screen pixels if the full height is used, and the reverse
+        w_units = min(bw, bh / sy * (w / h) * sx)
+        h_units = w_units / sx * (h / w) * sy
+        return (bx + (bw - w_units) / 2, by + (bh - h_units) / 2, w_units, h_units)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.snapshot is not None and self.snapshot.image_shape is not None:
+            self.redraw()  # square image pixels depend on the panel's shape
+
     # -- geometry -----------------------------------------------------------------------
     def _positions(self, sizes, image_shape):
         """(x, y) of every node, per layer; an image input gets its pixels' positions."""
@@ -120,7 +138,7 @@ class DiagramPanel(Panel):
         for l, n in enumerate(sizes):
             if l == 0 and image_shape is not None and n == image_shape[0] * image_shape[1]:
                 h, w = image_shape
-                bx, by, bw, bh = IMAGE_BOX
+                bx, by, bw, bh = self._image_box(image_shape)
                 r, c = np.divmod(np.arange(n), w)
                 pos.append((bx + (c + 0.5) / w * bw, by + bh - (r + 0.5) / h * bh))
             else:
@@ -191,7 +209,7 @@ class DiagramPanel(Panel):
         # an image input: the focused sample itself
         if image_input and "X" in arrays:
             self.image.setImage(np.asarray(arrays["X"][focus]).reshape(image_shape), levels=(0, 1))
-            self.image.setRect(QRectF(*IMAGE_BOX))
+            self.image.setRect(QRectF(*self._image_box(image_shape)))
             self.image.show()
         else:
             self.image.hide()
