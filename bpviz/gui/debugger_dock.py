@@ -29,6 +29,9 @@ def _num(v: float, text: str | None = None) -> QTableWidgetItem:
 
 
 class DebuggerDock(QDockWidget):
+    CONTRIB_HELP = ("Each sample's loss and its share of each layer's gradient (shares sum to 1; "
+                    "a negative share pulls against the batch). Click a row to focus that sample.")
+
     def __init__(self, controller, parent=None):
         super().__init__("Debugger", parent)
         self.setObjectName("dock-debugger")
@@ -242,8 +245,7 @@ class DebuggerDock(QDockWidget):
     def _contrib_tab(self) -> QWidget:
         w = QWidget()
         lay = QVBoxLayout(w)
-        self.contrib_note = QLabel("Each sample's loss and its share of each layer's gradient "
-                                   "(shares sum to 1; negative pulls against the batch). Click to focus.")
+        self.contrib_note = QLabel(self.CONTRIB_HELP)
         self.contrib_note.setWordWrap(True)
         lay.addWidget(self.contrib_note)
         self.contrib = QTableWidget()
@@ -251,6 +253,7 @@ class DebuggerDock(QDockWidget):
         self.contrib.setEditTriggers(QTableWidget.NoEditTriggers)
         self.contrib.setSelectionBehavior(QTableWidget.SelectRows)
         self.contrib.cellClicked.connect(self._focus_from_contrib)
+        self.contrib.verticalHeader().hide()  # the sample column is the row's name
         lay.addWidget(self.contrib)
         return w
 
@@ -283,6 +286,7 @@ class DebuggerDock(QDockWidget):
             self.contrib.setRowCount(0)
             self.contrib_note.setText("Per-sample parts appear when paused, once the forward pass has run.")
             return
+        self.contrib_note.setText(self.CONTRIB_HELP)
         losses = np.asarray(c["losses"])
         layers = sorted(c["shares"])
         self.contrib.setSortingEnabled(False)

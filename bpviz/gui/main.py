@@ -88,6 +88,8 @@ def add_screenshot_arguments(p) -> None:
     p.add_argument("--size", default="1600x1000", help="window size, WIDTHxHEIGHT")
     p.add_argument("--column", action="store_true", help="show the column notation")
     p.add_argument("--focus", type=int, default=0, help="focused sample (row of the batch)")
+    p.add_argument("--debugger-tab", choices=["history", "breakpoints", "gradient-check", "per-sample"],
+                   help="which tab the debugger dock shows")
     p.add_argument("--out", required=True, help="the PNG to write")
 
 
@@ -130,6 +132,9 @@ def run_screenshot(args) -> int:
                     if hasattr(p, "col_btn"):
                         p.col_btn.setChecked(True)
             c.set_focus(args.focus)
+            if args.debugger_tab:
+                tabs = ["history", "breakpoints", "gradient-check", "per-sample"]
+                win.debugger.tabs.setCurrentIndex(tabs.index(args.debugger_tab))
             for _ in range(args.stages):
                 before = c.latest.serial
                 c.request_step()
