@@ -236,3 +236,17 @@ def test_per_sample_parts_when_paused(qtbot, window):
     assert window.debugger.contrib.rowCount() == 4
     window.debugger._focus_from_contrib(2, 0)
     qtbot.waitUntil(lambda: c.focus == 2, timeout=2000)
+
+
+def test_explaining_a_number_marks_its_cells_in_the_heatmap_and_the_diagram(qtbot, window):
+    c = window.controller
+    for _ in range(10):
+        snap = do(qtbot, window, c.request_step)  # B2 of layer 1: dW1 = A0ᵀ Δ1
+    panels = {p.object_name: p for p in window.panels}
+    heat = panels["heatmaps"]
+    heat.what.setCurrentIndex(1)  # dL/dW of layer 1
+    panels["equations"].explain("dW1", (2, 1))
+    assert heat.model["marks"] == [(2, 1)]
+    marks = panels["diagram"].model["marks"]
+    assert marks["nodes"] == 2  # the focused sample's A0[0, 2] and Delta1[0, 1]
+    assert marks["edges"] == 1  # the weight W1[2, 1] whose gradient this is

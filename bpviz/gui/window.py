@@ -167,6 +167,8 @@ class MainWindow(QMainWindow):
                 panel.edit_requested.connect(self.edit_weight)
             if hasattr(panel, "input_edited"):
                 panel.input_edited.connect(self.edit_input)
+            if hasattr(panel, "explain_requested"):
+                panel.explain_requested.connect(lambda *_a, p=panel: self.mark_explained(p))
             self.panels.append(panel)
             self.docks[cls.object_name] = dock
             self.export_panels.addAction(self._action(f"{cls.title}…", lambda _=False, n=cls.object_name: self.export_panel(n)))
@@ -301,6 +303,19 @@ class MainWindow(QMainWindow):
         v = SPEEDS[i]
         self.speed_label.setText(" full speed" if v == 0 else f" {v} stages/s")
         self.controller.set_speed(v)
+
+    def mark_explained(self, equations_panel) -> None:
+        """Show in the heatmaps and the diagram the cells an explained number came from."""
+        e = equations_panel.model.get("explanation")
+        cells: dict[str, list] = {}
+        if e is not None:
+            for t in e.terms:
+                for name, ix, _ in t.factors:  # row-form indices, as the engine holds them
+                    cells.setdefault(name, []).append(tuple(ix))
+            cells.setdefault(e.target[0], []).append(tuple(e.target[1]))
+        for p in self.panels:
+            if hasattr(p, "set_marks"):
+                p.set_marks(cells)
 
     # -- editing --------------------------------------------------------------------------
     @Slot(str, int, int)

@@ -108,6 +108,16 @@ class DiagramPanel(Panel):
         self.labels: list[pg.TextItem] = []
         self.arrow = pg.TextItem(anchor=(0.5, 1.0))
         vb.addItem(self.arrow)
+        # what an explained number came from: rings on nodes, a bright line on each weight
+        self.mark_nodes = pg.ScatterPlotItem(symbol="o", size=22, pen=pg.mkPen((255, 170, 0), width=3),
+                                             brush=None, pxMode=True)
+        self.mark_nodes.setZValue(12)
+        vb.addItem(self.mark_nodes)
+        self.mark_edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen((255, 170, 0), width=3))
+        self.mark_edges.setZValue(11)
+        vb.addItem(self.mark_edges)
+        self._marked: dict[str, list] = {}
+        self._pos = None
         self._layout_key = None
         self._node_pen = pg.mkPen(self.palette().text().color(), width=0.6)
         self._node_brushes = [pg.mkBrush(*c) for c in DIVERGING.map(np.linspace(0, 1, COLOR_LEVELS), mode="byte")]
@@ -130,6 +140,34 @@ class DiagramPanel(Panel):
         super().resizeEvent(event)
         if self.snapshot is not None and self.snapshot.image_shape is not None:
             self.redraw()  # square image pixels depend on the panel's shape
+
+    def set_marks(self, cells: dict[str, list]) -> None:
+        """Mark what an explained number came from: {array name: [index, ...]} in the
+        engine's row form. Activations, pre-activations and deltas of the focused sample
+        mark their nodes; weights mark their edges."""
+        self._marked = cells
+        if self.snapshot is not None:
+            self._draw_marks()
+
+    def _draw_marks(self) -> None:
+        pos, focus = self._pos, self.model.get("focus", 0)
+        nx, ny, ex, ey = [], [], [], []
+        for name, cells in self._marked.items():
+            core = name.rstrip("0123456789")
+            layer = int(name[len(core):]) if name[len(core):] else 0
+            if pos is None or layer >= len(pos) + (1 if core in ("W", "dW") else 0):
+                continue
+            for ix in cells:
+                if core in ("A", "Z", "Delta", "dA") and len(ix) == 2 and ix[0] == focus:
+                    nx.append(pos[layer][0][ix[1]])
+                    ny.append(pos[layer][1][ix[1]])
+                elif core in ("W", "dW") and len(ix) == 2 and 1 <= layer < len(pos):
+                    i, j = ix
+                    ex += [pos[layer - 1][0][i], pos[layer][0][j]]
+                    ey += [pos[layer - 1][1][i], pos[layer][1][j]]
+        self.mark_nodes.setData(nx, ny)
+        self.mark_edges.setData(np.array(ex, dtype=float), np.array(ey, dtype=float))
+        self.model["marks"] = {"nodes": len(nx), "edges": len(ex) // 2}
 
     # -- geometry -----------------------------------------------------------------------
     def _positions(self, sizes, image_shape):
@@ -156,6 +194,7 @@ class DiagramPanel(Panel):
         image_shape = snap.image_shape
         image_input = image_shape is not None and sizes[0] == image_shape[0] * image_shape[1]
         pos = self._positions(sizes, image_shape if image_input else None)
+        self._pos = pos
         focus = min(self.focus_sample, len(arrays["X"]) - 1) if "X" in arrays else 0
 
         # edges
@@ -228,6 +267,7 @@ class DiagramPanel(Panel):
             self.highlight.hide()
             self.arrow.setText("")
             self.model["highlight"] = None
+        self._draw_marks()
         key = (cfg.sizes, cfg.hidden, cfg.output_loss, snap.image_shape)
         if key != self._layout_key:  # labels and the view's range change only with the network
             self._layout_key = key

@@ -59,6 +59,12 @@ class HeatmapPanel(Panel):
         self.view = pg.GraphicsLayoutWidget()
         style_plot(self, self.view)
         self.plot, self.image, self.bar = signed_image_plot(self.view, "input unit i", "unit j")
+        # cells an explained number came from (the equations panel's "explain this number")
+        self.marks = pg.ScatterPlotItem(symbol="s", size=14, pen=pg.mkPen((255, 170, 0), width=2.5),
+                                        brush=None, pxMode=True)
+        self.marks.setZValue(10)
+        self.plot.addItem(self.marks)
+        self._marked: dict[str, list] = {}
         self.image.hoverEvent = self._hover
         self.image.mouseClickEvent = self._click
         self.mont_view = pg.GraphicsLayoutWidget()
@@ -117,6 +123,7 @@ class HeatmapPanel(Panel):
             self.bar.setLevels((-lim, lim))
             self._shown = arr
             self.model = {"name": name, "shown": arr, "levels": (-lim, lim)}
+        self._draw_marks()
         # the montage, for a layer fed by images
         shape = snap.image_shape
         show_mont = (layer == 1 and shape is not None and arr is not None
@@ -136,6 +143,16 @@ class HeatmapPanel(Panel):
         a = self._shown
         if 0 <= i < a.shape[0] and 0 <= j < a.shape[1]:
             self.hover.setText(f"{self._name}[i={i}, j={j}] = {fmt(a[i, j], 6)}")
+
+    def set_marks(self, cells: dict[str, list]) -> None:
+        """Outline the cells {array name: [(i, j), ...]} that belong to the matrix shown."""
+        self._marked = cells
+        self._draw_marks()
+
+    def _draw_marks(self) -> None:
+        pts = self._marked.get(self._name, []) if self._shown is not None else []
+        self.marks.setData([j for i, j in pts], [i for i, j in pts])
+        self.model["marks"] = list(pts)
 
     def _click(self, event) -> None:
         """Double-click a weight (in the W view) to edit it."""
