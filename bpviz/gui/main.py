@@ -34,10 +34,13 @@ def apply_theme(app) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QColor, QPalette
     app.setStyle("Fusion")
+    forced = os.environ.get("BPVIZ_THEME", "").lower()  # "dark" or "light" overrides the system
     try:
         dark = app.styleHints().colorScheme() == Qt.ColorScheme.Dark
     except AttributeError:
         dark = False
+    if forced in ("dark", "light"):
+        dark = forced == "dark"
     if dark:
         pal = QPalette()
         for role, colour in ((QPalette.Window, "#2b2b2b"), (QPalette.WindowText, "#e6e6e6"),
@@ -45,7 +48,7 @@ def apply_theme(app) -> None:
                              (QPalette.Text, "#e6e6e6"), (QPalette.Button, "#353535"),
                              (QPalette.ButtonText, "#e6e6e6"), (QPalette.Highlight, "#3d6fb4"),
                              (QPalette.HighlightedText, "#ffffff"), (QPalette.ToolTipBase, "#353535"),
-                             (QPalette.ToolTipText, "#e6e6e6")):
+                             (QPalette.ToolTipText, "#e6e6e6"), (QPalette.PlaceholderText, "#9a9a9a")):
             pal.setColor(role, QColor(colour))
         app.setPalette(pal)
 
