@@ -213,6 +213,12 @@ def view(spec: StageSpec, cfg: NetConfig, arrays: Mapping[str, np.ndarray] | Non
                         tuple(op(n) for n in _operand_names(spec, cfg)), eq.sources, note, approx, column)
 
 
+def update_of(arrays: Mapping[str, np.ndarray], cfg: NetConfig, layer: int) -> np.ndarray | None:
+    """The change U1 will make (or made) to W(layer): −α dL/dW, once dL/dW exists."""
+    dw = arrays.get(f"dW{layer}")
+    return None if dw is None else -cfg.lr * np.asarray(dw, dtype=np.float64)
+
+
 # -- numbers ------------------------------------------------------------------------
 def fmt(v: float, digits: int = 4) -> str:
     """Fixed digits with an explicit sign, so a sign never depends on colour alone;

@@ -54,6 +54,18 @@ def signed_image_plot(layout, ylabel: str, xlabel: str, title: str | None = None
     return plot, image, bar
 
 
+def fill_layer_choice(combo, n_layers: int, select_last: bool = False) -> None:
+    """Offer layers 1..n_layers in `combo` when the network's depth changed."""
+    if combo.count() == n_layers:
+        return
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItems([str(l) for l in range(1, n_layers + 1)])
+    if select_last:
+        combo.setCurrentIndex(n_layers - 1)
+    combo.blockSignals(False)
+
+
 def symmetric_limit(a: np.ndarray) -> float:
     """The colour range ±limit that shows every value of `a` with 0 at the centre."""
     a = np.asarray(a)

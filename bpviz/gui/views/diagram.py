@@ -13,6 +13,7 @@ from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout
 
+from bpviz.engine.explain import update_of
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
@@ -207,8 +208,7 @@ class DiagramPanel(Panel):
             if mode == "gradients":
                 w = arrays.get(f"dW{l}")
             elif mode == "updates":
-                dw = arrays.get(f"dW{l}")
-                w = None if dw is None else -cfg.lr * np.asarray(dw, dtype=np.float64)  # display scaling
+                w = update_of(arrays, cfg, l)
             if w is None:
                 missing.append(l)
                 self.model["edges"][l] = 0

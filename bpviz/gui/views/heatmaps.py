@@ -8,11 +8,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout
 
-from bpviz.engine.explain import fmt
+from bpviz.engine.explain import fmt, update_of
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
-from .common import DIVERGING, elastic, signed_image_plot, style_plot, symmetric_limit
+from .common import DIVERGING, elastic, fill_layer_choice, signed_image_plot, style_plot, symmetric_limit
 
 MODES = {"W": "weights W", "dW": "gradient dL/dW", "update": "update −α dL/dW"}
 
@@ -93,16 +93,11 @@ class HeatmapPanel(Panel):
             return None, f"dW{layer}"
         if what == "dW":
             return dw, f"dW{layer}"
-        return -snap.config.lr * np.asarray(dw, dtype=np.float64), f"−α·dW{layer}"  # display scaling
+        return update_of(a, snap.config, layer), f"−α·dW{layer}"
 
     def redraw(self) -> None:
         snap: Snapshot = self.snapshot
-        L = snap.config.n_layers
-        if self.layer.count() != L:
-            self.layer.blockSignals(True)
-            self.layer.clear()
-            self.layer.addItems([str(l) for l in range(1, L + 1)])
-            self.layer.blockSignals(False)
+        fill_layer_choice(self.layer, snap.config.n_layers)
         layer = self.layer.currentIndex() + 1
         what = self.what.currentData()
         arr, name = self._array(snap, layer, what)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
-from .common import elastic, signed_image_plot, style_plot, symmetric_limit
+from .common import elastic, fill_layer_choice, signed_image_plot, style_plot, symmetric_limit
 
 LAYER_COLORS = [(80, 130, 220), (220, 90, 40), (40, 160, 80), (160, 60, 170), (120, 120, 120)]
 
@@ -64,15 +64,11 @@ class InspectorPanel(Panel):
     def redraw(self) -> None:
         snap: Snapshot = self.snapshot
         L = snap.config.n_layers
-        if self.layer.count() != L:
-            self.layer.blockSignals(True)
-            self.layer.clear()
-            self.layer.addItems([str(l) for l in range(1, L + 1)])
-            self.layer.setCurrentIndex(L - 1)
-            self.layer.blockSignals(False)
+        if self.layer.count() != L:  # a new network: its layers, and no curves of the old one
             for c in self._curves.values():
                 c.getViewBox() and c.getViewBox().removeItem(c)
             self._curves.clear()
+        fill_layer_choice(self.layer, L, select_last=True)
         l = self.layer.currentIndex() + 1
         a = snap.arrays
         self.model = {"layer": l}
