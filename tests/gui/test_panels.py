@@ -1,0 +1,361 @@
+"""The drawing panels, one by one, fed Snapshots built here from a real Trainer (no
+window, no worker): each panel draws exactly the arrays of the stage it is given.
+Checked against the panels' models and items; a few pixel probes prove something is
+drawn at all."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import time
+
+import numpy as np
+import pytest
+
+from bpviz.engine.dataset import ArraySet
+from bpviz.engine.presets import get_preset
+from bpviz.engine.snapshot import Snapshot
+from bpviz.engine.stats import layer_stats
+from bpviz.engine.trainer import Trainer, step_plan
+from bpviz.runs import load_run_data, make_trainer
+from bpviz.gui.views.common import DIVERGING
+
+TOY = get_preset("toy").config  # 3-4-1 sigmoid, no biases, 4 samples, 12 stages a step
+
+
+def snap_of(t: Trainer, r, serial=0, history=(), image_shape=None, class_names=None, name="toy") -> Snapshot:
+    cfg = t.cfg
+    arrays = r.arrays if r is not None else {}
+    return Snapshot(stage=r, config=cfg, params=t.params, losses=np.array(t.losses),
+                    epoch_losses=np.array(t.epoch_losses), test_accuracy=[],
+                    stats=layer_stats(arrays, cfg.n_layers, cfg.hidden, cfg.lr), stats_history=list(history),
+                    data_name=name, image_shape=image_shape, class_names=class_names, status="", message="",
+                    serial=serial)
+
+
+def toy_trainer() -> Trainer:
+    return make_trainer(TOY, load_run_data("toy"))
+
+
+def mnist_shaped_trainer(n=300, seed=0) -> Trainer:
+    """784-128-10 on synthetic uint8 28x28 images: a bright square whose place is the label."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)  # (n,)
+    x = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)  # (n, 28, 28) faint noise
+    for k, c in enumerate(labels):
+        r0, c0 = 4 + (c // 5) * 12, 2 + (c % 5) * 5
+        x[k, r0:r0 + 8, c0:c0 + 5] = 255
+    ds = ArraySet(x.reshape(n, 784), labels=labels, n_classes=10, scale=1 / 255, image_shape=(28, 28))
+    cfg = get_preset("mnist").config  # 784-128-10 relu, softmax-ce, batch 100
+    assert cfg.sizes == (784, 128, 10)
+    return Trainer(cfg, ds)
+
+
+def panel_class(name):
+    from bpviz.gui.window import panel_classes
+    return {c.object_name: c for c in panel_classes()}[name]
+
+
+@pytest.fixture
+def make(qtbot):
+    def build(name, w=900, h=600, show=True):
+        p = panel_class(name)()
+        qtbot.addWidget(p)
+        p.resize(w, h)
+        if show:
+            p.show()
+            qtbot.waitExposed(p)
+        return p
+    return build
+
+
+def distinct_colors(widget) -> int:
+    """How many distinct RGB colours the widget's pixels hold (a 4-pixel grid sample)."""
+    img = widget.grab().toImage()
+    seen = {img.pixel(x, y) & 0xFFFFFF for x in range(0, img.width(), 4) for y in range(0, img.height(), 4)}
+    return len(seen)
+
+
+def cell_rgb(heatmap, i, j) -> tuple[int, int, int]:
+    """The drawn colour at the centre of matrix cell (i, j) of a heatmap panel."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QColor
+    img = heatmap.view.grab().toImage()  # drawing first settles the view's automatic range
+    at = heatmap.view.mapFromScene(heatmap.plot.vb.mapViewToScene(QPointF(j, i)))
+    c = QColor(img.pixel(at))
+    return c.red(), c.green(), c.blue()
+
+
+def plot_area_colors(heatmap) -> set[int]:
+    """The distinct RGB colours inside the heatmap's plot area (its view box)."""
+    rect = heatmap.view.mapFromScene(heatmap.plot.vb.sceneBoundingRect()).boundingRect()
+    img = heatmap.view.grab().toImage()
+    return {img.pixel(x, y) & 0xFFFFFF for x in range(rect.left() + 6, min(rect.right() - 6, img.width()), 3)
+            for y in range(rect.top() + 6, min(rect.bottom() - 6, img.height()), 3)}
+
+
+def test_panel_classes_in_dock_order():
+    from bpviz.gui.panels.base import Panel
+    from bpviz.gui.window import panel_classes
+    classes = panel_classes()
+    assert [c.object_name for c in classes] == ["diagram", "equations", "sample", "loss", "heatmaps", "inspector"]
+    assert all(issubclass(c, Panel) and c.area in ("left", "right", "top", "bottom") for c in classes)
+    assert len({c.object_name for c in classes}) == len(classes)
+
+
+# -- before the first Step -------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["diagram", "equations", "sample", "loss", "heatmaps", "inspector"])
+def test_before_the_first_step_every_panel_draws(make, name):
+    t = toy_trainer()
+    p = make(name)
+    p.show_snapshot(snap_of(t, None))  # stage None: only the parameters exist
+    assert p.snapshot is not None
+
+
+def test_before_the_first_step_the_parameters_are_drawn(make):
+    t = toy_trainer()
+    s = snap_of(t, None)
+    d = make("diagram")
+    d.show_snapshot(s)
+    assert d.model["edges"] == {1: 12, 2: 4}  # every weight of 3-4-1
+    assert d.model["highlight"] is None
+    h = make("heatmaps")
+    h.show_snapshot(s)
+    np.testing.assert_array_equal(h.model["shown"], t.params[0][0])
+    np.testing.assert_array_equal(h.image.image, t.params[0][0])
+    assert make("loss").show_snapshot(s) is None
+
+
+# -- one complete step on the toy net, stage by stage ---------------------------------
+
+def test_one_step_moves_every_panel_as_the_stage_says(make):
+    t = toy_trainer()
+    plan = step_plan(TOY, 4)
+    assert len(plan) == 12
+    d, e, s, lo, h, ins = (make(n) for n in ("diagram", "equations", "sample", "loss", "heatmaps", "inspector"))
+    h_grad = make("heatmaps")
+    h_grad.what.setCurrentIndex(h_grad.what.findData("dW"))
+    h_upd = make("heatmaps")
+    h_upd.what.setCurrentIndex(h_upd.what.findData("update"))
+    d_grad = make("diagram")
+    d_grad.mode.setCurrentText("gradients")
+    focus = 2
+    for p in (d, s):
+        p.set_focus_sample(focus)
+    seen_node_keys = []
+    for k, spec in enumerate(plan):
+        r = t.next_stage()
+        a = r.arrays
+        snap = snap_of(t, r, serial=k + 1)
+        for p in (d, e, s, lo, h, ins, h_grad, h_upd, d_grad):
+            p.show_snapshot(snap)
+        where = f"stage {k} {spec.eq} layer {spec.layer}"
+
+        # diagram: forward colours by A, backward by Delta once it exists; the stage's layer lit
+        assert d.model["highlight"] == (spec.layer, spec.phase), where
+        backward = spec.phase in ("backward", "update")
+        for l in (1, 2):
+            key, values = d.model["node_values"][l]
+            want = f"Delta{l}" if backward and f"Delta{l}" in a else (f"A{l}" if f"A{l}" in a else None)
+            assert key == want, where
+            if want is not None:
+                np.testing.assert_array_equal(values, a[want][focus], err_msg=where)
+        seen_node_keys.append((d.model["node_values"][1][0], d.model["node_values"][2][0]))
+        assert d.model["edges"] == {1: 12, 2: 4}, where  # weights exist at every stage
+        assert d_grad.model["edges"] == {l: (a[f"dW{l}"].size if f"dW{l}" in a else 0) for l in (1, 2)}, where
+        assert ("not computed yet" in d_grad.note.text()) == ("dW1" not in a), where
+
+        # equations: the current equation, in its place in the plan
+        assert e.model["current"] == spec, where
+        assert r.outputs[0] in e.model["shown"], where
+
+        # sample: the network's output for the focused sample once F2 of the last layer ran
+        if "A2" in a:
+            np.testing.assert_array_equal(s.model["output"], a["A2"][focus], err_msg=where)
+        else:
+            assert s.model["output"] is None, where
+        assert s.model["focus"] == focus
+
+        # heatmaps: W always; dL/dW and the update only from the stage that computes them
+        np.testing.assert_array_equal(h.image.image, a["W1"], err_msg=where)
+        if "dW1" in a:
+            np.testing.assert_array_equal(h_grad.image.image, a["dW1"], err_msg=where)
+            np.testing.assert_allclose(h_upd.model["shown"], -TOY.lr * a["dW1"], err_msg=where)
+        else:
+            assert h_grad.model["shown"] is None and "not computed yet" in h_grad.hover.text(), where
+            assert h_upd.model["shown"] is None, where
+
+        # inspector (last layer by default): Delta2 over the batch, then the histogram of dW2
+        assert ins.model["layer"] == 2
+        if "Delta2" in a:
+            np.testing.assert_array_equal(ins.delta_img.image, a["Delta2"], err_msg=where)
+        else:
+            assert ins.model["delta"] is None, where
+        assert ins.model["hist_total"] == (a["dW2"].size if "dW2" in a else 0), where
+
+        # loss: the step's loss is recorded at its last stage
+        assert lo.model["steps"] == (1 if r.step_end else 0), where
+    # the diagram's node colours went A -> Delta as the backward pass reached each layer
+    assert seen_node_keys[0] == (None, None)
+    assert seen_node_keys[3] == ("A1", "A2")
+    assert seen_node_keys[5] == ("A1", "Delta2")
+    assert seen_node_keys[8] == ("Delta1", "Delta2")
+
+
+def test_the_focused_sample_follows_the_sample_view(make, qtbot):
+    t = toy_trainer()
+    for _ in range(4):  # through F2 of the output layer
+        r = t.next_stage()
+    snap = snap_of(t, r)
+    s, d = make("sample"), make("diagram")
+    s.show_snapshot(snap)
+    d.show_snapshot(snap)
+    with qtbot.waitSignal(s.focus_requested, check_params_cb=lambda row: row == 3):
+        s.pick.setValue(3)
+    s.set_focus_sample(3)  # what the window does with focus_requested
+    d.set_focus_sample(3)
+    np.testing.assert_array_equal(s.model["output"], r.arrays["A2"][3])
+    np.testing.assert_array_equal(d.model["node_values"][2][1], r.arrays["A2"][3])
+    assert s.table.selectionModel().isRowSelected(3)
+    assert [s.table.item(3, c).text() for c in range(3)] == ["1", "1", "1"]  # x of the toy row 3
+    assert s.table.rowCount() == 4  # all four toy samples
+
+
+def test_heatmap_hover_names_the_cell(make):
+    t = toy_trainer()
+    h = make("heatmaps")
+    h.show_snapshot(snap_of(t, t.next_stage()))
+    w = t.params[0][0]
+    assert h.describe_cell(2, 3) == f"W1[i=2, j=3] = {w[2, 3]:+.6f}"
+
+
+def test_the_inspector_draws_the_stats_history(make):
+    t = toy_trainer()
+    history = []
+    for _ in range(5):
+        t.finish_step()
+        history.append((t.steps_done, layer_stats(t.last.arrays, TOY.n_layers, TOY.hidden, TOY.lr)))
+    ins = make("inspector")
+    ins.show_snapshot(snap_of(t, t.last, history=history))
+    assert ins.model["history_points"] == 5
+    for key in ("grad_rms", "update_ratio"):
+        for layer in (1, 2):
+            c = ins._curves[(key, layer)]
+            xs, ys = c.xData, c.yData  # the data given, not the log10 the plot draws
+            np.testing.assert_array_equal(xs, [1, 2, 3, 4, 5])
+            np.testing.assert_allclose(ys, [st[layer][key] for _, st in history])
+
+
+def test_pixel_probes_show_something_is_drawn(make):
+    t = toy_trainer()
+    for _ in range(9):  # mid-backward (B5)
+        r = t.next_stage()
+    snap = snap_of(t, r)
+    d = make("diagram")
+    blank = distinct_colors(d)
+    d.show_snapshot(snap)
+    assert distinct_colors(d) > blank + 10  # edges and nodes in many colours
+    h = make("heatmaps")
+    h.what.setCurrentIndex(h.what.findData("update"))
+    h.show_snapshot(snap)  # the update does not exist yet at B5: nothing in the plot
+    w = r.arrays["W1"]  # (3, 4)
+    assert len(plot_area_colors(h)) == 1  # only the background: no cells
+    h.what.setCurrentIndex(h.what.findData("W"))
+    lim = np.abs(w).max()
+    for i in range(3):
+        for j in range(4):
+            want = DIVERGING.map((w[i, j] / lim + 1) / 2, mode="byte")[:3]  # the colour map's colour
+            assert np.abs(np.subtract(cell_rgb(h, i, j), want)).max() <= 6, (i, j)
+
+
+# -- 784-128-10 ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mnist_snap():
+    t = mnist_shaped_trainer()
+    for _ in range(8):  # through B3 of the output layer: Delta2, dW2 exist, dW1 not yet
+        r = t.next_stage()
+    return snap_of(t, r, image_shape=(28, 28), class_names=[str(c) for c in range(10)], name="synthetic")
+
+
+def test_mnist_diagram_draws_the_image_and_a_bounded_number_of_edges(make, mnist_snap):
+    from bpviz.gui.views.diagram import ALL_EDGES_UP_TO, COLOR_LEVELS, MAX_EDGES_PER_LAYER, WIDTHS
+    a = mnist_snap.arrays
+    d = make("diagram", 1200, 700)
+    d.show_snapshot(mnist_snap)
+    assert d.image.isVisible()
+    np.testing.assert_array_equal(d.image.image, a["X"][0].reshape(28, 28))
+    assert d.model["edges"] == {1: MAX_EDGES_PER_LAYER, 2: 1280}  # strongest 256 of 100,352; all 1,280
+    assert 1280 <= ALL_EDGES_UP_TO
+    assert d.model["edge_items"] <= COLOR_LEVELS * len(WIDTHS)  # batched: a few buckets, not an item per edge
+    drawn = np.concatenate([seg for _, seg in d.edges._groups])
+    assert len(drawn) == MAX_EDGES_PER_LAYER + 1280
+    # the input layer's edges are its strongest weights: find each drawn edge's (pixel, unit)
+    (px, py), (ux, uy) = d._pos[0], d._pos[1]
+    first = drawn[drawn[:, 0] < 0.5]  # (256, 4) edges leaving the image
+    i = np.argmin(np.abs(first[:, None, 0] - px) + np.abs(first[:, None, 1] - py), axis=1)  # (256,) pixel
+    j = np.argmin(np.abs(first[:, None, 3] - uy), axis=1)  # (256,) hidden unit
+    w1 = np.abs(a["W1"])  # (784, 128)
+    assert len(set(zip(i.tolist(), j.tolist()))) == MAX_EDGES_PER_LAYER
+    assert w1[i, j].min() >= np.sort(w1.ravel())[-MAX_EDGES_PER_LAYER]
+    assert 0 not in d.model["node_values"]  # the input is the image, not 784 nodes
+    assert d.model["node_values"][1][0] == "A1"  # Delta1 does not exist yet at B3 of layer 2
+    assert d.model["node_values"][2][0] == "Delta2"
+    d.set_focus_sample(7)
+    np.testing.assert_array_equal(d.image.image, a["X"][7].reshape(28, 28))
+
+
+def test_mnist_heatmap_montage_and_sample_image(make, mnist_snap):
+    a = mnist_snap.arrays
+    h = make("heatmaps")
+    h.show_snapshot(mnist_snap)
+    np.testing.assert_array_equal(h.image.image, a["W1"])
+    assert h.model["montage"] == (11 * 29 - 1, 12 * 29 - 1)  # 128 tiles: 11 rows of 12, 1-px gaps
+    tile = h.mont.image[0:28, 29:57]  # the second hidden unit's weights
+    np.testing.assert_array_equal(tile, a["W1"][:, 1].reshape(28, 28))
+    s = make("sample")
+    s.show_snapshot(mnist_snap)
+    np.testing.assert_array_equal(s.img.image, a["X"][0].reshape(28, 28))
+    np.testing.assert_array_equal(s.model["output"], a["A2"][0])
+    assert not s.table.isVisible()
+    target = int(np.argmax(a["Y"][0]))
+    assert f"target {target}" in s.caption.text()
+
+
+def frame_ms(panel, snaps) -> float:
+    """Median time to draw each snapshot and paint the panel (grab() paints it now; Qt
+    would paint later, so timing show_snapshot() alone undercounts). The first draw,
+    which builds labels and ranges, is not counted."""
+    panel.show_snapshot(snaps[-1])
+    panel.grab()
+    times = []
+    for s in snaps:
+        t0 = time.perf_counter()
+        panel.show_snapshot(s)
+        panel.grab()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return float(np.median(times))
+
+
+def whole_step(t: Trainer, **kw) -> list[Snapshot]:
+    out = []
+    while not out or not out[-1].stage.step_end:
+        out.append(snap_of(t, t.next_stage(), serial=len(out) + 1, **kw))
+    return out
+
+
+@pytest.mark.parametrize("net", ["toy", "784-128-10"])
+def test_redraw_time_per_panel(make, net, capsys):
+    """Prints each panel's frame time over one step's stages. It fails only far beyond
+    the diagram's budget (10 ms toy, 25 ms 784-128-10), as shared machines are noisy;
+    benchmarks/panels_bench.py gives the careful figures."""
+    if net == "toy":
+        snaps = whole_step(toy_trainer())
+    else:
+        snaps = whole_step(mnist_shaped_trainer(), image_shape=(28, 28), class_names=[str(c) for c in range(10)])
+    out = {name: frame_ms(make(name, 1000, 600), snaps)
+           for name in ("diagram", "equations", "sample", "loss", "heatmaps", "inspector")}
+    with capsys.disabled():
+        print(f"\n{net} frame ms (median over {len(snaps)} stages): "
+              + ", ".join(f"{k} {v:.1f}" for k, v in out.items()))
+    assert out["diagram"] < (40 if net == "toy" else 100)
