@@ -359,3 +359,46 @@ def test_redraw_time_per_panel(make, net, capsys):
         print(f"\n{net} frame ms (median over {len(snaps)} stages): "
               + ", ".join(f"{k} {v:.1f}" for k, v in out.items()))
     assert out["diagram"] < (40 if net == "toy" else 100)
+
+
+# -- defects seen when looking at the panels (bpviz/gui/views is not this file's owner's;
+#    strict xfails, so a fix turns them into failures that ask for the marker's removal) ---
+
+SQUEEZED_IMAGE = ("diagram: on the first draw of a network the image box is computed before the view's range is "
+                  "set, so the 28x28 input is squeezed into a strip until the next redraw")
+EDGE_ORDER = ("diagram: edge buckets are painted blue to red, so weak positive edges cover strong negative "
+              "ones; painting weakest first keeps the strongest of either sign on top")
+UNIT_AXIS = ("inspector: the unit axis of a one-unit Delta reads 'unit (x0.001)' with ticks 0 and 500 "
+             "(the heatmaps set whole-number ticks on small matrices, the inspector does not)")
+
+
+def known_defect(reason):
+    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
+
+
+@known_defect(SQUEEZED_IMAGE)
+def test_mnist_image_pixels_are_square_on_the_first_draw(make, mnist_snap):
+    d = make("diagram", 1000, 600)
+    d.show_snapshot(mnist_snap)
+    vb = d.plot.getViewBox()
+    r = vb.mapViewToDevice(d.image.mapRectToView(d.image.boundingRect())).boundingRect()
+    assert r.width() / 28 == pytest.approx(r.height() / 28, rel=0.05)
+
+
+@known_defect(EDGE_ORDER)
+def test_strong_edges_are_painted_over_weak_ones(make, mnist_snap):
+    d = make("diagram", 1000, 600)
+    d.show_snapshot(mnist_snap)
+    widths = [pen.width() for pen, _ in d.edges._groups]  # in painting order
+    assert widths == sorted(widths)
+
+
+@known_defect(UNIT_AXIS)
+def test_inspector_unit_axis_counts_units(make):
+    t = toy_trainer()
+    for _ in range(9):
+        r = t.next_stage()
+    ins = make("inspector")
+    ins.show_snapshot(snap_of(t, r))
+    ins.grab()
+    assert "x0.001" not in ins.delta_plot.getAxis("bottom").labelString()
