@@ -376,7 +376,6 @@ def known_defect(reason):
     return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
 
 
-@known_defect(SQUEEZED_IMAGE)
 def test_mnist_image_pixels_are_square_on_the_first_draw(make, mnist_snap):
     d = make("diagram", 1000, 600)
     d.show_snapshot(mnist_snap)
@@ -385,7 +384,6 @@ def test_mnist_image_pixels_are_square_on_the_first_draw(make, mnist_snap):
     assert r.width() / 28 == pytest.approx(r.height() / 28, rel=0.05)
 
 
-@known_defect(EDGE_ORDER)
 def test_strong_edges_are_painted_over_weak_ones(make, mnist_snap):
     d = make("diagram", 1000, 600)
     d.show_snapshot(mnist_snap)
@@ -393,7 +391,6 @@ def test_strong_edges_are_painted_over_weak_ones(make, mnist_snap):
     assert widths == sorted(widths)
 
 
-@known_defect(UNIT_AXIS)
 def test_inspector_unit_axis_counts_units(make):
     t = toy_trainer()
     for _ in range(9):

@@ -47,6 +47,8 @@ def signed_image_plot(layout, ylabel: str, xlabel: str, title: str | None = None
     plot.invertY(True)
     plot.setLabel("left", ylabel)
     plot.setLabel("bottom", xlabel)
+    for axis in ("left", "bottom"):
+        plot.getAxis(axis).enableAutoSIPrefix(False)  # indices, never "(x0.001)"
     image = pg.ImageItem()
     plot.addItem(image)
     bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=bar_width)

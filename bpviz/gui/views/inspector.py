@@ -77,6 +77,9 @@ class InspectorPanel(Panel):
             lim = symmetric_limit(delta)
             self.delta_img.setImage(np.asarray(delta), levels=(-lim, lim))
             self.delta_img.setRect(QRectF(-0.5, -0.5, delta.shape[1], delta.shape[0]))
+            for axis, n in (("left", delta.shape[0]), ("bottom", delta.shape[1])):
+                # whole-number sample and unit indices on small arrays, as in the heatmaps
+                self.delta_plot.getAxis(axis).setTicks([[(k, str(k)) for k in range(n)]] if n <= 16 else None)
             self.delta_bar.setLevels((-lim, lim))
             self.model["delta"] = delta
         else:
