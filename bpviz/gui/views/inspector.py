@@ -84,6 +84,8 @@ class InspectorPanel(Panel):
             self.model["delta"] = delta
         else:
             self.delta_img.clear()
+            for axis in ("left", "bottom"):
+                self.delta_plot.getAxis(axis).setTicks(None)
             self.model["delta"] = None
         dw = a.get(f"dW{l}")
         if dw is not None:
