@@ -176,8 +176,9 @@ def test_one_step_moves_every_panel_as_the_stage_says(make):
             assert s.model["output"] is None, where
         assert s.model["focus"] == focus
 
-        # heatmaps: W always; dL/dW and the update only from the stage that computes them
-        np.testing.assert_array_equal(h.image.image, a["W1"], err_msg=where)
+        # heatmaps: W always (the new W once U1 made it); dL/dW and the update only from
+        # the stage that computes them
+        np.testing.assert_array_equal(h.image.image, a.get("W1_after", a["W1"]), err_msg=where)
         if "dW1" in a:
             np.testing.assert_array_equal(h_grad.image.image, a["dW1"], err_msg=where)
             np.testing.assert_allclose(h_upd.model["shown"], -TOY.lr * a["dW1"], err_msg=where)

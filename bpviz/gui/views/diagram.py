@@ -83,7 +83,11 @@ class DiagramPanel(Panel):
         bar.addWidget(self.mode)
         self.note = elastic(QLabel())
         bar.addWidget(self.note, 1)
+        legend = elastic(QLabel("nodes: the focused sample's activation (its delta going backward), "
+                                "red + / blue −, scaled per layer · edges: red + / blue −, wider = larger"))
+        legend.setStyleSheet("font-size: 10px;")
         lay.addLayout(bar)
+        lay.addWidget(legend)
         self.plot = pg.PlotWidget()
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
@@ -210,7 +214,7 @@ class DiagramPanel(Panel):
         segs_x, segs_y, vals = [], [], []
         missing = []
         for l in range(1, len(sizes)):
-            w = arrays.get(f"W{l}")
+            w = arrays.get(f"W{l}_after", arrays.get(f"W{l}"))  # the new weights once U1 made them
             if mode == "gradients":
                 w = arrays.get(f"dW{l}")
             elif mode == "updates":

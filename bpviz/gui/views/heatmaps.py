@@ -86,7 +86,9 @@ class HeatmapPanel(Panel):
 
     def _array(self, snap: Snapshot, layer: int, what: str):
         a = snap.arrays
-        if what == "W":
+        if what == "W":  # the new weights once U1 has made them
+            if f"W{layer}_after" in a:
+                return a[f"W{layer}_after"], f"W{layer}_after"
             return a.get(f"W{layer}"), f"W{layer}"
         dw = a.get(f"dW{layer}")
         if dw is None:
@@ -151,7 +153,7 @@ class HeatmapPanel(Panel):
 
     def _click(self, event) -> None:
         """Double-click a weight (in the W view) to edit it."""
-        if not event.double() or self._shown is None or not self._name.startswith("W"):
+        if not event.double() or self._shown is None or not self._name.startswith("W") or "_after" in self._name:
             return
         p = event.pos()
         i, j = int(np.floor(p.y())), int(np.floor(p.x()))
