@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,8 +97,11 @@ def load_session(path: str | os.PathLike) -> Session:
             z = {k: npz[k] for k in npz.files}
     except FileNotFoundError:
         raise SessionError(f"{name}: no such file") from None
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
-        raise SessionError(f"{name} is not a readable bpviz session (corrupt or truncated: {e})") from None
+    except Exception as e:
+        # zipfile, zlib and numpy raise many kinds (BadZipFile, zlib.error, ValueError, even
+        # NotImplementedError for a damaged version field): all mean the file cannot be used
+        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise SessionError(f"{name} is not a readable bpviz session (corrupt or truncated: {detail})") from None
     try:
         header = json.loads(str(z["header"]))
     except (KeyError, ValueError):
