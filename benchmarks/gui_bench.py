@@ -24,35 +24,14 @@ import time
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
 
 from bpviz.engine.presets import get_preset
+from bpviz.gui.main import wait_until
 
 
 def pump(app, until, timeout):
-    """Wait in a real event loop, as the app does: a busy processEvents() loop would hold
-    the GIL and starve the worker, measuring the harness instead of bpviz."""
-    end = time.perf_counter() + timeout
-    if until():
-        return True
-    loop = QEventLoop()
-    result = [False]
-
-    def check():
-        if until():
-            result[0] = True
-            loop.quit()
-        elif time.perf_counter() >= end:
-            loop.quit()
-    timer = QTimer()
-    timer.setInterval(2)
-    timer.timeout.connect(check)
-    timer.start()
-    loop.exec()
-    timer.stop()
-    return result[0]
+    return wait_until(until, timeout)  # the app's own wait: in an event loop, not a busy loop
 
 
 def make_window(app, tmpdir):

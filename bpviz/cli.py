@@ -106,12 +106,12 @@ def cmd_train(args) -> int:
     data = _load(args, dataset)
     trainer = make_trainer(cfg, data)
     if args.steps is not None and args.epochs is not None:
-        raise _usage("give --steps or --epochs, not both")
+        raise _UsageError("give --steps or --epochs, not both")
     steps = args.steps if args.steps is not None else (
         args.epochs * trainer.n_batches if args.epochs is not None else
         (preset.steps if preset.steps is not None else preset.epochs * trainer.n_batches))
     if steps < 0:
-        raise _usage(f"--steps must be 0 or more (got {steps})")
+        raise _UsageError(f"--steps must be 0 or more (got {steps})")
     bar = ProgressBar("training", steps, unit=" steps")
     t0 = time.perf_counter()
     error = None
@@ -203,9 +203,6 @@ def cmd_trace(args) -> int:
 class _UsageError(Exception):
     pass
 
-
-def _usage(msg: str) -> _UsageError:
-    return _UsageError(msg)
 
 
 def build_parser() -> argparse.ArgumentParser:

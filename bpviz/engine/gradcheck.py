@@ -13,7 +13,7 @@ from .config import NetConfig
 from .dataset import ArraySet
 from .losses import get_output_loss
 from .network import Params, loss_from, reduction
-from .trainer import Trainer, step_plan
+from .trainer import Trainer
 
 TOLERANCE = 1e-5  # a float64 check with eps 1e-5 lands near 1e-8 on exact gradients
 
@@ -111,8 +111,3 @@ def gradcheck(cfg: NetConfig, x: np.ndarray, y: np.ndarray, params: Params, *,
                        lambda ap, l=l: loss_from(p64, x, y, cfg64, layer=l, a_prev=ap),
                        np.array(arrays[f"A{l-1}"]))
     return checks
-
-
-def plan_equations(cfg: NetConfig) -> list[str]:
-    """The distinct equation ids a step of `cfg` runs, for reports."""
-    return sorted({s.eq for s in step_plan(cfg, 1)})

@@ -157,9 +157,6 @@ class StageResult:
                 f"index={self.index}/{self.n_stages}, outputs={self.outputs})")
 
 
-def frozen_mapping(d: dict) -> Mapping[str, np.ndarray]:
-    return MappingProxyType(d)
-
 
 class Snapshot:
     """Everything a panel draws at one moment: the latest stage result plus the run's

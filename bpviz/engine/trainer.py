@@ -18,7 +18,7 @@ from .activations import get_activation
 from .config import NetConfig
 from .dataset import ArraySet
 from .losses import get_output_loss
-from .network import Params, forward, freeze, init_params, reduction
+from .network import Params, freeze, init_params, reduction
 from .snapshot import StageResult, StageSpec, StepInfo
 
 

@@ -7,7 +7,7 @@ without reading pixels."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton,
                                QRadioButton, QScrollArea, QSpinBox, QTextBrowser, QVBoxLayout, QWidget)
@@ -17,7 +17,7 @@ from bpviz.engine.explain import EquationView
 from bpviz.engine.snapshot import Snapshot, StageSpec
 from bpviz.engine.trainer import step_plan
 
-from .mathview import MathView, NumberGrid
+from .mathview import MathView, NumberGrid, latex_svg
 from .panels.base import Panel
 
 ELIDE = 4  # a long vector shows its first and last 4 entries
@@ -152,6 +152,7 @@ class EquationsPanel(Panel):
         self.digits: int | None = 4
         self.unit = 0
         self.model: dict = {}
+        self._to_warm: list = []
         self._views: list[EquationView] = []
         self._plan_key = None
 
@@ -295,6 +296,14 @@ class EquationsPanel(Panel):
                 self._rows.append((frame, mv, label))
             self.list_layout.addStretch(1)
             self._plan_key = key
+            # typeset every form this step can show now, one per idle moment, so that a
+            # Step never waits 20-35 ms for ziamath the first time an equation appears
+            self._to_warm = []
+            for (spec, _), (_, mv, _) in zip(groups, self._rows):
+                tex = ex.symbolic(spec.__class__(spec.eq, spec.layer, spec.phase), cfg, self.column)
+                self._to_warm += mv.warm(tex)
+                self._to_warm.append((ex.symbolic(spec, cfg, self.column), self.current.color(False), 22))
+            QTimer.singleShot(0, self._warm_one)
         current = stage.index if stage is not None else -1
         for (frame, mv, label), (spec, idxs) in zip(self._rows, groups):
             if current in idxs:
@@ -315,6 +324,11 @@ class EquationsPanel(Panel):
             label.setText(("✓ " if state == "done" else "") + text)
             if state == "current":
                 self.list_area.ensureWidgetVisible(frame, 0, 40)
+
+    def _warm_one(self) -> None:
+        if self._to_warm:
+            latex_svg(*self._to_warm.pop(0))
+            QTimer.singleShot(0, self._warm_one)  # one at a time: the event loop stays responsive
 
     def _draw_values(self, operands) -> None:
         while len(self._array_views) < len(operands):

@@ -96,21 +96,36 @@ def add_screenshot_arguments(p) -> None:
     p.add_argument("--out", required=True, help="the PNG to write")
 
 
-def _wait(app, until, timeout: float) -> bool:
+def wait_until(until, timeout: float) -> bool:
+    """Wait in a real Qt event loop until `until()` is true or `timeout` seconds pass. A busy
+    processEvents() loop would hold the GIL and starve the training thread."""
+    from PySide6.QtCore import QEventLoop, QTimer
     end = time.perf_counter() + timeout
-    while time.perf_counter() < end:
-        app.processEvents()
+    if until():
+        return True
+    loop = QEventLoop()
+    done = [False]
+
+    def check():
         if until():
-            return True
-        time.sleep(0.005)
-    return False
+            done[0] = True
+            loop.quit()
+        elif time.perf_counter() >= end:
+            loop.quit()
+    timer = QTimer()
+    timer.setInterval(2)
+    timer.timeout.connect(check)
+    timer.start()
+    loop.exec()
+    timer.stop()
+    return done[0]
 
 
 def run_screenshot(args) -> int:
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings
-    app = _application()
+    app = _application()  # noqa: F841 (the QApplication must stay referenced while the window lives)
     w, h = (int(v) for v in args.size.lower().split("x"))
     with tempfile.TemporaryDirectory() as tmp:
         # a throw-away settings file: a screenshot never depends on, or changes, the user's layout
@@ -124,7 +139,7 @@ def run_screenshot(args) -> int:
             win.resize(w, h)
             win.show()
             c = win.controller
-            if not _wait(app, lambda: c.latest is not None or win.last_error, 120):
+            if not wait_until(lambda: c.latest is not None or win.last_error, 120):
                 print("bpviz: error: the network did not load in time", file=sys.stderr)
                 return 1
             if win.last_error:
@@ -141,18 +156,18 @@ def run_screenshot(args) -> int:
             for _ in range(args.stages):
                 before = c.latest.serial
                 c.request_step()
-                _wait(app, lambda: c.latest.serial > before and not c._dirty, 30)
+                wait_until(lambda: c.latest.serial > before and not c._dirty, 30)
             if args.play_seconds > 0:
                 c.request_play()
-                _wait(app, lambda: False, args.play_seconds)
+                wait_until(lambda: False, args.play_seconds)
                 c.request_pause()
-                _wait(app, lambda: not c.playing, 5)
-            _wait(app, lambda: False, 0.3)  # a few frames for every panel to draw
+                wait_until(lambda: not c.playing, 5)
+            wait_until(lambda: False, 0.3)  # a few frames for every panel to draw
             if args.panel:  # one panel alone, at the requested size
                 dock = win.docks[args.panel]
                 dock.setFloating(True)
                 dock.resize(w, h)
-                _wait(app, lambda: False, 0.5)
+                wait_until(lambda: False, 0.5)
                 image = dock.grab()
             else:
                 image = win.grab()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QPainter
+from PySide6.QtGui import QBrush, QColor, QFontDatabase, QPainter
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QSizePolicy, QTableWidget, QTableWidgetItem, QWidget
 
@@ -54,6 +54,15 @@ class MathView(QWidget):
     def latex(self) -> str:
         return self._tex
 
+    MUTED = "#9a9a9a"
+
+    def color(self, muted: bool) -> str:
+        return self.MUTED if muted else self.palette().windowText().color().name()
+
+    def warm(self, tex: str) -> list[tuple[str, str, float]]:
+        """The cache keys this view would render `tex` with (plain and muted)."""
+        return [(tex, self.color(False), self._size), (tex, self.color(True), self._size)]
+
     def set_muted(self, muted: bool) -> None:
         """Grey for an equation still to come."""
         if muted != self._muted:
@@ -65,7 +74,7 @@ class MathView(QWidget):
         if tex == self._tex:
             return
         self._tex = tex
-        color = "#9a9a9a" if self._muted else self.palette().windowText().color().name()
+        color = self.color(self._muted)
         self._renderer = QSvgRenderer(latex_svg(tex, color, self._size)) if tex else None
         self.updateGeometry()
         self.update()

@@ -174,10 +174,6 @@ class TrainingWorker(QObject):
             self.history_bytes -= old
             self.history_dropped += 1
 
-    @property
-    def history(self):
-        return self.checkpoints
-
     @Slot(int)
     def set_history_mb(self, mb: int) -> None:
         self.history_budget = max(1, int(mb)) * 2**20
@@ -406,13 +402,11 @@ class TrainingWorker(QObject):
         self._publish(force=True)
 
     def _run_stage(self, how):
-        t = self.trainer
-        before = t.last
-        r = how(t)
-        self._after_stages(before, r)
+        r = how(self.trainer)
+        self._after_stages(r)
         return r
 
-    def _after_stages(self, before: StageResult | None, r: StageResult) -> None:
+    def _after_stages(self, r: StageResult) -> None:
         t = self.trainer
         if r.step_end:
             self._record_stats(r)
@@ -434,7 +428,6 @@ class TrainingWorker(QObject):
     def _play_tick(self) -> None:
         if not self.playing or self.trainer is None:
             return
-        t = self.trainer
         try:
             if self.speed > 0:
                 self._play_one()
@@ -591,7 +584,6 @@ class Controller(QObject):
         self.playing = False
         self.focus = 0
         self.dataset = "toy"
-        self.snapshots_drawn = 0
         self._dirty = False
         self._last_frame = 0.0
         self.frame_cost = 0.0  # seconds a frame takes to redraw and paint, smoothed
@@ -732,7 +724,6 @@ class Controller(QObject):
         start = self._last_frame = time.perf_counter()
         self.worker.drawing.set()
         self.snapshot_changed.emit(self.latest)  # every panel redraws now...
-        self.snapshots_drawn += 1
         # ...and paints when the event loop gets to it; a zero timer fires after that
         QTimer.singleShot(0, lambda: self._frame_done(start))
 

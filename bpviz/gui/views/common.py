@@ -9,7 +9,6 @@ from PySide6.QtGui import QColor, QPalette
 pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
 
 DIVERGING = pg.colormap.get("CET-D1")  # blue - white - red, for signed numbers
-SEQUENTIAL = pg.colormap.get("viridis")
 
 
 def palette_colors(widget) -> tuple[QColor, QColor]:
@@ -56,6 +55,17 @@ def signed_image_plot(layout, ylabel: str, xlabel: str, title: str | None = None
     return plot, image, bar
 
 
+def index_ticks(plot, shape: tuple | None) -> None:
+    """Whole-number row and column indices on a matrix plot of `shape` when it is small
+    (automatic ticks otherwise, or with no matrix). Only touches the axes when the shape
+    changes: setting ticks re-lays out the plot, which cost several ms a frame."""
+    if getattr(plot, "_ticks_for", "unset") == shape:
+        return
+    plot._ticks_for = shape
+    for axis, n in (("left", shape[0] if shape else None), ("bottom", shape[1] if shape else None)):
+        plot.getAxis(axis).setTicks([[(k, str(k)) for k in range(n)]] if n is not None and n <= 16 else None)
+
+
 def fill_layer_choice(combo, n_layers: int, select_last: bool = False) -> None:
     """Offer layers 1..n_layers in `combo` when the network's depth changed."""
     if combo.count() == n_layers:
@@ -75,10 +85,10 @@ def symmetric_limit(a: np.ndarray) -> float:
     return m if np.isfinite(m) and m > 0 else 1.0
 
 
-def lut_colors(values: np.ndarray, limit: float, cmap=DIVERGING) -> np.ndarray:
-    """(n, 4) uint8 RGBA of `values` on the diverging map over [-limit, limit]."""
+def color_level(values: np.ndarray, limit: float, levels: int) -> np.ndarray:
+    """Which of `levels` steps of the diverging map over [-limit, limit] each value falls on."""
     t = (np.clip(np.asarray(values, dtype=np.float64) / limit, -1, 1) + 1) / 2  # (n,) in [0, 1]
-    return cmap.map(t, mode="byte")
+    return np.rint(t * (levels - 1)).astype(int)
 
 
 def strongest(values: np.ndarray, k: int) -> np.ndarray:

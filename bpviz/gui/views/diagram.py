@@ -17,7 +17,7 @@ from bpviz.engine.explain import update_of
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
-from .common import DIVERGING, elastic, lut_colors, strongest, style_plot, symmetric_limit
+from .common import DIVERGING, color_level, elastic, strongest, style_plot, symmetric_limit
 
 MAX_EDGES_PER_LAYER = 256  # a layer with more than ALL_EDGES_UP_TO edges shows only its strongest
 ALL_EDGES_UP_TO = 2048  # 128 -> 10 is drawn in full; 784 -> 128 (100,352) is not
@@ -247,7 +247,7 @@ class DiagramPanel(Panel):
             self.model["node_values"][l] = (key if a is not None else None, v)
             lim = symmetric_limit(v)
             # a few colour levels: the scatter item renders one symbol per distinct brush
-            level = np.rint((np.clip(v / lim, -1, 1) + 1) / 2 * (COLOR_LEVELS - 1)).astype(int)  # (n,)
+            level = color_level(v, lim, COLOR_LEVELS)  # (n,)
             xs.append(pos[l][0])
             ys.append(pos[l][1])
             brushes += [self._node_brushes[k] for k in level.tolist()]
@@ -285,7 +285,7 @@ class DiagramPanel(Panel):
             x, y, v = np.concatenate(segs_x), np.concatenate(segs_y), np.concatenate(vals)
             seg = np.stack([x[0::2], y[0::2], x[1::2], y[1::2]], 1)  # (k, 4)
             lim = symmetric_limit(v)
-            level = np.rint((np.clip(v / lim, -1, 1) + 1) / 2 * (COLOR_LEVELS - 1)).astype(int)  # (k,)
+            level = color_level(v, lim, COLOR_LEVELS)  # (k,)
             width = np.minimum((np.abs(v) / lim * len(WIDTHS)).astype(int), len(WIDTHS) - 1)
             colors = DIVERGING.map(np.linspace(0, 1, COLOR_LEVELS), mode="byte")
             bg = self.plot.backgroundBrush().color()

@@ -12,7 +12,7 @@ from bpviz.engine.explain import fmt, update_of
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
-from .common import DIVERGING, elastic, fill_layer_choice, signed_image_plot, style_plot, symmetric_limit
+from .common import DIVERGING, elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot, symmetric_limit
 
 MODES = {"W": "weights W", "dW": "gradient dL/dW", "update": "update −α dL/dW"}
 
@@ -114,9 +114,7 @@ class HeatmapPanel(Panel):
             lim = symmetric_limit(arr)
             self.image.setImage(arr, levels=(-lim, lim))
             self.image.setRect(QRectF(-0.5, -0.5, arr.shape[1], arr.shape[0]))  # cell (i, j) centred on (j, i)
-            for axis, n in (("left", arr.shape[0]), ("bottom", arr.shape[1])):
-                # whole-number unit indices on small matrices; automatic ticks on large ones
-                self.plot.getAxis(axis).setTicks([[(k, str(k)) for k in range(n)]] if n <= 16 else None)
+            index_ticks(self.plot, arr.shape)
             self.bar.setLevels((-lim, lim))
             self._shown = arr
             self.model = {"name": name, "shown": arr, "levels": (-lim, lim)}

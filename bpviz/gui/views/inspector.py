@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from ..panels.base import Panel
-from .common import elastic, fill_layer_choice, signed_image_plot, style_plot, symmetric_limit
+from .common import elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot, symmetric_limit
 
 LAYER_COLORS = [(80, 130, 220), (220, 90, 40), (40, 160, 80), (160, 60, 170), (120, 120, 120)]
 
@@ -77,15 +77,12 @@ class InspectorPanel(Panel):
             lim = symmetric_limit(delta)
             self.delta_img.setImage(np.asarray(delta), levels=(-lim, lim))
             self.delta_img.setRect(QRectF(-0.5, -0.5, delta.shape[1], delta.shape[0]))
-            for axis, n in (("left", delta.shape[0]), ("bottom", delta.shape[1])):
-                # whole-number sample and unit indices on small arrays, as in the heatmaps
-                self.delta_plot.getAxis(axis).setTicks([[(k, str(k)) for k in range(n)]] if n <= 16 else None)
+            index_ticks(self.delta_plot, delta.shape)
             self.delta_bar.setLevels((-lim, lim))
             self.model["delta"] = delta
         else:
             self.delta_img.clear()
-            for axis in ("left", "bottom"):
-                self.delta_plot.getAxis(axis).setTicks(None)
+            index_ticks(self.delta_plot, None)
             self.model["delta"] = None
         dw = a.get(f"dW{l}")
         if dw is not None:
