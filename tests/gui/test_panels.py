@@ -6,7 +6,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import time
 
 import numpy as np
 import pytest
@@ -292,7 +291,7 @@ def test_mnist_diagram_draws_the_image_and_a_bounded_number_of_edges(make, mnist
     drawn = np.concatenate([seg for _, seg in d.edges._groups])
     assert len(drawn) == MAX_EDGES_PER_LAYER + 1280
     # the input layer's edges are its strongest weights: find each drawn edge's (pixel, unit)
-    (px, py), (ux, uy) = d._pos[0], d._pos[1]
+    (px, py), (_, uy) = d._pos[0], d._pos[1]
     first = drawn[drawn[:, 0] < 0.5]  # (256, 4) edges leaving the image
     i = np.argmin(np.abs(first[:, None, 0] - px) + np.abs(first[:, None, 1] - py), axis=1)  # (256,) pixel
     j = np.argmin(np.abs(first[:, None, 3] - uy), axis=1)  # (256,) hidden unit
@@ -321,45 +320,6 @@ def test_mnist_heatmap_montage_and_sample_image(make, mnist_snap):
     assert not s.table.isVisible()
     target = int(np.argmax(a["Y"][0]))
     assert f"target {target}" in s.caption.text()
-
-
-def frame_ms(panel, snaps) -> float:
-    """Median time to draw each snapshot and paint the panel (grab() paints it now; Qt
-    would paint later, so timing show_snapshot() alone undercounts). The first draw,
-    which builds labels and ranges, is not counted."""
-    panel.show_snapshot(snaps[-1])
-    panel.grab()
-    times = []
-    for s in snaps:
-        t0 = time.perf_counter()
-        panel.show_snapshot(s)
-        panel.grab()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(times))
-
-
-def whole_step(t: Trainer, **kw) -> list[Snapshot]:
-    out = []
-    while not out or not out[-1].stage.step_end:
-        out.append(snap_of(t, t.next_stage(), serial=len(out) + 1, **kw))
-    return out
-
-
-@pytest.mark.parametrize("net", ["toy", "784-128-10"])
-def test_redraw_time_per_panel(make, net, capsys):
-    """Prints each panel's frame time over one step's stages. It fails only far beyond
-    the diagram's budget (10 ms toy, 25 ms 784-128-10), as shared machines are noisy;
-    benchmarks/panels_bench.py gives the careful figures."""
-    if net == "toy":
-        snaps = whole_step(toy_trainer())
-    else:
-        snaps = whole_step(mnist_shaped_trainer(), image_shape=(28, 28), class_names=[str(c) for c in range(10)])
-    out = {name: frame_ms(make(name, 1000, 600), snaps)
-           for name in ("diagram", "equations", "sample", "loss", "heatmaps", "inspector")}
-    with capsys.disabled():
-        print(f"\n{net} frame ms (median over {len(snaps)} stages): "
-              + ", ".join(f"{k} {v:.1f}" for k, v in out.items()))
-    assert out["diagram"] < (40 if net == "toy" else 100)
 
 
 # -- defects seen when looking at the panels (bpviz/gui/views is not this file's owner's;
