@@ -12,10 +12,10 @@ from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QP
 from bpviz import __version__
 from bpviz.engine.snapshot import Snapshot
 
-from .config_dock import ConfigDock
-from .debugger_dock import DebuggerDock
-from .equations_panel import EquationsPanel
-from .training import Controller
+from .panels.config import ConfigDock
+from .panels.debugger import DebuggerDock
+from .panels.equations import EquationsPanel
+from .controller import Controller
 
 ORG, APP = "bpviz", "bpviz"
 PANELS_PER_FRAME = 1  # besides the loss curve, how many panels redraw per frame while playing
@@ -26,11 +26,11 @@ SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 0)
 
 def panel_classes() -> list:
     """The panels' classes, in dock order."""
-    from .views.diagram import DiagramPanel
-    from .views.heatmaps import HeatmapPanel
-    from .views.inspector import InspectorPanel
-    from .views.loss import LossPanel
-    from .views.sample import SampleView
+    from .panels.diagram import DiagramPanel
+    from .panels.heatmaps import HeatmapPanel
+    from .panels.inspector import InspectorPanel
+    from .panels.loss import LossPanel
+    from .panels.sample import SampleView
     return [DiagramPanel, EquationsPanel, SampleView, LossPanel, HeatmapPanel, InspectorPanel]
 
 

@@ -16,7 +16,7 @@ from bpviz.engine.snapshot import Snapshot
 from bpviz.engine.stats import layer_stats
 from bpviz.engine.trainer import Trainer, step_plan
 from bpviz.runs import load_run_data, make_trainer
-from bpviz.gui.views.common import DIVERGING
+from bpviz.gui.widgets.plots import DIVERGING
 
 TOY = get_preset("toy").config  # 3-4-1 sigmoid, no biases, 4 samples, 12 stages a step
 
@@ -279,7 +279,7 @@ def mnist_snap():
 
 
 def test_mnist_diagram_draws_the_image_and_a_bounded_number_of_edges(make, mnist_snap):
-    from bpviz.gui.views.diagram import ALL_EDGES_UP_TO, COLOR_LEVELS, MAX_EDGES_PER_LAYER, WIDTHS
+    from bpviz.gui.panels.diagram import ALL_EDGES_UP_TO, COLOR_LEVELS, MAX_EDGES_PER_LAYER, WIDTHS
     a = mnist_snap.arrays
     d = make("diagram", 1200, 700)
     d.show_snapshot(mnist_snap)

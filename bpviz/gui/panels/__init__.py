@@ -1,3 +1,3 @@
-"""The Panel contract (base.py). The panels themselves are in bpviz/gui/views and the
-equations panel in bpviz/gui/equations_panel.py; bpviz.gui.window.panel_classes() lists
-them in dock order."""
+"""Every panel of the window, one file each, keeping the contract in base.py: draw the
+latest Snapshot and the run's history, do no math, never call the worker.
+bpviz.gui.window.panel_classes() lists the dockable ones in dock order."""

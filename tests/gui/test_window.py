@@ -246,7 +246,7 @@ def test_the_layout_is_remembered(qtbot, tmp_path):
 
 def test_worker_slots_without_a_thread():
     """The worker's verbs, called directly (coverage sees them; no event loop needed)."""
-    from bpviz.gui.training import TrainingWorker
+    from bpviz.gui.worker import TrainingWorker
     w = TrainingWorker()
     got = []
     w.snapshot_ready.connect(got.append)

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 from bpviz.engine.explain import fmt, update_of
 from bpviz.engine.snapshot import Snapshot
 
-from ..panels.base import Panel
-from .common import DIVERGING, elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot, symmetric_limit
+from .base import Panel
+from ..widgets.plots import DIVERGING, elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot, symmetric_limit
 
 MODES = {"W": "weights W", "dW": "gradient dL/dW", "update": "update −α dL/dW"}
 

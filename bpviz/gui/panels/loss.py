@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from bpviz.engine.snapshot import Snapshot
 
-from ..panels.base import Panel
-from .common import elastic, style_plot
+from .base import Panel
+from ..widgets.plots import elastic, style_plot
 
 
 class LossPanel(Panel):

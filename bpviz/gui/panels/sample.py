@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSpinBox, QTableWidget, QTab
 from bpviz.engine.explain import fmt
 from bpviz.engine.snapshot import Snapshot
 
-from ..panels.base import Panel
-from .common import style_plot
+from .base import Panel
+from ..widgets.plots import style_plot
 
 
 class SampleView(Panel):

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel,
 from bpviz.engine.explain import update_of
 from bpviz.engine.snapshot import Snapshot
 
-from ..panels.base import Panel
-from .common import DIVERGING, color_level, elastic, strongest, style_plot, symmetric_limit
+from .base import Panel
+from ..widgets.plots import DIVERGING, color_level, elastic, strongest, style_plot, symmetric_limit
 
 MAX_EDGES_PER_LAYER = 256  # a layer with more than ALL_EDGES_UP_TO edges shows only its strongest
 ALL_EDGES_UP_TO = 2048  # 128 -> 10 is drawn in full; 784 -> 128 (100,352) is not

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from bpviz.engine.snapshot import Snapshot
 
-from ..panels.base import Panel
-from .common import elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot, symmetric_limit
+from .base import Panel
+from ..widgets.plots import elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot, symmetric_limit
 
 LAYER_COLORS = [(80, 130, 220), (220, 90, 40), (40, 160, 80), (160, 60, 170), (120, 120, 120)]
 

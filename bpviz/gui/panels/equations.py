@@ -17,8 +17,8 @@ from bpviz.engine.explain import EquationView
 from bpviz.engine.snapshot import Snapshot, StageSpec
 from bpviz.engine.trainer import step_plan
 
-from .mathview import MathView, NumberGrid, latex_svg
-from .panels.base import Panel
+from ..widgets.mathview import MathView, NumberGrid, latex_svg
+from .base import Panel
 
 ELIDE = 4  # a long vector shows its first and last 4 entries
 SAMPLE_MAJOR = ("X", "Y", "A", "Z", "Delta", "dA")  # one row per sample in the engine's form

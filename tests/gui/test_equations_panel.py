@@ -31,7 +31,7 @@ def trainer_for(depth, pair, per_sample=False):
 
 @pytest.fixture
 def panel(qtbot):
-    from bpviz.gui.equations_panel import EquationsPanel
+    from bpviz.gui.panels.equations import EquationsPanel
     p = EquationsPanel()
     qtbot.addWidget(p)
     p.resize(1000, 700)
@@ -145,7 +145,7 @@ def test_every_equation_typesets(qtbot, pair, column):
     that Qt can draw."""
     from PySide6.QtSvg import QSvgRenderer
     from bpviz.engine import explain as ex
-    from bpviz.gui.mathview import latex_svg
+    from bpviz.gui.widgets.mathview import latex_svg
     for depth in (1, 2, 3):
         t = trainer_for(depth, pair, per_sample=True)
         for spec in step_plan(t.cfg, 2):
@@ -155,6 +155,6 @@ def test_every_equation_typesets(qtbot, pair, column):
 
 
 def test_bad_latex_is_a_clear_error(qtbot):
-    from bpviz.gui.mathview import latex_svg
+    from bpviz.gui.widgets.mathview import latex_svg
     with pytest.raises(ValueError, match="cannot typeset"):
         latex_svg(r"\frac{1}{")

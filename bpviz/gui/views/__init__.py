@@ -1,1 +1,0 @@
-"""Drawing panels (pyqtgraph): they draw Snapshots and do no training math."""

@@ -1,0 +1,1 @@
+"""Drawing pieces the panels share: plot styling and colour maps, typeset math."""
