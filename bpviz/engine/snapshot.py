@@ -173,14 +173,20 @@ class Snapshot:
     stats_history  list of (step, stats) per completed step (bounded by the worker)
     data_name, image_shape, class_names   what the samples are
     status       the status line text ("epoch 0 · batch 0 · stage: ready")
-    message      an error or breakpoint message to show, else ""
+    message      a message to show, else ""; its kind is `message_kind`
+    message_kind "info" (edited, saved, loaded: fades), "warning" (a breakpoint fired, units
+                 saturated: amber) or "error" (divergence, a bad file: red until the user acts)
+    warnings     tuple of standing warnings about the step shown (e.g. most units of a layer
+                 saturated or dead), each one line
+    run_id       changes whenever the run is replaced (Reset, another data set or configuration,
+                 an opened session): a panel drops everything it kept when it changes
     history      (stages kept, oldest step kept, stages dropped) of the step-back history
     contrib      {"losses": (m,), "shares": {layer: (m,)}} per-sample parts of the batch, or None
     """
 
     __slots__ = ("stage", "config", "params", "losses", "epoch_losses", "test_accuracy", "stats",
                  "stats_history", "data_name", "image_shape", "class_names", "status", "message",
-                 "serial", "history", "contrib")
+                 "serial", "history", "contrib", "message_kind", "warnings", "run_id")
 
     def __init__(self, **kw):
         for k in self.__slots__:

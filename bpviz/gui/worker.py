@@ -73,6 +73,7 @@ class TrainingWorker(QObject):
         self._ready = True  # the GUI has drawn the last snapshot
         self._dirty = False  # something happened since the last snapshot
         self._serial = 0
+        self._run_id = 0  # bumped whenever the run is replaced
         self._test_accuracy: list[tuple[int, float]] = []
         self._stats_history: deque = deque(maxlen=STATS_HISTORY)
         self._message = ""
@@ -137,6 +138,7 @@ class TrainingWorker(QObject):
         self._cancel.set()
 
     def _reset_history(self) -> None:
+        self._run_id += 1
         self._test_accuracy = []
         self._stats_history.clear()
         self._message = ""
@@ -523,7 +525,14 @@ class TrainingWorker(QObject):
                         stats=stats, stats_history=tuple(self._stats_history), data_name=d.name,
                         image_shape=d.train.image_shape, class_names=d.class_names,
                         status=status_text(t, r), message=self._message, serial=self._serial,
-                        history=(len(self.checkpoints), oldest, self.history_dropped), contrib=contrib)
+                        history=(len(self.checkpoints), oldest, self.history_dropped), contrib=contrib,
+                        message_kind=_kind(self._message), warnings=(), run_id=self._run_id)
+
+
+def _kind(message: str) -> str:
+    if message.startswith(("training stopped", "error")):
+        return "error"
+    return "warning" if message.startswith("breakpoint") else "info"
 
 
 def _wait_cleared(event: threading.Event, timeout: float) -> None:

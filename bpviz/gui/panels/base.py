@@ -30,6 +30,8 @@ class Panel(QWidget):
         """Redraw from `snap`; called on the GUI thread at most once per frame. A panel
         nobody can see (a closed or hidden dock, a tab behind another) only remembers
         the snapshot, and draws it when it is shown."""
+        if self.snapshot is not None and snap.run_id != self.snapshot.run_id:
+            self.reset_view()
         self.snapshot = snap
         if self.isVisible() or not self.window().isVisible():
             self._stale = False
@@ -48,6 +50,10 @@ class Panel(QWidget):
         self.focus_sample = row
         if self.snapshot is not None:
             self.redraw()
+
+    def reset_view(self) -> None:
+        """The run was replaced: forget whatever was kept from the previous one (cached
+        items, axes ranges, the explained cell). The next redraw starts afresh."""
 
     def redraw(self) -> None:  # pragma: no cover - every panel overrides it
         raise NotImplementedError
