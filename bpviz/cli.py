@@ -25,6 +25,21 @@ def _sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _threads(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 1024:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 1024 (got {text!r})")
+    return n
+
+
+def add_threads_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=_threads, metavar="N",
+                   help="BLAS threads for training (default: chosen from the free cores; see bpviz.engine.threads)")
+
+
 def _add_network_options(p: argparse.ArgumentParser) -> None:
     from bpviz.engine.activations import HIDDEN_ACTIVATIONS
     from bpviz.engine.config import DTYPES, INITS, REDUCTIONS
@@ -47,6 +62,7 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--bias", action=argparse.BooleanOptionalAction, default=None, help="biases on or off")
     g.add_argument("--per-sample", action="store_true", default=None,
                    help="build each batch gradient sample by sample")
+    add_threads_option(p)
 
 
 def _resolve(args):
@@ -255,8 +271,11 @@ def main(argv: list[str] | None = None) -> int:
         return _run_window(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    from bpviz.engine import threads
+    threads.request(getattr(args, "threads", None))
     try:
-        return args.func(args)
+        with threads.limited(threads.choose()):
+            return args.func(args)
     except (ConfigError, _UsageError) as e:
         print(f"bpviz: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -117,6 +117,7 @@ class Trainer:
         # an output whose norm is proven below this cannot hold an inf; the margin covers rounding
         self._safe = float(np.finfo(self.dtype).max) * 1e-3
         self._x_max = data.max_abs()
+        data.prepare(self.dtype)  # the whole set in this dtype once, when it fits the budget
         self.reset()
 
     def _x_norm_bound(self, m: int) -> float:
@@ -291,9 +292,12 @@ class Trainer:
 
     def _step(self, idx: np.ndarray) -> Iterator[StageResult]:
         cfg, L = self.cfg, self.cfg.n_layers
-        x, y = self.data.batch(idx, self.dtype)  # (m, n0), (m, nL)
-        for pos_in_batch in np.flatnonzero(np.isin(idx, list(self._overrides))) if self._overrides else ():
-            x[pos_in_batch] = self._overrides[int(idx[pos_in_batch])]
+        x, y = self.data.rows(idx, self.dtype)  # (m, n0), (m, nL); maybe the data set's own read-only copy
+        edited = np.flatnonzero(np.isin(idx, list(self._overrides))) if self._overrides else ()
+        if len(edited):
+            x = x.copy()  # never write into the data set's copy
+            for pos_in_batch in edited:
+                x[pos_in_batch] = self._overrides[int(idx[pos_in_batch])]
         m = len(idx)
         r = self.dtype.type(reduction(cfg, m))
         lr = self.dtype.type(cfg.lr)

@@ -15,6 +15,8 @@ def add_gui_arguments(p) -> None:
     p.add_argument("--preset", default="toy", choices=list(PRESETS), help="what to load at start (default toy)")
     p.add_argument("--dataset", choices=DATASETS, help="data set (default: the preset's)")
     p.add_argument("--data-dir", help="where the data set's files are (else $BPVIZ_DATA_DIR, the cache)")
+    from bpviz.cli import add_threads_option
+    add_threads_option(p)
 
 
 def _application():
@@ -62,6 +64,8 @@ def _start(args, settings=None):
 
 
 def run_gui(args) -> int:
+    from bpviz.engine import threads
+    threads.request(getattr(args, "threads", None))  # the worker applies it when its thread starts
     app = _application()
     try:
         win = _start(args)

@@ -90,12 +90,8 @@ class TrainingWorker(QObject):
     # -- set-up --------------------------------------------------------------------------
     @Slot()
     def on_thread_started(self) -> None:
-        # one BLAS thread: with the GUI thread busy, OpenBLAS's second thread collapses throughput
-        try:
-            from threadpoolctl import threadpool_limits
-            self._blas = threadpool_limits(1)
-        except Exception:  # threadpoolctl cannot see every BLAS; training still works
-            self._blas = None
+        from bpviz.engine import threads  # the GUI thread keeps a core busy: reserve it
+        self._blas = threads.limit(threads.choose(reserve=1))
 
     @Slot(object, str, object)
     def rebuild(self, cfg: NetConfig, dataset: str, data_dir) -> None:
