@@ -73,9 +73,15 @@ def run_gui(args) -> int:
         print(f"bpviz: error: {e}", file=sys.stderr)
         return 2
     win.show()
-    if os.environ.get("BPVIZ_EXIT_WHEN_SHOWN"):  # start-up benchmark: quit once the first frame is drawn
+    if os.environ.get("BPVIZ_EXIT_WHEN_SHOWN"):  # start-up benchmark: quit once the first frame is painted
         from PySide6.QtCore import QTimer
-        win.controller.snapshot_changed.connect(lambda _: QTimer.singleShot(0, win.close))
+
+        def first_frame(_snap):
+            win.controller.snapshot_changed.disconnect(first_frame)
+            win.repaint()  # returns when every widget has painted this frame
+            print(f"bpviz: first frame painted at {time.time():.6f}", flush=True)
+            QTimer.singleShot(0, win.close)
+        win.controller.snapshot_changed.connect(first_frame)
     code = app.exec()
     if not win.controller.shutdown():
         # a worker stuck in I/O (a stalled download): leave without destroying its running thread
