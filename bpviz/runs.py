@@ -39,3 +39,29 @@ def load_run_data(name: str, data_dir: str | None = None, *, allow_download: boo
 def make_trainer(cfg: NetConfig, data: RunData) -> Trainer:
     """Raises ConfigError when the configuration does not fit the data."""
     return Trainer(cfg, data.train)
+
+
+def fit_to_data(cfg: NetConfig, data: RunData) -> tuple[NetConfig, str]:
+    """`cfg` with the input and output layers sized to `data`, an output/loss that fits its
+    targets and a batch no larger than the set; the hidden layers are kept. Returns the
+    fitted configuration and a one-line note of what changed ("" when nothing did)."""
+    train = data.train
+    changes, notes = {}, []
+    sizes = (train.n_features,) + tuple(cfg.sizes[1:-1]) + (train.n_outputs,)
+    if sizes != tuple(cfg.sizes):
+        changes["sizes"] = sizes
+        notes.append(f"{train.n_features} inputs and {train.n_outputs} outputs")
+    classes = train.labels is not None
+    softmax = cfg.output_loss.startswith("softmax")
+    if classes and train.n_outputs >= 2 and not softmax:
+        changes["output_loss"] = "softmax-ce"
+        notes.append("softmax with cross-entropy for its classes")
+    elif train.n_outputs < 2 and softmax:
+        changes["output_loss"] = "sigmoid-mse"
+        notes.append("a sigmoid output with squared error for its single target")
+    if cfg.batch_size > train.n_samples:
+        changes["batch_size"] = 0
+        notes.append(f"the whole set as one batch ({train.n_samples} samples)")
+    if not changes:
+        return cfg, ""
+    return cfg.with_(**changes), f"the network was fitted to {data.name}: " + ", ".join(notes) + " (hidden layers kept)"

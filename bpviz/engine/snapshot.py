@@ -178,6 +178,8 @@ class Snapshot:
                  saturated: amber) or "error" (divergence, a bad file: red until the user acts)
     warnings     tuple of standing warnings about the step shown (e.g. most units of a layer
                  saturated or dead), each one line
+    position, frontier   steps completed where the run is now, and at the furthest point its
+                 timeline reaches (position < frontier after stepping back or scrubbing)
     run_id       changes whenever the run is replaced (Reset, another data set or configuration,
                  an opened session): a panel drops everything it kept when it changes
     history      (stages kept, oldest step kept, stages dropped) of the step-back history
@@ -186,7 +188,8 @@ class Snapshot:
 
     __slots__ = ("stage", "config", "params", "losses", "epoch_losses", "test_accuracy", "stats",
                  "stats_history", "data_name", "image_shape", "class_names", "status", "message",
-                 "serial", "history", "contrib", "message_kind", "warnings", "run_id")
+                 "serial", "history", "contrib", "message_kind", "warnings", "run_id",
+                 "position", "frontier")
 
     def __init__(self, **kw):
         for k in self.__slots__:

@@ -56,7 +56,8 @@ class Controller(QObject):
         self.latest: Snapshot | None = None
         self.playing = False
         self.focus = 0
-        self.dataset = "toy"
+        self.dataset = "toy"  # the data set of the running network
+        self.config: NetConfig | None = None  # the running configuration
         self._dirty = False
         self._last_frame = 0.0
         self.frame_cost = 0.0  # seconds a frame takes to redraw and paint, smoothed
@@ -134,7 +135,6 @@ class Controller(QObject):
     def rebuild(self, cfg: NetConfig, dataset: str, data_dir: str | None = None):
         """Validate first (a clear message, the running network untouched), then ask the worker."""
         cfg.validate()
-        self.dataset = dataset
         self._do_rebuild.emit(cfg, dataset, data_dir)
 
     def cancel_download(self):
@@ -215,8 +215,10 @@ class Controller(QObject):
         self.playing = on
         self.playing_changed.emit(on)
 
-    @Slot(object)
-    def _on_rebuilt(self, cfg) -> None:
+    @Slot(object, str)
+    def _on_rebuilt(self, cfg, dataset: str) -> None:
+        self.config = cfg
+        self.dataset = dataset
         self.config_changed.emit(cfg)
 
     @Slot(int, int, str)

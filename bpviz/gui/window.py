@@ -237,22 +237,9 @@ class MainWindow(QMainWindow):
         self.status.setText(snap.status)
         if snap.message:
             self._show_banner(snap.message)
-        if self.controller.full_speed:
-            # At full speed, the loss curve follows every frame and the other panels take
-            # turns, one a frame: redrawing all six under a busy worker cost 130 ms a frame.
-            # Pause redraws them all at the exact stage (on_playing).
-            turn = [p for p in self.panels if p.object_name != "loss"]
-            k = self._turn % len(turn)
-            self._turn += PANELS_PER_FRAME
-            chosen = {turn[(k + i) % len(turn)].object_name for i in range(PANELS_PER_FRAME)}
-            for p in self.panels:
-                if p.object_name == "loss" or p.object_name in chosen:
-                    p.show_snapshot(snap)
-                else:
-                    p.snapshot = snap  # kept, so a later redraw (focus, options) uses it
-        else:
-            for p in self.panels:
-                p.show_snapshot(snap)
+        # every panel draws the same snapshot in the same frame: they never show different stages
+        for p in self.panels:
+            p.show_snapshot(snap)
         self.debugger.show_snapshot(snap)
 
     @Slot(str)

@@ -260,9 +260,22 @@ def test_worker_slots_without_a_thread():
     assert got[-1].stage.step_end and len(got[-1].losses) == 1
     errors = []
     w.errored.connect(errors.append)
-    w.rebuild(NetConfig((3, 4, 2), output_loss="softmax-ce"), "toy", None)
-    assert errors and "output layer has 2 units" in errors[-1]
-    assert w.trainer.cfg == TOY  # the running network was kept
+    w.rebuild(NetConfig((3, 4, 1), batch_size=40), "toy", None)
+    assert not errors and got[-1].config.batch_size == 0  # fitted to the 4 samples, not refused
+    w.rebuild(NetConfig((3, 4, 1), lr=0.0), "toy", None)
+    assert errors and errors[-1].startswith("not applied:") and "learning rate" in errors[-1]
+    assert w.trainer.cfg.batch_size == 0  # the running network was kept
+
+
+def test_a_network_that_does_not_fit_the_data_is_fitted_keeping_its_hidden_layers():
+    from bpviz.gui.worker import TrainingWorker
+    w = TrainingWorker()
+    got = []
+    w.snapshot_ready.connect(got.append)
+    w.rebuild(NetConfig((784, 32, 16, 10), output_loss="softmax-ce", batch_size=100), "toy", None)
+    cfg = got[-1].config
+    assert cfg.sizes == (3, 32, 16, 1) and cfg.output_loss == "sigmoid-mse" and cfg.batch_size == 0
+    assert "fitted to toy" in got[-1].message and got[-1].message_kind == "info"
 
 
 def test_after_pause_every_panel_shows_the_exact_stage(qtbot, window):
