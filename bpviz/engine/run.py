@@ -30,7 +30,7 @@ HISTORY_MB = 256  # default memory for the timeline: about 320 checkpoints of 78
 STATS_HISTORY = 4000  # per-layer figures kept for the inspector's plots
 STATS_EVERY = 10  # at full speed, per-layer figures are recorded every this many steps
 CHECKPOINT_EVERY = 10  # at full speed a checkpoint every this many steps (recomputing 10 steps takes ~10 ms)
-MOSTLY = 0.9  # a warning when at least this share of a hidden layer's units is dead or saturated
+MOSTLY = 0.75  # a warning when at least this share of a hidden layer's units is dead or saturated
 
 _run_ids = itertools.count(1)
 
@@ -362,8 +362,7 @@ class Run:
     def save_session(self, path: str) -> None:
         from .session import save_session
         extras = {"test_accuracy": np.array(self.test_accuracy, dtype=float).reshape(-1, 2)}
-        save_session(path, self.trainer, self.data.name, self.data.identity,
-                     [b.to_dict() if hasattr(b, "to_dict") else b for b in self.breakpoints.items], extras)
+        save_session(path, self.trainer, self.data.name, self.data.identity, self.breakpoints.items, extras)
         self.say(f"session saved to {path}")
 
     def fail(self, e: BaseException) -> str:

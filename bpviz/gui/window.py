@@ -316,15 +316,27 @@ class MainWindow(QMainWindow):
         old = float(snap.arrays[name][i, j])
         value, ok = QInputDialog.getDouble(self, "Edit a weight", f"{name}[{i}, {j}] (now {old:.6g})", old,
                                            -1e9, 1e9, 6)
-        if ok:
+        if ok and self.may_branch():
             self.controller.edit_param(name, (i, j), value)
 
     @Slot(int, object)
     def edit_input(self, batch_row: int, values):
         snap = self.controller.latest
-        if snap is None or snap.stage is None:
+        if snap is None or snap.stage is None or not self.may_branch():
             return
         self.controller.edit_input(int(snap.stage.batch_indices[batch_row]), values)
+
+    def may_branch(self) -> bool:
+        """An edit in the past starts a new branch: say so, and let the user keep the old future."""
+        snap = self.controller.latest
+        if snap is None or not snap.frontier or snap.position >= snap.frontier:
+            return True
+        answer = QMessageBox.question(
+            self, "Edit in the past",
+            f"You are at step {snap.position}; the timeline reaches step {snap.frontier}. Editing here starts "
+            f"a new branch: steps {snap.position + 1} to {snap.frontier} will be discarded.\n\nEdit anyway?",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
 
     # -- files ----------------------------------------------------------------------------
     def _ask_path(self, title: str, pattern: str, save: bool, suffix: str) -> str:
