@@ -237,28 +237,17 @@ class MainWindow(QMainWindow):
         self.status.setText(snap.status)
         if snap.message:
             self._show_banner(snap.message)
-        if self.controller.full_speed:
-            # At full speed, the loss curve follows every frame and the other panels take
-            # turns, one a frame: redrawing all six under a busy worker cost 130 ms a frame.
-            # Pause redraws them all at the exact stage (on_playing).
-            turn = [p for p in self.panels if p.object_name != "loss"]
-            k = self._turn % len(turn)
-            self._turn += PANELS_PER_FRAME
-            chosen = {turn[(k + i) % len(turn)].object_name for i in range(PANELS_PER_FRAME)}
-            for p in self.panels:
-                if p.object_name == "loss" or p.object_name in chosen:
-                    p.show_snapshot(snap)
-                else:
-                    p.snapshot = snap  # kept, so a later redraw (focus, options) uses it
-        else:
-            for p in self.panels:
-                p.show_snapshot(snap)
+        # every panel draws the same snapshot in the same frame: they never show different stages
+        for p in self.panels:
+            p.show_snapshot(snap)
         self.debugger.show_snapshot(snap)
 
     @Slot(str)
     def on_error(self, msg: str):
         self.last_error = msg
         self._show_banner(msg)
+        if msg.startswith("not applied"):
+            self.config_dock.apply_failed(msg)
         if self._progress is not None:
             self._progress.close()
             self._progress = None
@@ -282,7 +271,7 @@ class MainWindow(QMainWindow):
         if self._progress is not None:
             self._progress.close()
             self._progress = None
-        self.config_dock.show_config(cfg, self.controller.dataset)
+        self.config_dock.show_running(cfg, self.controller.dataset)
 
     @Slot(int, int, str)
     def on_download_progress(self, done: int, total: int, name: str):
@@ -329,15 +318,27 @@ class MainWindow(QMainWindow):
         old = float(snap.arrays[name][i, j])
         value, ok = QInputDialog.getDouble(self, "Edit a weight", f"{name}[{i}, {j}] (now {old:.6g})", old,
                                            -1e9, 1e9, 6)
-        if ok:
+        if ok and self.may_branch():
             self.controller.edit_param(name, (i, j), value)
 
     @Slot(int, object)
     def edit_input(self, batch_row: int, values):
         snap = self.controller.latest
-        if snap is None or snap.stage is None:
+        if snap is None or snap.stage is None or not self.may_branch():
             return
         self.controller.edit_input(int(snap.stage.batch_indices[batch_row]), values)
+
+    def may_branch(self) -> bool:
+        """An edit in the past starts a new branch: say so, and let the user keep the old future."""
+        snap = self.controller.latest
+        if snap is None or not snap.frontier or snap.position >= snap.frontier:
+            return True
+        answer = QMessageBox.question(
+            self, "Edit in the past",
+            f"You are at step {snap.position}; the timeline reaches step {snap.frontier}. Editing here starts "
+            f"a new branch: steps {snap.position + 1} to {snap.frontier} will be discarded.\n\nEdit anyway?",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
 
     # -- files ----------------------------------------------------------------------------
     def _ask_path(self, title: str, pattern: str, save: bool, suffix: str) -> str:

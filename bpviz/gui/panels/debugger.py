@@ -67,10 +67,14 @@ class DebuggerDock(QDockWidget):
         row.addStretch(1)
         lay.addLayout(row)
         self.scrub = QSlider(Qt.Horizontal)
-        self.scrub.setToolTip("Drag to any kept step; stepping forward continues training from there")
+        self.scrub.setToolTip("The timeline: drag to any kept step and release to go there; nothing is "
+                              "deleted, and stepping forward replays the same numbers")
         self.scrub.setFocusPolicy(Qt.NoFocus)
+        self.scrub.sliderMoved.connect(self._show_scrub_target)
         self.scrub.sliderReleased.connect(lambda: self.controller.request_rewind(self.scrub.value()))
         lay.addWidget(self.scrub)
+        self.scrub_label = QLabel()
+        lay.addWidget(self.scrub_label)
         self.history_label = QLabel()
         self.history_label.setWordWrap(True)
         lay.addWidget(self.history_label)
@@ -267,10 +271,13 @@ class DebuggerDock(QDockWidget):
         self.snapshot = snap
         n, oldest, dropped = snap.history or (0, 0, 0)
         now = snap.stage.step if snap.stage is not None else 0
-        self.scrub.blockSignals(True)
-        self.scrub.setRange(oldest, max(oldest, now))
-        self.scrub.setValue(now)
-        self.scrub.blockSignals(False)
+        last = max(oldest, now, (snap.frontier or 0) - 1)
+        if not self.scrub.isSliderDown():  # never move the handle under the user's mouse
+            self.scrub.blockSignals(True)
+            self.scrub.setRange(oldest, last)
+            self.scrub.setValue(now)
+            self.scrub.blockSignals(False)
+            self.scrub_label.setText(self._scrub_text(now, "shown"))
         text = f"history: any stage from step {oldest} on can be revisited ({n} checkpoints)"
         text += f"; {dropped} older checkpoints fell out (raise the memory to keep more)" if dropped else \
             "; nothing has fallen out yet"
@@ -279,6 +286,16 @@ class DebuggerDock(QDockWidget):
         if not self.isVisible() or self.tabs.currentIndex() != 3:
             return
         self._fill_contrib(snap)
+
+    def _scrub_text(self, step: int, what: str) -> str:
+        snap = self.snapshot
+        frontier = snap.frontier or 0 if snap is not None else 0
+        per_epoch = snap.stage.n_batches if snap is not None and snap.stage is not None else 0
+        where = f" (epoch {step // per_epoch}, batch {step % per_epoch})" if per_epoch else ""
+        return f"step {step}{where} {what} · the timeline reaches step {frontier}"
+
+    def _show_scrub_target(self, step: int) -> None:
+        self.scrub_label.setText(self._scrub_text(step, "under the handle: release to go there"))
 
     def _fill_contrib(self, snap: Snapshot) -> None:
         c = snap.contrib

@@ -1,0 +1,444 @@
+"""The run a window shows, without Qt: a trainer on a data set plus everything that
+outlives one frame — the timeline of checkpoints, the loss, statistics and accuracy
+history, the breakpoints, the message to show — and the Snapshots built from it.
+
+A Run is replaced whole (Reset, another data set or configuration, an opened session),
+so nothing of a previous run can survive into the next: each Run has its own `run_id`,
+which every Snapshot carries. The GUI's worker is a thin adapter that hosts one Run in
+a thread (it could as well be a child process); tests and benchmarks use Runs directly.
+
+The timeline: stepping back or scrubbing moves the trainer into the past by recomputing
+from the nearest checkpoint (the engine is deterministic, so the numbers are identical)
+and deletes nothing; stepping forward from the past replays the same numbers. Only an
+edit made in the past starts a new branch, which discards the old future.
+"""
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from typing import Callable
+
+import numpy as np
+
+from .breakpoints import Breakpoint, BreakpointSet
+from .config import NetConfig
+from .snapshot import Snapshot, StageResult
+from .stats import layer_stats
+from .trainer import DivergenceError, Trainer, TrainerState
+
+HISTORY_MB = 256  # default memory for the timeline: about 320 checkpoints of 784-128-10 in float64
+STATS_HISTORY = 4000  # per-layer figures kept for the inspector's plots
+STATS_EVERY = 10  # at full speed, per-layer figures are recorded every this many steps
+CHECKPOINT_EVERY = 10  # at full speed a checkpoint every this many steps (recomputing 10 steps takes ~10 ms)
+MOSTLY = 0.75  # a warning when at least this share of a hidden layer's units is dead or saturated
+
+CHECKPOINT_OVERHEAD = 600  # bytes a checkpoint costs besides its arrays' data (objects, array headers)
+
+_run_ids = itertools.count(1)
+
+
+class Series:
+    """A float64 series that grows at the end, handed out as read-only views without a copy.
+
+    A view's cells are never written again: appends go past its end, and growing or
+    truncating moves to a new buffer, so a view is as safe to share as a frozen copy (and a
+    frame costs nothing however long the run has been)."""
+
+    __slots__ = ("_buf", "_n")
+
+    def __init__(self, values=()):
+        values = np.asarray(values, dtype=np.float64).ravel()  # (n,)
+        self._buf = np.empty(max(64, 2 * len(values)))  # (capacity,)
+        self._buf[:len(values)] = values
+        self._n = len(values)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.view()[i]
+        if not -self._n <= i < self._n:
+            raise IndexError(i)
+        return float(self._buf[i % self._n])
+
+    def append(self, value: float) -> None:
+        if self._n == len(self._buf):
+            bigger = np.empty(2 * len(self._buf))  # (2 capacity,): views keep the old buffer
+            bigger[:self._n] = self._buf
+            self._buf = bigger
+        self._buf[self._n] = value
+        self._n += 1
+
+    def truncate(self, n: int) -> None:
+        """Keep the first n values; later appends must not overwrite cells earlier views show."""
+        if n < self._n:
+            self._buf = self._buf.copy()
+            self._n = n
+
+    def view(self) -> np.ndarray:
+        v = self._buf[:self._n]  # (n,)
+        v.flags.writeable = False
+        return v
+
+
+
+def _until(how: str, cfg: NetConfig) -> Callable[[StageResult], bool]:
+    """How far each way of advancing goes: a predicate on the stage just computed."""
+    if how == "stage" or (how == "sample" and not cfg.per_sample):
+        return lambda r: True
+    if how == "sample":
+        return lambda r: r.spec.sample is not None or r.step_end
+    if how == "pass":  # the U1 stages, one per layer, close the plan
+        return lambda r: r.index == r.n_stages - cfg.n_layers - 1
+    if how == "step":
+        return lambda r: r.step_end
+    if how == "epoch":
+        return lambda r: r.epoch_end
+    raise ValueError(f"unknown way of advancing {how!r}")
+
+
+def status_text(trainer: Trainer, r: StageResult | None) -> str:
+    if r is None:
+        return f"epoch {trainer.epoch} · batch {trainer.batch} · stage: ready"
+    sample = f" · sample {r.sample + 1}" if r.sample is not None else ""
+    return (f"epoch {r.epoch} · batch {r.batch} · stage {r.index + 1}/{r.n_stages} · "
+            f"{r.eq} ({r.spec.title}){sample}: {r.spec.text(bias=trainer.cfg.bias)}")
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def health_warnings(stats: dict[int, dict[str, float]], cfg: NetConfig) -> tuple[str, ...]:
+    """One line per hidden layer most of whose units are dead (ReLU) or saturated (sigmoid, tanh)."""
+    what = "dead" if cfg.hidden in ("relu", "leaky_relu") else "saturated"
+    out = []
+    for l, s in sorted(stats.items()):
+        share = s.get("inactive_share")
+        if share is not None and share >= MOSTLY:
+            out.append(f"layer {l}: {share:.0%} of its units are {what} ({cfg.hidden}); "
+                       f"their gradients are {'zero' if what == 'dead' else 'nearly zero'}")
+    return tuple(out)
+
+
+class Run:
+    """One run: a Trainer, its data and the state that outlives a frame.
+
+    Every verb (advance, step_back, rewind_to_stage, edit_param, ...) changes the run and
+    leaves a message for the next Snapshot; errors are raised for the host to report.
+    """
+
+    def __init__(self, trainer: Trainer, data, *, breakpoints: list[Breakpoint] | None = None,
+                 history_mb: float = HISTORY_MB, test_accuracy=()):
+        self.trainer = trainer
+        self.data = data  # bpviz.runs.RunData
+        self.run_id = next(_run_ids)
+        self.breakpoints = BreakpointSet(list(breakpoints or ()))
+        self.full_speed = False  # set by the host while playing unpaced: records thin out
+        self.message = ""
+        self.message_kind = "info"
+        # the timeline: everything the run has reached, kept whole when the trainer is in the past
+        self.losses = Series(trainer.losses)
+        self.epoch_losses = Series(trainer.epoch_losses)
+        self.test_accuracy: list[tuple[int, float]] = [(int(s), float(a)) for s, a in test_accuracy]
+        self.stats_history: deque = deque(maxlen=STATS_HISTORY)
+        self.checkpoints: deque[tuple[TrainerState, int]] = deque()  # (checkpoint, bytes it keeps)
+        self.history_bytes = 0
+        self.history_budget = max(1, int(history_mb * 2**20))
+        self.history_dropped = 0
+        labels = data.train.class_labels() if data is not None else None
+        self._labels = data.train.class_labels if labels is not None else None
+        trainer.on_stage = self._observe
+        st = trainer.state()
+        self._add_checkpoint(TrainerState(st.params, st.steps_done, st.epoch, st.batch, (), (), 0))
+
+    @classmethod
+    def build(cls, cfg: NetConfig, data, **kw) -> "Run":
+        """A fresh run of `cfg` on `data` (bpviz.runs.RunData); raises ConfigError."""
+        from bpviz.runs import make_trainer
+        return cls(make_trainer(cfg, data), data, **kw)
+
+    @classmethod
+    def from_session(cls, session, data, **kw) -> "Run":
+        """The run a loaded session describes; raises SessionError/ConfigError before anything
+        is built, so a caller replaces its run only with a complete one."""
+        from .session import resume
+        trainer = resume(session, data.train, data.identity)
+        acc = session.extras.get("test_accuracy")
+        acc = [] if acc is None else [(int(a), float(b)) for a, b in np.asarray(acc, dtype=float).reshape(-1, 2)]
+        run = cls(trainer, data, breakpoints=list(session.breakpoints), test_accuracy=acc, **kw)
+        run.say(f"session loaded: step {session.state.steps_done}, epoch {session.state.epoch}")
+        return run
+
+    def replaced(self) -> "Run":
+        """Reset: the same network from its initial weights, as a new run (same breakpoints
+        and history memory, nothing else kept)."""
+        self.trainer.reset()
+        return Run(self.trainer, self.data, breakpoints=self.breakpoints.items,
+                   history_mb=self.history_budget / 2**20)
+
+    # -- what the host reads -----------------------------------------------------------
+    @property
+    def cfg(self) -> NetConfig:
+        return self.trainer.cfg
+
+    @property
+    def position(self) -> int:
+        """Steps completed where the trainer is now (less than `frontier` in the past)."""
+        return self.trainer.steps_done
+
+    @property
+    def frontier(self) -> int:
+        """Steps completed at the furthest point the run has reached."""
+        return len(self.losses)
+
+    @property
+    def in_past(self) -> bool:
+        return self.position < self.frontier
+
+    def say(self, text: str, kind: str = "info") -> None:
+        self.message, self.message_kind = text, kind
+
+    # -- recording what happens --------------------------------------------------------
+    def _observe(self, r: StageResult) -> None:
+        """Sees every stage the trainer computes (not the ones recomputed on a rewind)."""
+        if r.index == 0:
+            every = CHECKPOINT_EVERY if self.full_speed else 1
+            if not self.checkpoints or r.step - self.checkpoints[-1][0].steps_done >= every:
+                params = tuple((r.info.base[f"W{l}"], r.info.base.get(f"b{l}"))
+                               for l in range(1, self.cfg.n_layers + 1))
+                self._add_checkpoint(TrainerState(params, r.step, r.epoch, r.batch, (), (), 0))
+        if not r.step_end:
+            return
+        t = self.trainer
+        if r.step == len(self.losses):  # a new step; a replayed one is already on the timeline
+            self.losses.append(t.losses[-1])
+            if r.epoch_end:
+                self.epoch_losses.append(t.epoch_losses[-1])
+        last_stats = self.stats_history[-1][0] if self.stats_history else -1
+        if r.step > last_stats and (not self.full_speed or r.step % STATS_EVERY == 0):
+            self.stats_history.append((r.step, layer_stats(r.arrays, self.cfg.n_layers, self.cfg.hidden,
+                                                           self.cfg.lr)))
+        if r.epoch_end and not any(s == t.steps_done for s, _ in self.test_accuracy):
+            self._measure_test_accuracy(t.steps_done)
+
+    def _measure_test_accuracy(self, step: int) -> None:
+        test = self.data.test if self.data is not None else None
+        if test is None or test.class_labels() is None:
+            return
+        from .network import predict
+        t = self.trainer
+        correct = 0
+        for s in range(0, test.n_samples, 5000):
+            idx = np.arange(s, min(s + 5000, test.n_samples))
+            x, _ = test.batch(idx, t.dtype)  # (chunk, n0)
+            with np.errstate(all="ignore"):  # a diverged network predicts NaN: counted as wrong
+                out = predict(t.params, x, t.cfg)  # (chunk, nL)
+            correct += int(np.sum(np.argmax(out, axis=1) == test.class_labels(idx)))
+        self.test_accuracy.append((step, correct / test.n_samples))
+        self.test_accuracy.sort()
+
+    def _add_checkpoint(self, st: TrainerState) -> None:
+        size = CHECKPOINT_OVERHEAD + sum(w.nbytes + (0 if b is None else b.nbytes) for w, b in st.params)
+        self.checkpoints.append((st, size))
+        self.history_bytes += size
+        self._trim_history()
+
+    def _trim_history(self) -> None:
+        while self.history_bytes > self.history_budget and len(self.checkpoints) > 1:
+            _, old = self.checkpoints.popleft()
+            self.history_bytes -= old
+            self.history_dropped += 1
+
+    def set_history_mb(self, mb: float) -> None:
+        self.history_budget = max(1, int(mb * 2**20))
+        self._trim_history()
+
+    def set_breakpoints(self, items) -> None:
+        self.breakpoints = BreakpointSet([b if isinstance(b, Breakpoint) else Breakpoint(**b) for b in items])
+
+    # -- advancing ----------------------------------------------------------------------
+    def _check(self, r: StageResult) -> str | None:
+        if not self.breakpoints.items:
+            return None
+        t = self.trainer
+        previous = self.losses[r.step - 1] if 0 < r.step <= len(self.losses) else None
+        return self.breakpoints.check(r, previous, t.cfg.lr, t.cfg.n_layers, self._labels, t.steps_done, t.epoch)
+
+    def advance(self, how: str, max_stages: int | None = None) -> StageResult | None:
+        """Run stages until `how` ("stage", "sample", "pass", "step", "epoch") is reached, a
+        breakpoint fires (every way of advancing watches them) or `max_stages` ran. Returns
+        the last stage, or None when a breakpoint fired (the message says which)."""
+        until = _until(how, self.cfg)
+        t = self.trainer
+        self.say("")
+        n = 0
+        while True:
+            r = t.next_stage()
+            n += 1
+            msg = self._check(r)
+            if msg:
+                self.say(f"{msg} — stopped by {_HOW[how]}", "warning")
+                return None
+            if until(r) or (max_stages is not None and n >= max_stages):
+                return r
+
+    def play(self, seconds: float, paced: bool) -> bool:
+        """Play for about `seconds` (paced: exactly one stage). False when a breakpoint
+        stopped it; the message says which."""
+        import time
+        self.full_speed = not paced
+        deadline = time.perf_counter() + seconds
+        t = self.trainer
+        while True:
+            r = t.next_stage()
+            msg = self._check(r)
+            if msg:
+                self.say(f"{msg} — stopped by Play", "warning")
+                return False
+            if paced or time.perf_counter() >= deadline:
+                return True
+
+    # -- the timeline -------------------------------------------------------------------
+    def step_back(self) -> None:
+        """One stage back, across batch and epoch boundaries while the timeline reaches."""
+        r = self.trainer.last
+        if r is None or (r.index == 0 and r.step == 0):
+            self.say("this is the first stage; there is nothing before it")
+            return
+        self.rewind_to_stage(*((r.step, r.index - 1) if r.index > 0 else (r.step - 1, None)))
+
+    def rewind_to_stage(self, step: int, index: int | None = None) -> None:
+        """Move to stage `index` of `step` (None: its last stage) by recomputing from the
+        nearest checkpoint; nothing on the timeline is deleted."""
+        step = int(step)
+        if not 0 <= step <= self.frontier:
+            self.say(f"step {step} is not on the timeline (0 to {self.frontier})", "warning")
+            return
+        if step == self.frontier and index is None:
+            step, index = step - 1, None  # the last finished step's last stage
+            if step < 0:
+                self.say("this is the first stage; there is nothing before it")
+                return
+        usable = [c for c, _ in self.checkpoints if c.steps_done <= step]
+        if not usable:
+            self.say("nothing that old is kept (raise the history memory to keep more)", "warning")
+            return
+        c = usable[-1]
+        t = self.trainer
+        observer, t.on_stage = t.on_stage, None  # recomputing is not new history
+        try:
+            t.restore(TrainerState(c.params, c.steps_done, c.epoch, c.batch, tuple(self.losses[:c.steps_done]),
+                                   tuple(self.epoch_losses[:c.epoch]), 0))
+            plan_len = len(t.plan)
+            while True:
+                r = t.next_stage()
+                if r.step == step and (r.index == index or (index is None and r.step_end)
+                                       or r.index + 1 >= plan_len):
+                    break
+        finally:
+            t.on_stage = observer
+        self.say("")
+
+    def _branch(self) -> bool:
+        """Before an edit in the past: drop the future it invalidates. True when some was."""
+        if not self.in_past:
+            return False
+        now = self.position
+        self.losses.truncate(now)
+        self.epoch_losses.truncate(self.trainer.epoch)
+        self.test_accuracy = [(s, a) for s, a in self.test_accuracy if s <= now]
+        while self.stats_history and self.stats_history[-1][0] >= now:
+            self.stats_history.pop()
+        while self.checkpoints and self.checkpoints[-1][0].steps_done > now:
+            _, size = self.checkpoints.pop()
+            self.history_bytes -= size
+        return True
+
+    def _resync_checkpoint(self) -> None:
+        """After an edit the current step starts from other parameters: its checkpoint is replaced."""
+        st = self.trainer.state()
+        while self.checkpoints and self.checkpoints[-1][0].steps_done >= st.steps_done:
+            _, size = self.checkpoints.pop()
+            self.history_bytes -= size
+        self._add_checkpoint(TrainerState(st.params, st.steps_done, st.epoch, st.batch, (), (), 0))
+
+    def _edit(self, change: Callable[[Trainer], object], done: str) -> None:
+        # validate on a copy of nothing: the trainer refuses bad edits before changing anything
+        branched = self.in_past
+        change(self.trainer)
+        if branched:
+            self._branch()
+        self._resync_checkpoint()
+        self.say(done + ("; the steps after this one were discarded (a new branch)" if branched else ""))
+
+    def edit_param(self, name: str, index, value: float) -> None:
+        """Change one weight or bias; the current step is recomputed."""
+        self._edit(lambda t: t.set_param(name, tuple(index), float(value)),
+                   f"edited {name}{list(index)} = {value:g}; this step was recomputed")
+
+    def edit_input(self, row: int, values) -> None:
+        self._edit(lambda t: t.set_input(int(row), np.asarray(values, dtype=float)),
+                   f"edited the input of sample {row}; this step was recomputed")
+
+    # -- checking, saving -----------------------------------------------------------------
+    def gradcheck(self, layer: int, cell=None):
+        """Central differences on the current batch for one layer (or one weight of it),
+        from the parameters the current step starts from."""
+        from .gradcheck import gradcheck
+        t = self.trainer
+        r = t.last if t.last is not None and not t.last.step_end else t.next_stage()
+        arrays = r.arrays
+        params = tuple((arrays[f"W{l}"], arrays.get(f"b{l}")) for l in range(1, t.cfg.n_layers + 1))
+        names = {f"W{layer}"} | ({f"b{layer}"} if t.cfg.bias else set())
+        entries = {f"W{layer}": [tuple(cell)]} if cell is not None else None
+        if entries:
+            names = {f"W{layer}"}
+        return gradcheck(t.cfg, arrays["X"], arrays["Y"], params, names=names, entries=entries,
+                         max_entries=None if entries else 40, intermediates=False)
+
+    def save_session(self, path: str) -> None:
+        from .session import save_session
+        extras = {"test_accuracy": np.array(self.test_accuracy, dtype=float).reshape(-1, 2)}
+        save_session(path, self.trainer, self.data.name, self.data.identity, self.breakpoints.items, extras)
+        self.say(f"session saved to {path}")
+
+    def fail(self, e: BaseException) -> str:
+        """Record an error raised by a verb; returns its one-line message."""
+        if isinstance(e, DivergenceError):
+            msg = f"training stopped: {e}"
+        else:
+            msg = f"error: {_one_line(e)}"
+        self.say(msg, "error")
+        return msg
+
+    # -- the snapshot ---------------------------------------------------------------------
+    def snapshot(self, serial: int = 0, with_contrib: bool = True) -> Snapshot:
+        """Everything a panel draws now, as read-only data. `with_contrib` adds the per-sample
+        parts of the batch (a pass over the batch: paused only)."""
+        t = self.trainer
+        r = t.last
+        arrays = r.arrays if r is not None else None
+        stats = layer_stats(arrays, t.cfg.n_layers, t.cfg.hidden, t.cfg.lr) if arrays is not None else {}
+        contrib = None
+        if r is not None and with_contrib:
+            from .contrib import gradient_shares, per_sample_losses
+            losses = per_sample_losses(arrays, t.cfg)
+            if losses is not None:
+                contrib = {"losses": losses, "shares": gradient_shares(arrays, t.cfg)}
+        oldest = self.checkpoints[0][0].steps_done if self.checkpoints else t.steps_done
+        d = self.data
+        return Snapshot(stage=r, config=t.cfg, params=t.params, losses=self.losses.view(),
+                        epoch_losses=self.epoch_losses.view(), test_accuracy=tuple(self.test_accuracy),
+                        stats=stats, stats_history=tuple(self.stats_history), data_name=d.name,
+                        image_shape=d.train.image_shape, class_names=d.class_names,
+                        status=status_text(t, r), message=self.message, message_kind=self.message_kind,
+                        warnings=health_warnings(stats, t.cfg), serial=serial,
+                        history=(len(self.checkpoints), oldest, self.history_dropped), contrib=contrib,
+                        run_id=self.run_id, position=t.steps_done, frontier=self.frontier)
+
+
+_HOW = {"stage": "Step", "sample": "Step sample", "pass": "Finish pass", "step": "Step batch",
+        "epoch": "Step epoch", "play": "Play"}

@@ -1,0 +1,202 @@
+"""The Qt-free run model: one timeline that never loses anything, breakpoints in every
+way of advancing, a run replaced whole, Snapshots that hold exactly the engine's arrays."""
+import numpy as np
+import pytest
+
+from bpviz.engine.breakpoints import Breakpoint
+from bpviz.engine.config import NetConfig
+from bpviz.engine.presets import get_preset
+from bpviz.engine.run import Run, health_warnings
+from bpviz.engine.trainer import Trainer
+from bpviz.runs import fit_to_data, load_run_data
+
+TOY = get_preset("toy").config  # 3-4-1, 12 stages a step, 1 step an epoch
+
+
+@pytest.fixture
+def toy():
+    return load_run_data("toy")
+
+
+def same_stage(a, b):
+    assert (a.stage.step, a.stage.index) == (b.stage.step, b.stage.index)
+    assert set(a.stage.arrays) == set(b.stage.arrays)
+    for k in a.stage.arrays:
+        np.testing.assert_array_equal(a.stage.arrays[k], b.stage.arrays[k])
+
+
+def test_snapshot_arrays_are_the_engines_arrays(toy):
+    run = Run.build(TOY, toy)
+    plain = Trainer(TOY, toy.train)
+    for _ in range(30):
+        run.advance("stage")
+        r = plain.next_stage()
+        snap = run.snapshot()
+        for k, a in r.arrays.items():
+            np.testing.assert_array_equal(snap.arrays[k], a)
+            assert not snap.arrays[k].flags.writeable
+    np.testing.assert_array_equal(run.snapshot().losses, plain.losses)
+
+
+def test_scrubbing_to_the_middle_and_back_loses_nothing(toy):
+    run = Run.build(TOY, toy)
+    run.advance("step")
+    for _ in range(39):
+        run.advance("step")
+    end = run.snapshot()
+    assert len(end.losses) == 40 and end.frontier == 40
+    checkpoints = len(run.checkpoints)
+    run.rewind_to_stage(20)  # the middle of the timeline
+    mid = run.snapshot()
+    assert mid.stage.step == 20 and mid.stage.step_end and mid.position == 21
+    np.testing.assert_array_equal(mid.losses, end.losses)  # the loss curve is whole
+    assert len(run.checkpoints) == checkpoints
+    for _ in range(19):  # forward again: the same numbers, nothing appended twice
+        run.advance("step")
+    again = run.snapshot()
+    same_stage(again, end)
+    np.testing.assert_array_equal(again.losses, end.losses)
+    assert len(run.checkpoints) == checkpoints and len(run.stats_history) == len(set(s for s, _ in run.stats_history))
+
+
+def test_the_timeline_keeps_the_future_until_an_edit_in_the_past_branches_it(toy):
+    run = Run.build(TOY, toy)
+    for _ in range(10):
+        run.advance("step")
+    run.rewind_to_stage(4, 3)  # inside step 4
+    assert run.in_past and run.frontier == 10
+    run.edit_param("W1", (0, 0), 0.5)
+    assert "new branch" in run.message and run.message_kind == "info"
+    assert run.frontier == 4 and not run.in_past  # steps 4.. were the old future
+    run.advance("step")
+    assert run.frontier == 5 and run.snapshot().stage.arrays["W1"][0, 0] == 0.5
+
+
+def test_an_edit_at_the_frontier_discards_nothing(toy):
+    run = Run.build(TOY, toy)
+    for _ in range(3):
+        run.advance("step")
+    run.advance("stage")
+    run.edit_param("W2", (1, 0), -1.0)
+    assert "branch" not in run.message and run.frontier == 3
+
+
+@pytest.mark.parametrize("how", ["pass", "step", "epoch", "stage"])
+def test_a_breakpoint_fires_in_every_way_of_advancing(toy, how):
+    cfg = TOY.with_(batch_size=2)  # 2 steps an epoch, so an epoch is more than a step
+    run = Run.build(cfg, toy, breakpoints=[Breakpoint("grad_rms", 1e-12)])  # any gradient fires it
+    stopped = None
+    for _ in range(40):
+        r = run.advance(how)
+        if r is None:
+            stopped = run.snapshot()
+            break
+    assert stopped is not None, how
+    assert stopped.stage.eq == "B2" and stopped.message_kind == "warning"
+    name = {"pass": "Finish pass", "step": "Step batch", "epoch": "Step epoch", "stage": "Step"}[how]
+    assert stopped.message.startswith("breakpoint: gradient RMS") and stopped.message.endswith(f"stopped by {name}")
+
+
+def test_a_step_breakpoint_stops_step_epoch_at_that_step(toy):
+    cfg = TOY.with_(batch_size=1)  # 4 steps an epoch
+    run = Run.build(cfg, toy, breakpoints=[Breakpoint("step", 6)])
+    run.advance("epoch")
+    assert run.position == 4
+    assert run.advance("epoch") is None and run.position == 6 and "step 6 reached" in run.message
+
+
+def test_play_stops_at_a_breakpoint(toy):
+    run = Run.build(TOY, toy, breakpoints=[Breakpoint("step", 25)])
+    going = True
+    while going:
+        going = run.play(0.01, paced=False)
+    assert run.position == 25 and run.message_kind == "warning" and run.message.endswith("stopped by Play")
+
+
+def test_reset_is_a_new_run_with_nothing_of_the_old_one(toy):
+    run = Run.build(TOY, toy, breakpoints=[Breakpoint("step", 500)])
+    for _ in range(5):
+        run.advance("step")
+    run.say("edited", "info")
+    new = run.replaced()
+    snap = new.snapshot()
+    assert snap.run_id != run.run_id
+    assert len(snap.losses) == 0 and snap.stats_history == () and snap.stage is None and snap.message == ""
+    assert [b.kind for b in new.breakpoints.items] == ["step"]  # the user's breakpoints are settings, kept
+    new.advance("step")
+    first = Run.build(TOY, toy)
+    first.advance("step")
+    same_stage(new.snapshot(), first.snapshot())
+
+
+def test_a_divergence_is_an_error_message_naming_the_stage(toy):
+    run = Run.build(TOY.with_(hidden="identity", output_loss="identity-mse", lr=50.0), toy)
+    with pytest.raises(ArithmeticError) as e:
+        for _ in range(100):
+            run.advance("step")
+    msg = run.fail(e.value)
+    assert msg.startswith("training stopped: non-finite value") and run.message_kind == "error"
+
+
+def test_session_round_trip_builds_a_whole_new_run(toy, tmp_path):
+    from bpviz.engine.session import load_session
+    run = Run.build(TOY, toy, breakpoints=[Breakpoint("step", 9)])
+    for _ in range(4):
+        run.advance("step")
+    run.advance("stage")
+    path = tmp_path / "s.bpviz"
+    run.save_session(str(path))
+    back = Run.from_session(load_session(path), toy)
+    assert back.run_id != run.run_id and back.message.startswith("session loaded")
+    same_stage(back.snapshot(), run.snapshot())
+    assert [b.value for b in back.breakpoints.items] == [9]
+
+
+def test_warnings_when_most_units_are_saturated():
+    cfg = NetConfig((3, 4, 1), hidden="sigmoid", output_loss="sigmoid-mse")
+    assert health_warnings({1: {"inactive_share": 1.0}}, cfg) == (
+        "layer 1: 100% of its units are saturated (sigmoid); their gradients are nearly zero",)
+    assert health_warnings({1: {"inactive_share": 0.5}}, cfg) == ()
+    relu = cfg.with_(hidden="relu")
+    assert "dead" in health_warnings({1: {"inactive_share": 0.8}}, relu)[0]
+
+
+def test_a_diverging_sigmoid_net_warns_of_saturation(toy):
+    run = Run.build(TOY.with_(lr=1e4), toy)
+    for _ in range(200):
+        run.advance("step")
+    run.advance("pass")
+    assert any("saturated" in w for w in run.snapshot().warnings)
+
+
+def test_fit_to_data_keeps_hidden_layers(toy):
+    cfg, note = fit_to_data(get_preset("mnist").config, toy)
+    assert cfg.sizes == (3, 128, 1) and cfg.output_loss == "sigmoid-mse" and cfg.batch_size == 0
+    assert note.startswith("the network was fitted to toy")
+    same, none = fit_to_data(TOY, toy)
+    assert same == TOY and none == ""
+
+
+def test_a_series_view_never_changes_after_it_is_handed_out():
+    from bpviz.engine.run import Series
+    s = Series([1.0, 2.0])
+    first = s.view()
+    for k in range(200):  # grows past its capacity several times
+        s.append(float(k))
+    assert list(first) == [1.0, 2.0] and not first.flags.writeable
+    before = s.view()
+    s.truncate(5)  # a branch
+    s.append(-1.0)
+    assert before[5] == 3.0 and s.view()[5] == -1.0 and len(s) == 6
+    assert s[-1] == -1.0 and list(s[:2]) == [1.0, 2.0]
+
+
+def test_checkpoints_count_their_real_cost_so_the_budget_bounds_memory(toy):
+    from bpviz.engine.run import CHECKPOINT_OVERHEAD
+    run = Run.build(TOY, toy, history_mb=0.1)
+    going = True
+    while run.position < 5000 and going:
+        going = run.play(0.05, paced=False)
+    assert run.history_bytes <= 0.1 * 2**20
+    per = CHECKPOINT_OVERHEAD + 16 * 8  # 3x4 + 4x1 float64 weights, no biases
+    assert len(run.checkpoints) == run.history_bytes // per and run.history_dropped > 0
