@@ -51,6 +51,11 @@ from bpviz.gui.main import wait_until
 EPOCH_STEPS = 600  # a 60,000-sample epoch at batch 100
 
 
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 class PaintClock(QApplication):
     """Records when each paint event in the window finished, and which panel it was in."""
 
@@ -82,15 +87,25 @@ class PaintClock(QApplication):
         return self._owner[key]
 
 
-def make_window(app, tmpdir):
+def make_window(app, tmpdir, backend):
+    from bpviz.gui.controller import Controller
     from bpviz.gui.window import MainWindow
-    win = MainWindow(settings=QSettings(os.path.join(tmpdir, "s.ini"), QSettings.IniFormat))
+    win = MainWindow(controller=Controller(backend=backend),
+                     settings=QSettings(os.path.join(tmpdir, f"{backend}.ini"), QSettings.IniFormat))
     win.resize(1600, 1000)
+    return win
+
+
+def activate(app, win):
+    """Show `win` alone (a hidden window paints nothing) and time its paints."""
+    for other in QApplication.topLevelWidgets():
+        if other is not win and other.isVisible() and hasattr(other, "controller"):
+            other.hide()
+    app.window = win
+    app._owner.clear()
     win.show()
     win.activateWindow()
-    app.window = win
     wait_until(lambda: False, 0.3)
-    return win
 
 
 def load(win, cfg, dataset):
@@ -196,10 +211,10 @@ def headless_steps_per_second(cfg, data, seconds=3.0) -> float:
         return n / (time.perf_counter() - t0)
 
 
-def startup(cache_dir: str) -> float:
+def startup(cache_dir: str, backend: str = "thread") -> float:
     """Seconds from starting `bpviz` to the end of its first frame's painting."""
     exe = os.path.join(os.path.dirname(sys.executable), "bpviz")
-    env = dict(os.environ, BPVIZ_EXIT_WHEN_SHOWN="1", XDG_CACHE_HOME=cache_dir)
+    env = dict(os.environ, BPVIZ_EXIT_WHEN_SHOWN="1", XDG_CACHE_HOME=cache_dir, BPVIZ_WORKER=backend)
     t0 = time.time()
     p = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=180)
     for line in p.stdout.splitlines():
@@ -214,6 +229,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=50, help="Step presses per network and run")
     ap.add_argument("--play", type=float, default=10.0, help="seconds of each Play half")
     ap.add_argument("--quick", action="store_true", help="10 presses, 4 s halves")
+    ap.add_argument("--worker", choices=["thread", "process", "both"], default="both",
+                    help="where the window runs training (the Controller's backends)")
     args = ap.parse_args()
     if args.quick:
         args.steps, args.play = 10, 4.0
@@ -233,72 +250,82 @@ def main() -> None:
 
     def add(name, v):
         fig.setdefault(name, []).append(v)
+    backends = ["thread", "process"] if args.worker == "both" else [args.worker]
     warm_cache = tempfile.mkdtemp(prefix="bpviz-bench-cache-")
     startup(warm_cache)  # fills the typesetting cache the warm starts use
     print(f"{args.runs} interleaved runs; {threads.usable_cores()} cores; the window's worker uses "
           f"{threads.choose(reserve=1)} BLAS thread(s)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        win = make_window(app, tmp)
+        wins = {b: make_window(app, tmp, b) for b in backends}
         for run in range(args.runs):
-            print(f"run {run + 1}: {load_avg()}", flush=True)
-            load(win, toy, "toy")
-            lat = step_latency(app, win, args.steps)
-            add("step toy median", statistics.median(lat))
-            add("step toy worst", max(lat))
-            load(win, big, dataset)
-            lat = step_latency(app, win, args.steps)
-            add("step big median", statistics.median(lat))
-            add("step big worst", max(lat))
-            load(win, big.with_(seed=run + 1), dataset)  # a fresh network, as after Apply
-            first, steady = play(app, win, args.play)
-            headless = headless_steps_per_second(big, data)
-            for name, h in (("first", first), ("steady", steady)):
-                add(f"{name} complete fps", h["complete frames/s"])
-                add(f"{name} frames", h["frames/s"])
-                add(f"{name} stall", h["stall ms"])
-                add(f"{name} epoch ratio", headless / max(h["steps/s"], 1e-9))
-                add(f"{name} epoch s", EPOCH_STEPS / max(h["steps/s"], 1e-9))
-                for panel, hz in h["panels"].items():
-                    add(f"{name} panel {panel}", hz)
-            add("headless epoch s", EPOCH_STEPS / headless)
+            for backend, win in wins.items():  # interleaved: each run measures every backend in turn
+                print(f"run {run + 1}, {backend} worker: {load_avg()}", flush=True)
+                activate(app, win)
+                load(win, toy, "toy")
+                lat = step_latency(app, win, args.steps)
+                add(f"{backend} step toy median", statistics.median(lat))
+                add(f"{backend} step toy worst", max(lat))
+                load(win, big, dataset)
+                lat = step_latency(app, win, args.steps)
+                add(f"{backend} step big median", statistics.median(lat))
+                add(f"{backend} step big worst", max(lat))
+                load(win, big.with_(seed=run + 1), dataset)  # a fresh network, as after Apply
+                halves = play(app, win, args.play)
+                headless = headless_steps_per_second(big, data)
+                for name, h in zip(("first", "steady"), halves):
+                    add(f"{backend} {name} complete fps", h["complete frames/s"])
+                    add(f"{backend} {name} frames", h["frames/s"])
+                    add(f"{backend} {name} stall", h["stall ms"])
+                    add(f"{backend} {name} epoch ratio", headless / max(h["steps/s"], 1e-9))
+                    add(f"{backend} {name} epoch s", EPOCH_STEPS / max(h["steps/s"], 1e-9))
+                    for panel, hz in h["panels"].items():
+                        add(f"{backend} {name} panel {panel}", hz)
+                add(f"{backend} headless epoch s", EPOCH_STEPS / headless)
+                add(f"{backend} start warm", startup(warm_cache, backend))
             cold = tempfile.mkdtemp(prefix="bpviz-bench-cold-")
             add("start cold", startup(cold))
             shutil.rmtree(cold, ignore_errors=True)
-            add("start warm", startup(warm_cache))
-        win.close()
+            if run == 0:
+                add("rss", rss_mb())
+        for win in wins.values():
+            win.close()
     shutil.rmtree(warm_cache, ignore_errors=True)
     add("peak rss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(f"after the runs: {load_avg()}\n")
 
     def row(label, key, fmt, old, issue, goal):
-        got = spread(fig[key], fmt) if key in fig else "not measured"
-        print(f"| {label} | {old} | {issue} | {goal} | {got} |")
-    print("| figure | RESULTS.md before | issue 11 measured | goal | now: min/median/max |")
-    print("|---|---|---|---|---|")
+        cells = [spread(fig[f"{b} {key}"] if f"{b} {key}" in fig else fig.get(key, [float("nan")]), fmt)
+                 for b in (backends if any(f"{b} {key}" in fig for b in backends) else backends[:1])]
+        print(f"| {label} | {old} | {issue} | {goal} | {' | '.join(cells)} |")
+    print("| figure | RESULTS.md before | issue 11 measured | goal | "
+          + " | ".join(f"{b} worker: min/median/max" for b in backends) + " |")
+    print("|---|---|---|---|" + "---|" * len(backends))
     row("Step key to end of last paint, toy, median (ms)", "step toy median", "{:.0f}", "6-7 (before paint)",
         "86-103", "<= 50")
     row("... toy, worst of the presses (ms)", "step toy worst", "{:.0f}", "27-29", "", "<= 2x median")
-    row("Step key to end of last paint, 784-128-10, median (ms)", "step big median", "{:.0f}", "8-9 (before paint)",
-        "141-148", "<= 80")
+    row("Step key to end of last paint, 784-128-10, median (ms)", "step big median", "{:.0f}",
+        "8-9 (before paint)", "141-148", "<= 80")
     row("... 784-128-10, worst (ms)", "step big worst", "{:.0f}", "34-36", "", "<= 2x median")
-    row("Play 784-128-10, first seconds: complete frames/s", "first complete fps", "{:.1f}", "",
-        "0.5-0.9 fps", ">= 30")
-    row("Play 784-128-10, after that: complete frames/s", "steady complete fps", "{:.1f}", "5.0-7.2 (any panel)",
-        "2.7-3.1 (loss + 1 panel)", ">= 30")
-    row("Play: frames/s (any redraw)", "steady frames", "{:.1f}", "5.0-7.2", "2.7-3.1", "")
-    for key in sorted(k for k in fig if k.startswith("steady panel ")):
-        name = key.rsplit(" ", 1)[1]
-        row(f"Play: {name} repaints/s (first s; after)", key, "{:.1f}", "", "", ">= 10")
-        print(f"|   first seconds: {spread(fig['first panel ' + name], '{:.1f}')} | | | | |")
-    row("Play: longest GUI-thread stall, first seconds (ms)", "first stall", "{:.0f}", "", "", "<= 33")
-    row("Play: longest GUI-thread stall, after (ms)", "steady stall", "{:.0f}", "52-107", "102-126", "<= 33")
-    row("Epoch while playing / headless epoch", "steady epoch ratio", "{:.2f}", "1.36-1.55", "", "<= 1.2")
-    row("Epoch while playing (s)", "steady epoch s", "{:.2f}", "0.88-1.01", "", "")
+    row(f"Play 784-128-10, first {args.play:g} s after loading: complete frames/s", "first complete fps",
+        "{:.1f}", "", "0.5-0.9 (any)", ">= 30")
+    row(f"Play, the next {args.play:g} s: complete frames/s", "steady complete fps", "{:.1f}",
+        "5.0-7.2 (any panel)", "2.7-3.1 (loss + 1 panel)", ">= 30")
+    row("Play, the next s: frames/s (any redraw)", "steady frames", "{:.1f}", "5.0-7.2", "2.7-3.1", "")
+    names = sorted({k.rsplit(" ", 1)[1] for k in fig if " steady panel " in k})
+    for name in names:
+        row(f"Play, first s: {name} repaints/s", f"first panel {name}", "{:.1f}", "", "", ">= 10")
+        row(f"Play, next s: {name} repaints/s", f"steady panel {name}", "{:.1f}", "", "", ">= 10")
+    row("Play, first s: longest GUI-thread stall (ms)", "first stall", "{:.0f}", "", "", "<= 33")
+    row("Play, next s: longest GUI-thread stall (ms)", "steady stall", "{:.0f}", "52-107", "102-126", "<= 33")
+    row("Epoch while playing / headless epoch, first s", "first epoch ratio", "{:.2f}", "", "", "<= 1.2")
+    row("Epoch while playing / headless epoch, next s", "steady epoch ratio", "{:.2f}", "1.36-1.55", "", "<= 1.2")
+    row("Epoch while playing, next s (s)", "steady epoch s", "{:.2f}", "0.88-1.01", "", "")
     row("Headless epoch, same run (s)", "headless epoch s", "{:.2f}", "0.61-0.67", "", "")
     row("Start to first frame painted, empty typesetting cache (s)", "start cold", "{:.2f}", "1.14-1.72",
         "2.6-3.9", "<= 1.5")
     row("Start to first frame painted, cache filled (s)", "start warm", "{:.2f}", "", "", "<= 1.5")
-    row("Peak resident memory, Fashion-MNIST loaded (MB)", "peak rss", "{:.0f}", "502-650", "", "")
+    row("Resident memory, both windows, Fashion-MNIST loaded (MB)", "rss", "{:.0f}", "502-650 (peak)", "", "")
+    row("Peak resident memory of this process (MB)", "peak rss", "{:.0f}", "502-650", "", "")
 
 
 if __name__ == "__main__":
