@@ -424,7 +424,7 @@ class Trainer:
         n = names[L]
         loss_value = self.pair.loss(zs[L], as_[L], y, float(r))
         loss = loss_value
-        yield emit({"loss": np.asarray(loss_value, dtype=np.float64)}, n.loss_in)
+        yield emit({"loss": np.asarray(loss_value, dtype=np.float64)}, n.loss_in, abs(loss_value))  # NaN: scanned
         delta = self.pair.delta(zs[L], as_[L], y)  # (m, n_L)
         yield emit({n.Delta: delta}, n.B1_in)
 
@@ -446,14 +446,16 @@ class Trainer:
                 yield emit({n.dW: dw}, n.B2_in, dw_bound)
             db = None
             if b is not None:
+                # ‖r Σ_i Δ_i‖ <= r sqrt(m) ‖Δ‖ (Cauchy-Schwarz), for every partial sum too
+                db_bound = _times(float(r), math.sqrt(m), norms[n.Delta])
                 if cfg.per_sample:
                     db = np.zeros_like(b)
                     for s in range(m):
                         db = db + r * delta[s]  # (n_l,), running sum
-                        yield emit({n.db: db}, n.B3_in)
+                        yield emit({n.db: db}, n.B3_in, db_bound)
                 else:
                     db = delta.sum(axis=0) * r  # (n_l,)
-                    yield emit({n.db: db}, n.B3_in)
+                    yield emit({n.db: db}, n.B3_in, db_bound)
             grads[l] = (dw, db)
             if l > 1:
                 da = delta @ w.T  # (m, n_{l-1})
