@@ -125,7 +125,7 @@ def test_closing_during_a_download_ends_cleanly(qtbot, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: win._progress is not None, timeout=5000)
     t0 = time.perf_counter()
     win.close()
-    assert not c._thread.isRunning()
+    assert not c.worker_running()
     assert time.perf_counter() - t0 < 2.0
     server.shutdown()
     leftovers = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
@@ -148,7 +148,7 @@ def test_cancelling_a_download_keeps_the_running_network(qtbot, tmp_path, monkey
         button.click()
     assert "cancelled" in sig.args[0]
     server.shutdown()
-    assert c.worker.trainer.cfg == get_preset("toy").config
+    assert c.latest.config == get_preset("toy").config
 
 
 def test_closing_during_a_session_save_leaves_a_whole_file(qtbot, window, tmp_path):
@@ -159,7 +159,7 @@ def test_closing_during_a_session_save_leaves_a_whole_file(qtbot, window, tmp_pa
     path = tmp_path / "run.bpviz"
     c.save_session(str(path))
     window.close()  # while the worker is writing
-    assert not c._thread.isRunning()
+    assert not c.worker_running()
     s = load_session(path)  # the save finished before the thread ended: the file is whole
     assert s.config == cfg
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".bpviz-")] == []

@@ -415,15 +415,15 @@ class Run:
         return msg
 
     # -- the snapshot ---------------------------------------------------------------------
-    def snapshot(self, serial: int = 0, with_contrib: bool = True) -> Snapshot:
-        """Everything a panel draws now, as read-only data. `with_contrib` adds the per-sample
-        parts of the batch (a pass over the batch: paused only)."""
+    def snapshot(self, serial: int = 0, playing: bool = False) -> Snapshot:
+        """Everything a panel draws now, as read-only data. While paused it adds the per-sample
+        parts of the batch (a pass over the batch: too dear while playing)."""
         t = self.trainer
         r = t.last
         arrays = r.arrays if r is not None else None
         stats = layer_stats(arrays, t.cfg.n_layers, t.cfg.hidden, t.cfg.lr) if arrays is not None else {}
         contrib = None
-        if r is not None and with_contrib:
+        if r is not None and not playing:
             from .contrib import gradient_shares, per_sample_losses
             losses = per_sample_losses(arrays, t.cfg)
             if losses is not None:
@@ -437,7 +437,8 @@ class Run:
                         status=status_text(t, r), message=self.message, message_kind=self.message_kind,
                         warnings=health_warnings(stats, t.cfg), serial=serial,
                         history=(len(self.checkpoints), oldest, self.history_dropped), contrib=contrib,
-                        run_id=self.run_id, position=t.steps_done, frontier=self.frontier)
+                        run_id=self.run_id, position=t.steps_done, frontier=self.frontier,
+                        playing=playing)
 
 
 _HOW = {"stage": "Step", "sample": "Step sample", "pass": "Finish pass", "step": "Step batch",

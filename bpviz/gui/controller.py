@@ -226,6 +226,12 @@ class Controller(QObject):
         self.breakpoints_loaded.emit(items)
 
     # -- the end -------------------------------------------------------------------------
+    def worker_running(self) -> bool:
+        """Whether the training thread or process is still alive."""
+        if self._thread is None:
+            return self.worker.process.is_alive()
+        return self._thread.isRunning()
+
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         """Stop the worker and join its thread or end its process; True when it ended in time."""
         self._frame.stop()
