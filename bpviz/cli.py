@@ -10,6 +10,8 @@ import time
 
 import numpy as np
 
+from bpviz.engine.config import SEED_MAX
+
 EXIT_USAGE = 2  # bad options or an impossible configuration
 EXIT_FAILED = 1  # bad data, a failed gradient check, a divergence
 
@@ -19,7 +21,6 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"bpviz: error: {message}\n")
 
 
-SEED_MAX = 2**32 - 1  # NumPy's legacy generator takes seeds up to 2**32 - 1
 # samples in the training and test sets, known before loading them, so an impossible
 # setup is refused before a download
 SET_SIZES = {"toy": (4, 0), "mnist": (60000, 10000), "fashion-mnist": (60000, 10000)}
@@ -217,9 +218,9 @@ def cmd_train(args) -> int:
         print(f"{dataset}: {trainer.steps_done} steps in {seconds:.2f} s, final loss {loss}")
         for key in ("train_accuracy", "test_accuracy"):
             if key in summary:
-                print(f"{key.replace('_', ' ')}: {summary[key]:.4f}")
+                print(f"{key.replace('_', ' ')}: {summary[key]:.4f}" if summary[key] is not None else "n/a")
         if "outputs" in summary:
-            print("outputs:", " ".join(f"{v:.3f}" for row in summary["outputs"] for v in row))
+            print("outputs:", " ".join("nan" if v is None else f"{v:.3f}" for row in summary["outputs"] for v in row))
     if error:
         print(f"bpviz: error: {error}", file=sys.stderr)
         return EXIT_FAILED

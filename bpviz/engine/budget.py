@@ -24,7 +24,7 @@ _UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 PARAM_COPIES = 4
 # (m, n_l) arrays per layer in one step: Z, A, Delta, dA and one temporary of the loss or g'.
 LAYER_COPIES = 5
-ACCURACY_ROWS_MIN = 256  # the accuracy pass must fit at least this many rows per chunk
+ACCURACY_ROWS_MIN = 1  # the accuracy pass is chunked to fit: one row at a time must fit
 
 
 class BudgetError(ConfigError):
