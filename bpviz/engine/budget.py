@@ -113,7 +113,8 @@ def estimate(cfg: NetConfig, n_samples: int) -> Estimate:
     per_sample = m * n_params * item if cfg.per_sample else 0  # every running sum of dW/db is kept
     params = n_params * item
     return Estimate(params, PARAM_COPIES * params + activations + per_sample,
-                    (2 * sizes[0] + 2 * units + sizes[-1]) * item)  # forward keeps every Z and A
+                    # forward keeps every Z and A; the loss's temporaries; index, label and argmax rows
+                    (2 * sizes[0] + 2 * units + 3 * sizes[-1]) * item + 4 * 8)
 
 
 def _describe(cfg: NetConfig) -> str:
