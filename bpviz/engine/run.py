@@ -156,8 +156,11 @@ class Run:
 
     @classmethod
     def build(cls, cfg: NetConfig, data, **kw) -> "Run":
-        """A fresh run of `cfg` on `data` (bpviz.runs.RunData); raises ConfigError."""
+        """A fresh run of `cfg` on `data` (bpviz.runs.RunData); raises ConfigError, or
+        BudgetError when it would need more memory than the limit allows."""
         from bpviz.runs import make_trainer
+        from .budget import check_budget
+        check_budget(cfg, data.train.n_samples, data.test.n_samples if data.test is not None else 0)
         return cls(make_trainer(cfg, data), data, **kw)
 
     @classmethod
@@ -225,20 +228,12 @@ class Run:
             self._measure_test_accuracy(t.steps_done)
 
     def _measure_test_accuracy(self, step: int) -> None:
+        from .network import accuracy
         test = self.data.test if self.data is not None else None
-        if test is None or test.class_labels() is None:
-            return
-        from .network import predict
-        t = self.trainer
-        correct = 0
-        for s in range(0, test.n_samples, 5000):
-            idx = np.arange(s, min(s + 5000, test.n_samples))
-            x, _ = test.batch(idx, t.dtype)  # (chunk, n0)
-            with np.errstate(all="ignore"):  # a diverged network predicts NaN: counted as wrong
-                out = predict(t.params, x, t.cfg)  # (chunk, nL)
-            correct += int(np.sum(np.argmax(out, axis=1) == test.class_labels(idx)))
-        self.test_accuracy.append((step, correct / test.n_samples))
-        self.test_accuracy.sort()
+        acc = accuracy(self.trainer.params, self.cfg, test, self.trainer.dtype) if test is not None else None
+        if acc is not None:
+            self.test_accuracy.append((step, acc))
+            self.test_accuracy.sort()
 
     def _add_checkpoint(self, st: TrainerState) -> None:
         size = CHECKPOINT_OVERHEAD + sum(w.nbytes + (0 if b is None else b.nbytes) for w, b in st.params)
