@@ -320,9 +320,7 @@ class TrainingWorker(QObject):
             self.errored.emit(f"session not loaded: {_one_line(e)}")
             return
         self._install(trainer, data)
-        acc = s.extras.get("test_accuracy")
-        if acc is not None:
-            self._test_accuracy = [(int(a), float(b)) for a, b in np.asarray(acc).reshape(-1, 2)]
+        self._test_accuracy = list(s.test_accuracy)  # validated (step, accuracy) pairs
         self.breakpoints = BreakpointSet(list(s.breakpoints))
         self.breakpoints_loaded.emit(list(s.breakpoints))
         self.rebuilt.emit(s.config)

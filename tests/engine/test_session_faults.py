@@ -84,4 +84,4 @@ def test_kill_during_save_leaves_the_previous_file_intact(tmp_path):
     assert s.identity in ("first", "later")
     leftovers = [f for f in os.listdir(tmp_path) if f != "big.bpviz"]
     # a killed process cannot clean its temporary file; it is never the session's name
-    assert all(f.startswith(".bpviz-") for f in leftovers)
+    assert all(f.startswith(".big.bpviz.bpviz-") and f.endswith(".tmp") for f in leftovers)
