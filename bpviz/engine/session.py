@@ -135,7 +135,8 @@ def _keys(d, allowed: set, required: set, what: str) -> dict:
         raise _Bad(f"{what} must be an object, not {_show(d)}")
     unknown = set(d) - allowed
     if unknown:
-        raise _Bad(f"{what} has unknown fields: {', '.join(sorted(map(str, unknown)))[:200]}")
+        names = ", ".join(sorted(k if k.isidentifier() else json.dumps(k) for k in unknown))
+        raise _Bad(f"{what} has unknown fields: {names[:200]}")
     missing = required - set(d)
     if missing:
         raise _Bad(f"{what} lacks {', '.join(sorted(missing))}")
@@ -171,7 +172,7 @@ def _breakpoint(i: int, d, n_layers: int) -> Breakpoint:
     what = f"breakpoint {i + 1}"
     d = _keys(d, {f.name for f in fields(Breakpoint)}, {"kind", "value"}, what)
     kind, value = d["kind"], d["value"]
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise _Bad(f"{what} has the unknown kind {_show(kind)}")
     if not _is_number(value) or not math.isfinite(value):
         raise _Bad(f"{what} ({kind}) has the value {_show(value)}; its value must be a finite number")
@@ -362,8 +363,8 @@ def _load(f, disk_size: int) -> Session:
         cfg = _config(header["config"])
         ds = _keys(header["dataset"], {"name", "identity"}, {"name", "identity"}, "its data set")
         for key in ("name", "identity"):
-            if not isinstance(ds[key], str) or not 0 < len(ds[key]) <= MAX_NAME_CHARS:
-                raise _Bad(f"its data set {key} must be text of 1 to {MAX_NAME_CHARS} characters")
+            if not isinstance(ds[key], str) or not 0 < len(ds[key]) <= MAX_NAME_CHARS or not ds[key].isprintable():
+                raise _Bad(f"its data set {key} must be printable text of 1 to {MAX_NAME_CHARS} characters")
         steps, epoch, batch, stage = _position(header["state"], cfg)
         bps = header.get("breakpoints", [])
         if not isinstance(bps, list) or len(bps) > MAX_BREAKPOINTS:
