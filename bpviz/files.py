@@ -37,10 +37,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+LEGACY_SECONDS = 600  # `.bpviz-XXXXXXXX.tmp` of older versions, unwritten this long, are abandoned
+
+
+def _is_legacy(name: str) -> bool:
+    """The name older bpviz versions gave every temporary: `.bpviz-` + mkstemp's 8 characters + `.tmp`."""
+    return name.startswith(TMP_TAG) and name.endswith(TMP_SUFFIX) and len(name) == len(TMP_TAG) + 8 + len(TMP_SUFFIX)
+
+
 def remove_stale_temporaries(folder: str | os.PathLike, target_name: str,
                              max_age: float = STALE_SECONDS) -> list[str]:
     """Remove the temporary files of writes to `folder`/`target_name` whose writer process
-    no longer exists or that are older than `max_age` seconds; returns their names."""
+    no longer exists or that are older than `max_age` seconds, and older versions' unnamed
+    temporaries not written to for LEGACY_SECONDS; returns their names."""
     prefix = _tmp_prefix(target_name)
     removed = []
     try:
@@ -49,6 +58,15 @@ def remove_stale_temporaries(folder: str | os.PathLike, target_name: str,
         return removed
     now = time.time()
     for name in names:
+        if _is_legacy(name):
+            full = os.path.join(folder, name)
+            try:
+                if now - os.lstat(full).st_mtime > LEGACY_SECONDS:  # a live writer keeps it fresh
+                    os.unlink(full)
+                    removed.append(name)
+            except OSError:
+                pass
+            continue
         if not (name.startswith(prefix) and name.endswith(TMP_SUFFIX)):
             continue
         pid_text = name[len(prefix):-len(TMP_SUFFIX)].split("-", 1)[0]
@@ -84,6 +102,20 @@ def _naming(e: OSError, path: str) -> OSError:
     return OSError(e.errno, e.strerror or os.strerror(e.errno), path)
 
 
+def _sync_folder(folder: str) -> None:
+    """Make the rename itself durable; a file system that cannot sync a folder is left as it is."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb"):
     """Yields a file object; the target appears only when the block ends without error.
@@ -102,6 +134,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb"):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, user_path)
+        _sync_folder(folder)
     except BaseException as e:
         try:
             os.unlink(tmp)

@@ -69,6 +69,17 @@ def test_temporaries_of_dead_writers_are_removed_by_the_next_write(tmp_path):
     assert remove_stale_temporaries(tmp_path, "x.bin") == [live.name]
 
 
+def test_older_versions_temporaries_are_removed_once_abandoned(tmp_path):
+    abandoned = tmp_path / ".bpviz-k2j3h4g5.tmp"  # what bpviz before this version left when killed
+    abandoned.write_bytes(b"179 MB, say")
+    old = os.stat(abandoned).st_mtime - 3600
+    os.utime(abandoned, (old, old))
+    fresh = tmp_path / ".bpviz-a1b2c3d4.tmp"  # an older bpviz writing right now
+    fresh.write_bytes(b"")
+    write_bytes(tmp_path / "run.bpviz", b"new")
+    assert sorted(os.listdir(tmp_path)) == [fresh.name, "run.bpviz"]
+
+
 def test_kill_during_a_session_save_leaves_no_temporary_after_the_next_save(tmp_path):
     path = tmp_path / "run.bpviz"
     script = f"""

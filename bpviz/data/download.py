@@ -107,11 +107,32 @@ MIRRORS: dict[str, tuple[str, ...]] = {
 }
 
 
+def mirror_problem(url: str) -> str | None:
+    """Why `url` cannot be a mirror's base URL, or None when it can."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # a port that is not a number raises here
+    except ValueError as e:
+        return f"not a URL ({e})"
+    if parts.scheme not in ("http", "https", "file"):
+        return "a mirror URL starts with https://, http:// or file://"
+    if parts.scheme != "file" and not parts.hostname:
+        return "the URL names no host"
+    return None
+
+
 def mirrors_for(name: str, mirrors: Sequence[str] | None = None) -> list[str]:
-    """The base URLs to try: the argument, else $BPVIZ_MIRRORS, else the built-in ones."""
+    """The base URLs to try: the argument, else $BPVIZ_MIRRORS, else the built-in ones.
+    A malformed one is a DataError naming it."""
+    source = "--mirror"
     if mirrors is None:
         env = os.environ.get("BPVIZ_MIRRORS", "").strip()
         mirrors = [m.strip() for m in env.split(",") if m.strip()] if env else MIRRORS[name]
+        source = "BPVIZ_MIRRORS" if env else "built-in mirror"
+    for m in mirrors:
+        problem = mirror_problem(m)
+        if problem:
+            raise DataError(f"{source} {m!r}: {problem}")
     # a base without a trailing slash would make urljoin drop its last path segment
     return [m if m.endswith("/") else m + "/" for m in mirrors]
 
@@ -191,6 +212,10 @@ def _fetch(url: str, spec: RemoteFile, directory: Path, progress: Progress | Non
     cap = spec.size if spec.size is not None else UNKNOWN_SIZE_CAP
     # the socket timeout bounds each wait, so a silent server cannot outlast the deadline
     wait = min(timeout, max(end - time.monotonic(), 0.001))
+
+    def out_of_time(error) -> bool:  # a wait cut short by the deadline, not by the mirror's own timeout
+        return time.monotonic() >= end or (wait < timeout and isinstance(error, (TimeoutError, socket.timeout)))
+
     try:
         resp = urllib.request.urlopen(url, timeout=wait)
     except urllib.error.HTTPError as e:  # the server answered: the mirror is up but has no such file
@@ -199,11 +224,11 @@ def _fetch(url: str, spec: RemoteFile, directory: Path, progress: Progress | Non
         reason = e.reason
         if urllib.parse.urlsplit(url).scheme == "file":  # a missing local file is not a network problem
             raise _Failure(f"{getattr(reason, 'strerror', None) or reason}") from None
-        if time.monotonic() >= end:
+        if out_of_time(reason):
             raise _DeadlinePassed() from None
         raise _Failure(f"unreachable ({getattr(reason, 'strerror', None) or reason})", offline=True) from None
     except (TimeoutError, socket.timeout, ConnectionError, http.client.HTTPException) as e:
-        if time.monotonic() >= end:
+        if out_of_time(e):
             raise _DeadlinePassed() from None
         raise _Failure(f"unreachable ({e.__class__.__name__}: {e})", offline=True) from None
     except ValueError as e:  # a malformed mirror URL
@@ -228,7 +253,7 @@ def _fetch(url: str, spec: RemoteFile, directory: Path, progress: Progress | Non
                 done += len(e.partial)
                 chunk = b""
             except (OSError, http.client.HTTPException) as e:  # timeout, reset, TLS error mid-stream
-                if time.monotonic() >= end:
+                if out_of_time(e):
                     raise _DeadlinePassed() from None
                 raise _Failure(f"download stopped after {done} of {total or '?'} bytes ({e.__class__.__name__})") from None
             if not chunk:

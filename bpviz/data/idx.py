@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from bpviz.data.errors import DataError
+from bpviz.files import write_bytes
 
 GZIP_MAGIC = b"\x1f\x8b"
 UBYTE = 0x08
@@ -221,5 +222,4 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, gzip: bool = False) ->
     data = encode_idx(array)
     if gzip:
         data = _gzip.compress(data, mtime=0)  # mtime 0: the same array always gives the same bytes
-    from bpviz.files import write_bytes
     return write_bytes(path, data)

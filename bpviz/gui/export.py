@@ -16,10 +16,15 @@ from bpviz.files import write_bytes
 
 
 def png_bytes(widget: QWidget) -> bytes:
+    return image_png_bytes(widget.grab())
+
+
+def image_png_bytes(image) -> bytes:
+    """A QImage or QPixmap encoded as PNG, in memory."""
     data = QByteArray()
     buf = QBuffer(data)
     buf.open(QIODevice.WriteOnly)
-    ok = widget.grab().save(buf, "PNG")
+    ok = image.save(buf, "PNG")
     buf.close()
     if not ok or data.isEmpty():
         raise ValueError("Qt could not encode the image as PNG")
@@ -55,6 +60,17 @@ def export_widget(widget: QWidget, path: str | os.PathLike, title: str = "") -> 
     user_path = os.fspath(path)
     try:
         data = svg_bytes(widget, title) if user_path.lower().endswith(".svg") else png_bytes(widget)
+    except ValueError as e:
+        raise OSError(f"{user_path}: {e}") from None
+    write_bytes(user_path, data)
+    return user_path
+
+
+def save_image(image, path: str | os.PathLike) -> str:
+    """A QImage or QPixmap saved as PNG into `path`, atomically; OSError naming `path`."""
+    user_path = os.fspath(path)
+    try:
+        data = image_png_bytes(image)
     except ValueError as e:
         raise OSError(f"{user_path}: {e}") from None
     write_bytes(user_path, data)

@@ -70,3 +70,12 @@ def test_full_disk_export_keeps_the_old_file(tmp_path, suffix):
     assert str(path) in r.stdout and ".tmp" not in r.stdout
     assert path.read_bytes() == old
     assert os.listdir(tmp_path) == [path.name]
+
+
+def test_save_image_writes_a_png_atomically(widget, tmp_path):
+    from bpviz.gui.export import save_image
+    path = tmp_path / "shot.png"
+    path.write_bytes(b"old")
+    save_image(widget.grab().toImage(), path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert os.listdir(tmp_path) == ["shot.png"]
