@@ -58,6 +58,7 @@ class Session:
     state: TrainerState
     breakpoints: tuple[Breakpoint, ...]
     test_accuracy: tuple[tuple[int, float], ...] = ()  # (step, accuracy) pairs
+    source: str = ""  # the path the session was loaded from, as the user gave it
 
     @property
     def extras(self) -> dict:
@@ -339,7 +340,7 @@ def _test_accuracy(members: _Members, steps: int) -> tuple[tuple[int, float], ..
     return tuple((int(s), float(v)) for s, v in zip(step.tolist(), acc.tolist()))
 
 
-def _load(f, disk_size: int) -> Session:
+def _load(f, disk_size: int, shown: str) -> Session:
     try:
         zf = zipfile.ZipFile(f)
     except Exception as e:
@@ -387,7 +388,7 @@ def _load(f, disk_size: int) -> Session:
         current = _layer_params(members, "", cfg)
         accuracy = _test_accuracy(members, steps) if "test_accuracy" in extras else ()
     state = TrainerState(current, steps, epoch, batch, losses, epoch_losses, stage)
-    return Session(cfg, ds["name"], ds["identity"], init, state, breakpoints, accuracy)
+    return Session(cfg, ds["name"], ds["identity"], init, state, breakpoints, accuracy, shown)
 
 
 def load_session(path: str | os.PathLike) -> Session:
@@ -396,7 +397,7 @@ def load_session(path: str | os.PathLike) -> Session:
     shown = os.fspath(path)
     with _open_regular(path, shown) as f:
         try:
-            return _load(f, os.fstat(f.fileno()).st_size)
+            return _load(f, os.fstat(f.fileno()).st_size, shown)
         except _Bad as e:
             raise SessionError(f"{shown}: {e}") from None
         except MemoryError:
@@ -404,22 +405,27 @@ def load_session(path: str | os.PathLike) -> Session:
 
 def resume(session: Session, train_set, identity: str) -> Trainer:
     """A trainer at the session's position, on `train_set` whose files have checksum
-    `identity`; a different data set is refused before anything is built."""
+    `identity`; a different data set, or one the saved position does not fit, is refused
+    before anything is built (SessionError naming the file it was loaded from)."""
+    where = f"{session.source}: " if session.source else ""
     if identity != session.identity:
-        raise SessionError(f"the session was saved with data set {session.dataset} "
+        raise SessionError(f"{where}the session was saved with data set {session.dataset} "
                            f"({session.identity[:12]}), but the data found differs ({identity[:12]})")
     try:
         t = Trainer(session.config, train_set, session.initial_params)
     except ConfigError as e:
-        raise SessionError(f"the session does not fit the data: {e}") from None
+        raise SessionError(f"{where}the session does not fit the data: {e}") from None
     st = session.state
     if st.batch >= t.n_batches:
-        raise SessionError("the session's batch position is past the end of an epoch")
+        raise SessionError(f"{where}the session's batch position is past the end of an epoch")
     if st.steps_done != st.epoch * t.n_batches + st.batch:
-        raise SessionError(f"the session's step {st.steps_done} is not batch {st.batch} of epoch {st.epoch} "
+        raise SessionError(f"{where}the session's step {st.steps_done} is not batch {st.batch} of epoch {st.epoch} "
                            f"with {t.n_batches} batches an epoch on this data")
     stages = plan_length(session.config, min(t.batch_size, train_set.n_samples - st.batch * t.batch_size))
     if st.stage_index >= stages:  # replaying past the plan would never end the step
-        raise SessionError(f"the session's stage {st.stage_index} is past the {stages} stages of its step")
-    t.restore(st)
+        raise SessionError(f"{where}the session's stage {st.stage_index} is past the {stages} stages of its step")
+    try:
+        t.restore(st)
+    except ArithmeticError as e:  # DivergenceError: saved weights that overflow when the step is replayed
+        raise SessionError(f"{where}replaying the saved step fails: {str(e).splitlines()[0] if str(e) else e!r}") from None
     return t

@@ -269,3 +269,13 @@ def test_resume_refuses_a_stage_past_a_whole_set_per_sample_plan(tmp_path):
     s = load_session(p)
     with pytest.raises(SessionError, match=f"past the {plan_length(t.cfg, 6)} stages"):
         resume(s, _data(), "id")
+
+
+def test_resume_of_weights_that_overflow_in_the_replay_is_one_line(valid, tmp_path):
+    # finite but huge weights: the forward pass of the saved step overflows while replaying
+    bad = _craft(valid, tmp_path / "huge.bpviz", _set(("state", "stage_index"), 8),  # past the loss
+                 W1=np.full((3, 4), 1.5e308), W2=np.full((4, 2), 1.5e308))
+    s = load_session(bad)
+    with pytest.raises(SessionError) as e:
+        resume(s, _data(), "id")
+    assert str(e.value).startswith(f"{bad}: replaying the saved step fails") and "\n" not in str(e.value)
