@@ -68,10 +68,11 @@ def _declared_size(head: bytes) -> int | None:
 
 
 def read_hashed(path: str | os.PathLike, max_size: int | None = None) -> tuple[bytes, str]:
-    """(the file's contents, decompressed when it starts with the gzip magic bytes, and their
-    SHA-256). Read in chunks and refused as soon as the contents pass what the IDX header
+    """(the file's contents, decompressed when it starts with the gzip magic bytes, and the
+    SHA-256 of what was read). Read in chunks and refused as soon as the contents pass what the IDX header
     declares or `max_size` (default MAX_BYTES): a small .gz that unpacks to gigabytes costs
-    one chunk of memory beyond the declared size, never the whole stream."""
+    one chunk of memory beyond the declared size, never the whole stream. Contents whose
+    first bytes are not a uint8 IDX header are read no further than those bytes."""
     path = Path(path)
     limit = MAX_BYTES if max_size is None else max_size
     with _open_regular(path) as f:
@@ -109,6 +110,8 @@ def read_hashed(path: str | os.PathLike, max_size: int | None = None) -> tuple[b
                 raise DataError(f"{path}: {size - declared} trailing bytes after the {need} data bytes "
                                 f"of dimensions {shape}")
             limit = declared
+        elif len(head) >= 4:  # not an IDX header: the first bytes are all parse_idx needs to say why
+            return out.getvalue(), digest.hexdigest()
         while out.tell() <= limit:  # one byte past the limit is enough to refuse
             if not take(min(CHUNK, limit + 1 - out.tell())):
                 break

@@ -219,3 +219,12 @@ def test_stale_temporaries_of_killed_downloads_are_removed(tmp_path, serve):
     os.utime(legacy, (old, old))
     download_dataset("mnist", tmp_path, mirrors=[serve("ok", body)], files=[spec])
     assert os.listdir(tmp_path) == ["one.gz"]
+
+
+def test_a_large_file_that_is_not_idx_is_read_no_further_than_its_first_bytes(tmp_path):
+    p = tmp_path / "holiday.mp4-idx3-ubyte"
+    with open(p, "wb") as f:
+        f.write(b"\x00\x00\x00\x18ftypmp42")
+        f.truncate(256 * MIB)
+    peak, err = _peak_while_refused(lambda: read_images(p))
+    assert peak < MEMORY_BOUND and "unsupported IDX dtype byte 0x00" in str(err)
