@@ -169,9 +169,7 @@ class Run:
         is built, so a caller replaces its run only with a complete one."""
         from .session import resume
         trainer = resume(session, data.train, data.identity)
-        acc = session.extras.get("test_accuracy")
-        acc = [] if acc is None else [(int(a), float(b)) for a, b in np.asarray(acc, dtype=float).reshape(-1, 2)]
-        run = cls(trainer, data, breakpoints=list(session.breakpoints), test_accuracy=acc, **kw)
+        run = cls(trainer, data, breakpoints=list(session.breakpoints), test_accuracy=session.test_accuracy, **kw)
         run.say(f"session loaded: step {session.state.steps_done}, epoch {session.state.epoch}")
         return run
 

@@ -2,8 +2,6 @@
 goes to the Controller, every panel draws the snapshots the Controller hands out."""
 from __future__ import annotations
 
-import os
-
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QSlider,
@@ -395,28 +393,8 @@ class MainWindow(QMainWindow):
         path = path or self._ask_path(f"Export {panel.title}", "PNG (*.png);;SVG (*.svg)", True, ".png")
         if not path:
             return False
-        if path.lower().endswith(".svg"):
-            def write():
-                from PySide6.QtCore import QPoint, QRect, QSize
-                from PySide6.QtGui import QPainter
-                from PySide6.QtSvg import QSvgGenerator
-                tmp = path + ".part"
-                gen = QSvgGenerator()
-                gen.setFileName(tmp)
-                gen.setSize(QSize(panel.width(), panel.height()))
-                gen.setViewBox(QRect(0, 0, panel.width(), panel.height()))
-                gen.setTitle(f"bpviz: {panel.title}")
-                painter = QPainter(gen)
-                panel.render(painter, QPoint(0, 0))
-                painter.end()
-                os.replace(tmp, path)
-        else:
-            def write():
-                tmp = path + ".part.png"
-                if not panel.grab().save(tmp, "PNG"):
-                    raise OSError(f"cannot write {path}")
-                os.replace(tmp, path)
-        return self._write(path, write)
+        from bpviz.gui.export import export_widget
+        return self._write(path, lambda: export_widget(panel, path, f"bpviz: {panel.title}"))
 
     # -- help -----------------------------------------------------------------------------
     def shortcut_rows(self) -> list[tuple[str, str]]:
