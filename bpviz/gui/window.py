@@ -32,6 +32,17 @@ def panel_classes() -> list:
     return [DiagramPanel, EquationsPanel, SampleView, LossPanel, HeatmapPanel, InspectorPanel]
 
 
+def with_suffix(path: str, pattern: str, chosen_filter: str, default: str) -> str:
+    """`path` as typed when it ends with a suffix any of the dialog's filters offers (x.svg
+    stays SVG whichever filter is chosen); else with the chosen filter's suffix, or `default`."""
+    import re
+    suffixes = re.compile(r"\*(\.\w+)")
+    if any(path.lower().endswith(s) for s in suffixes.findall(pattern)):
+        return path
+    chosen = suffixes.findall(chosen_filter or "")
+    return path + (chosen[0] if chosen else default)
+
+
 class MainWindow(QMainWindow):
     def __init__(self, controller: Controller | None = None, settings: QSettings | None = None):
         super().__init__()
@@ -342,10 +353,8 @@ class MainWindow(QMainWindow):
     def _ask_path(self, title: str, pattern: str, save: bool, suffix: str) -> str:
         from PySide6.QtWidgets import QFileDialog
         fn = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-        path, _ = fn(self, title, "", pattern)
-        if path and save and not path.endswith(suffix):
-            path += suffix
-        return path
+        path, chosen = fn(self, title, "", pattern)
+        return with_suffix(path, pattern, chosen, suffix) if path and save else path
 
     def save_session(self, path: str | None = None):
         path = path or self._ask_path("Save session", "bpviz sessions (*.bpviz)", True, ".bpviz")

@@ -79,3 +79,12 @@ def test_save_image_writes_a_png_atomically(widget, tmp_path):
     save_image(widget.grab().toImage(), path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert os.listdir(tmp_path) == ["shot.png"]
+
+
+def test_the_save_dialogs_suffix_follows_what_the_user_typed_or_chose():
+    from bpviz.gui.window import with_suffix
+    pattern = "PNG (*.png);;SVG (*.svg)"
+    assert with_suffix("/t/x.svg", pattern, "PNG (*.png)", ".png") == "/t/x.svg"  # never x.svg.png
+    assert with_suffix("/t/x", pattern, "SVG (*.svg)", ".png") == "/t/x.svg"
+    assert with_suffix("/t/x", pattern, "", ".png") == "/t/x.png"
+    assert with_suffix("/t/x.PNG", pattern, "SVG (*.svg)", ".png") == "/t/x.PNG"
