@@ -30,10 +30,9 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
     from bpviz.engine.config import DTYPES, INITS, REDUCTIONS
     from bpviz.engine.losses import OUTPUT_LOSSES
     from bpviz.engine.presets import PRESETS
-    from bpviz.runs import DATASETS
     g = p.add_argument_group("network and data (override the preset)")
     g.add_argument("--preset", default=None, choices=list(PRESETS), help="a setup from the sources (default: toy)")
-    g.add_argument("--dataset", choices=DATASETS, help="data set (default: the preset's)")
+    _add_data_options(g)
     g.add_argument("--data-dir", help="where the data set's IDX files are or go (else $BPVIZ_DATA_DIR, the cache)")
     g.add_argument("--sizes", type=_sizes, help="layer sizes, inputs first, e.g. 784,128,10")
     g.add_argument("--hidden", metavar="ACT", help=f"hidden activation: {', '.join(HIDDEN_ACTIVATIONS)}")
@@ -49,12 +48,39 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
                    help="build each batch gradient sample by sample")
 
 
+def _add_data_options(g) -> None:
+    from bpviz.runs import DATASETS
+    g.add_argument("--dataset", metavar="NAME|PATH",
+                   help=f"{', '.join(DATASETS)}, a folder of IDX files or a .csv file (default: the preset's)")
+    g.add_argument("--label-column", metavar="NAME", help="CSV: the label column (else label, target, y, class "
+                   "or species)")
+    g.add_argument("--test", metavar="PATH", help="CSV: a second file with the test rows")
+    g.add_argument("--test-fraction", type=float, metavar="F",
+                   help="CSV and 2-D sets: share of the rows held out for testing (default 0.2)")
+    g.add_argument("--noise", type=float, help="2-D sets: noise from 0 to 0.5, as Playground's 0-50 %%")
+    g.add_argument("--no-standardize", dest="standardize", action="store_false",
+                   help="CSV: keep numeric columns as they are (else mean 0, deviation 1)")
+    g.add_argument("--hidden-sizes", type=_sizes, metavar="SIZES",
+                   help="only the hidden layers, e.g. 32,16; inputs and outputs come from the data")
+
+
+def _fit(args, cfg, data):
+    """(configuration, RunData) with the network fitted to the data: input and output sizes
+    and the output/loss from the data unless --sizes / --output-loss say otherwise."""
+    from bpviz.runs import fit_to_data
+    cfg, note = fit_to_data(cfg, data, hidden_sizes=getattr(args, "hidden_sizes", None),
+                            keep_sizes=args.sizes is not None, keep_output_loss=args.output_loss is not None,
+                            keep_batch=args.batch is not None)
+    return cfg.validate(data.train.n_samples, data.train.n_features, data.train.n_outputs), data, note
+
+
 def _resolve(args):
     """(preset name, preset, config, data set name) from the options; raises ConfigError.
     Without --preset, an image data set starts from seed 000's MNIST setup, the toy set
     from the toy preset; every other option overrides."""
     from bpviz.engine.presets import get_preset
-    name = args.preset or ("toy" if args.dataset in (None, "toy") else "mnist")
+    from bpviz.runs import default_preset
+    name = args.preset or default_preset(args.dataset)
     preset = get_preset(name)
     changes = {k: v for k, v in (
         ("sizes", args.sizes), ("hidden", args.hidden), ("output_loss", args.output_loss), ("lr", args.lr),
@@ -66,7 +92,7 @@ def _resolve(args):
 
 def _load(args, dataset: str, quiet: bool = False):
     from bpviz.progress import ProgressBar
-    from bpviz.runs import load_run_data
+    from bpviz.runs import DataOptions, load_run_data
     bars: dict = {}
 
     def progress(done, total, name=""):
@@ -75,26 +101,26 @@ def _load(args, dataset: str, quiet: bool = False):
             bar = bars[name] = ProgressBar(f"downloading {name}", total, unit="B")
         bar.update(done, total)
     try:
-        return load_run_data(dataset, args.data_dir, progress=None if quiet else progress)
+        options = DataOptions(**{k: getattr(args, k) for k in ("label_column", "test", "noise", "standardize",
+                                                               "test_fraction") if getattr(args, k, None) is not None})
+        return load_run_data(dataset, args.data_dir, progress=None if quiet else progress, options=options)
     finally:
         for bar in bars.values():
             bar.close()
 
 
-def _accuracy(trainer, data_set) -> float | None:
-    from bpviz.engine.network import predict
-    labels = data_set.class_labels()
-    if labels is None:
-        return None
-    correct = 0
-    chunk = 10000
-    for start in range(0, data_set.n_samples, chunk):
-        idx = np.arange(start, min(start + chunk, data_set.n_samples))
-        x, _ = data_set.batch(idx, trainer.dtype)  # (chunk, n0)
-        with np.errstate(all="ignore"):  # a diverged network predicts NaN: counted as wrong
-            out = predict(trainer.params, x, trainer.cfg)  # (chunk, nL)
-        correct += int(np.sum(np.argmax(out, axis=1) == labels[idx]))
-    return correct / data_set.n_samples
+def _data_summary(trainer, data, fitted: str) -> dict:
+    """What `train` reports about the data: where it came from, whether it was verified,
+    the task, the network's sizes and how well it does (accuracy, or RMSE for regression)."""
+    from bpviz.runs import scores
+    notes = list(data.notes) + ([fitted] if fitted else [])
+    if not data.verified:
+        notes.insert(0, f"{data.name}: {data.verification}")
+    facts = {"verified": data.verified, "verification": data.verification, "task": data.task,
+             "sizes": list(trainer.cfg.sizes), "notes": notes}
+    for key, value in scores(trainer.params, trainer.cfg, data, trainer.dtype).items():
+        facts[key] = value if np.isfinite(value) else None  # JSON has no inf: a diverged net's error is null
+    return facts
 
 
 def cmd_train(args) -> int:
@@ -103,7 +129,7 @@ def cmd_train(args) -> int:
     from bpviz.progress import ProgressBar
     from bpviz.runs import make_trainer
     name, preset, cfg, dataset = _resolve(args)
-    data = _load(args, dataset)
+    cfg, data, fitted = _fit(args, cfg, _load(args, dataset))
     trainer = make_trainer(cfg, data)
     if args.steps is not None and args.epochs is not None:
         raise _UsageError("give --steps or --epochs, not both")
@@ -135,10 +161,7 @@ def cmd_train(args) -> int:
             out = predict(trainer.params, x, cfg)  # (n, nL)
         # JSON has no NaN: a diverged network's non-finite outputs become null
         summary["outputs"] = [[float(v) if np.isfinite(v) else None for v in row] for row in out]
-    if data.train.class_labels() is not None and data.train.n_outputs > 1:
-        summary["train_accuracy"] = _accuracy(trainer, data.train)
-        if data.test is not None:
-            summary["test_accuracy"] = _accuracy(trainer, data.test)
+    summary.update(_data_summary(trainer, data, fitted))
     if error:
         summary["error"] = error
     if args.json:
@@ -146,9 +169,11 @@ def cmd_train(args) -> int:
     else:
         loss = f"{summary['loss']:.6g}" if summary["loss"] is not None else "n/a (no step run)"
         print(f"{dataset}: {trainer.steps_done} steps in {seconds:.2f} s, final loss {loss}")
-        for key in ("train_accuracy", "test_accuracy"):
-            if key in summary:
-                print(f"{key.replace('_', ' ')}: {summary[key]:.4f}")
+        for note in summary["notes"]:
+            print(note)
+        for key in ("train_accuracy", "test_accuracy", "train_rmse", "test_rmse"):
+            if summary.get(key) is not None:
+                print(f"{key.replace('_', ' ').replace('rmse', 'RMSE')}: {summary[key]:.4f}")
         if "outputs" in summary:
             print("outputs:", " ".join(f"{v:.3f}" for row in summary["outputs"] for v in row))
     if error:
@@ -162,7 +187,7 @@ def cmd_gradcheck(args) -> int:
     from bpviz.engine.losses import get_output_loss
     from bpviz.runs import make_trainer
     _, _, cfg, dataset = _resolve(args)
-    data = _load(args, dataset)
+    cfg, data, _ = _fit(args, cfg, _load(args, dataset))
     trainer = make_trainer(cfg, data)
     idx = np.arange(min(trainer.batch_size, data.train.n_samples, args.samples))
     x, y = data.train.batch(idx, np.float64)  # (m, n0), (m, nL)
@@ -192,7 +217,7 @@ def cmd_trace(args) -> int:
     from bpviz.files import save_trace
     from bpviz.runs import make_trainer
     _, _, cfg, dataset = _resolve(args)
-    data = _load(args, dataset)
+    cfg, data, _ = _fit(args, cfg, _load(args, dataset))
     trainer = make_trainer(cfg, data)
     r = trainer.finish_step()
     n = save_trace(args.out, r.arrays, cfg.to_json())

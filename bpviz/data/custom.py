@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bpviz.data.datasets import ImageDataset
+from bpviz.data.datasets import CLASS_NAMES, ImageDataset
 from bpviz.data.download import FILES
 from bpviz.data.errors import DataError
 from bpviz.data.idx import GZIP_MAGIC, check_counts, images_from_bytes, labels_from_bytes, read_bytes
@@ -135,6 +135,6 @@ def load_idx_folder(directory: str | os.PathLike, max_bytes: int = MAX_BYTES) ->
     known = _published_name(digests)
     stems = {p.name: d for p, d in zip(paths, digests)}
     identity = hashlib.sha256("\n".join(f"{k} {v}" for k, v in stems.items()).encode()).hexdigest()
-    name = known or str(directory)
-    return ImageDataset(name, train_x, train_y, test_x, test_y, shape, tuple(str(int(c)) for c in classes),
+    names = CLASS_NAMES[known] if known else tuple(str(int(c)) for c in classes)
+    return ImageDataset(known or str(directory), train_x, train_y, test_x, test_y, shape, names,
                         identity, directory, stems, verified=known is not None)
