@@ -99,8 +99,9 @@ def _check_text(path: Path) -> str:
     if size == 0 or not head.strip():
         raise DataError(f"{path}: the file is empty (a CSV file needs a header row and data rows)")
     zero = head.find(b"\x00")
-    if zero >= 0 or head[:2] == b"\x1f\x8b" or head[:4] == b"PK\x03\x04":
-        where = f"a zero byte at offset {zero}" if zero >= 0 else "compressed data"
+    packed = head[:2] == b"\x1f\x8b" or head[:4] == b"PK\x03\x04"  # gzip or zip
+    if zero >= 0 or packed:
+        where = "compressed data" if packed else f"a zero byte at offset {zero}"
         raise DataError(f"{path}: not a text file ({where}); a CSV file is text with one row per line")
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
     counts = {d: first.count(d) for d in (",", ";", "\t")}
@@ -224,7 +225,7 @@ def _convert(path, header, kinds, chunk, lines, number_chunks, string_chunks, li
         except ValueError:
             if kinds[j] == "num":  # numbers in an earlier chunk: a stray word is an error, not a category
                 i = next(i for i, v in enumerate(cells[:, j]) if not _looks_numeric(v))
-                raise DataError(f"{path}: row {kept_lines[i]}, column {name!r}: {cells[i, j]!r} is not a "
+                raise DataError(f"{path}: row {kept_lines[i]}, column {name!r}: {str(cells[i, j])!r} is not a "
                                 f"number, but the rows above hold numbers in this column") from None
             kinds[j] = "str"
         else:

@@ -87,6 +87,10 @@ def _data_bytes(path: Path) -> int:
     return total
 
 
+def _size(n: int) -> str:
+    return f"{n:,} bytes" if n < 2**20 else f"{n / 2**20:,.0f} MiB"
+
+
 def _published_name(digests: list[str]) -> str | None:
     for name, specs in FILES.items():
         if [s.raw_sha256 for s in specs] == digests:
@@ -104,8 +108,8 @@ def load_idx_folder(directory: str | os.PathLike, max_bytes: int = MAX_BYTES) ->
                         f"each .gz or not, with a dash or a dot before idx)")
     declared = sum(_data_bytes(p) for p in paths)
     if declared > max_bytes:
-        raise DataError(f"{directory}: the IDX headers declare {declared / 2**20:,.0f} MiB of data, more than "
-                        f"the {max_bytes / 2**20:,.0f} MiB bpviz loads")
+        raise DataError(f"{directory}: the IDX headers declare {_size(declared)} of data, more than "
+                        f"the {_size(max_bytes)} bpviz loads")
     data = [read_bytes(p) for p in paths]
     train_x, shape = images_from_bytes(data[0], paths[0])  # (N, rows*cols) uint8
     train_y = labels_from_bytes(data[1], paths[1], 256)  # (N,) uint8, any byte a label
