@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
 import math
 import os
 import re
@@ -88,8 +89,9 @@ class _Raw:
         return self.numbers[:, k] if self.kinds[j] == "num" else self.strings[:, k]
 
 
-def _check_text(path: Path) -> str:
-    """The delimiter, after ruling out a missing, empty or binary file."""
+def _check_text(path: Path) -> tuple[str, bool]:
+    """(the delimiter, whether the start of the file holds a quote), after ruling out a
+    missing, empty or binary file."""
     try:
         size = path.stat().st_size
         with path.open("rb") as f:
@@ -106,7 +108,7 @@ def _check_text(path: Path) -> str:
     first = head.split(b"\n", 1)[0].decode("utf-8", "replace")
     counts = {d: first.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=counts.get)
-    return best if counts[best] else ","
+    return (best if counts[best] else ","), b'"' in head
 
 
 def _looks_numeric(text: str) -> bool:
@@ -117,61 +119,113 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
+def _header(path: Path, header: list[str] | None) -> list[str]:
+    if header is None or not any(h.strip() for h in header):
+        raise DataError(f"{path}: row 1: the header row is empty")
+    header = [h.strip() or f"column {j + 1}" for j, h in enumerate(header)]
+    if all(_looks_numeric(h) for h in header):
+        raise DataError(f"{path}: row 1 holds numbers, not column names; add a header row "
+                        f"naming the columns, e.g. x1,x2,label")
+    seen = set()
+    for h in header:
+        if h in seen:
+            raise DataError(f"{path}: row 1: the column name {h!r} appears twice")
+        seen.add(h)
+    return header
+
+
+def _line_blocks(f, delimiter: str, kinds: list[str | None]):
+    """(float64 values, rows) per block of CHUNK_ROWS lines of a file without quotes: NumPy's
+    C parser reads a block of numbers, and a block it refuses (words, gaps, a ragged row)
+    is split by the csv module so the checks can name the row. Yields (values or None,
+    rows or None, row numbers)."""
+    line = 1  # the header
+    while True:
+        block = list(itertools.islice(f, CHUNK_ROWS))
+        if not block:
+            return
+        first, line = line + 1, line + len(block)
+        if all(k == "num" for k in kinds) and all(b.strip() for b in block):
+            try:
+                values = np.loadtxt(block, delimiter=delimiter, dtype=np.float64, comments=None, ndmin=2)
+            except ValueError:
+                values = None
+            if values is not None and values.shape == (len(block), len(kinds)) and np.isfinite(values).all():
+                yield values, None, np.arange(first, line + 1)
+                continue
+        reader = csv.reader(block, delimiter=delimiter, skipinitialspace=True)
+        rows, numbers = [], []
+        for row in reader:
+            rows.append(row)
+            numbers.append(first + reader.line_num - 1)
+        yield None, rows, numbers
+
+
+def _record_blocks(reader):
+    """Rows and their row numbers per CHUNK_ROWS records, from the csv module alone (a file
+    with quotes, where a field may hold a line break)."""
+    rows, numbers = [], []
+    for row in reader:
+        rows.append(row)
+        numbers.append(reader.line_num)
+        if len(rows) == CHUNK_ROWS:
+            yield None, rows, numbers
+            rows, numbers = [], []
+    if rows:
+        yield None, rows, numbers
+
+
 def _read_rows(path: Path, max_values: int = MAX_VALUES) -> _Raw:
-    delimiter = _check_text(path)
+    delimiter, quoted = _check_text(path)
     number_chunks, string_chunks, line_chunks = [], [], []
-    dropped, first_missing, n_kept = 0, None, 0
-    kinds: list[str | None] = []
+    dropped, first_missing, n_kept, last = 0, None, 0, 1
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True)
-            header = next(reader, None)
-            if header is None or not any(h.strip() for h in header):
-                raise DataError(f"{path}: row 1: the header row is empty")
-            header = [h.strip() or f"column {j + 1}" for j, h in enumerate(header)]
-            if all(_looks_numeric(h) for h in header):
-                raise DataError(f"{path}: row 1 holds numbers, not column names; add a header row "
-                                f"naming the columns, e.g. x1,x2,label")
-            seen = set()
-            for h in header:
-                if h in seen:
-                    raise DataError(f"{path}: row 1: the column name {h!r} appears twice")
-                seen.add(h)
+            if quoted:
+                reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True)
+                header = _header(path, next(reader, None))
+                kinds: list[str | None] = [None] * len(header)
+                blocks = _record_blocks(reader)
+            else:
+                header = _header(path, next(csv.reader([f.readline()], delimiter=delimiter,
+                                                       skipinitialspace=True), None))
+                kinds = [None] * len(header)
+                blocks = _line_blocks(f, delimiter, kinds)
             n_cols = len(header)
-            kinds = [None] * n_cols
-            chunk: list[list[str]] = []
-            lines: list[int] = []
-
-            def flush():
-                nonlocal dropped, first_missing, n_kept
-                kept = _convert(path, header, kinds, chunk, lines, number_chunks, string_chunks, line_chunks)
-                missing = len(chunk) - kept[0]
-                if missing and first_missing is None:
-                    first_missing = kept[1]
-                dropped += missing
-                n_kept += kept[0]
-                chunk.clear()
-                lines.clear()
-
-            for row in reader:
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # a blank line
-                if len(row) != n_cols:
-                    raise DataError(f"{path}: row {reader.line_num} has {len(row)} values but the header "
-                                    f"has {n_cols} columns")
-                if (n_kept + dropped + len(chunk) + 1) * n_cols > max_values:
-                    raise DataError(f"{path}: row {reader.line_num}: more than {max_values:,} values; "
-                                    f"bpviz reads CSV files up to that size")
-                chunk.append(row)
-                lines.append(reader.line_num)
-                if len(chunk) == CHUNK_ROWS:
-                    flush()
-            if chunk:
-                flush()
+            for values, rows, numbers in blocks:
+                last = numbers[-1] if len(numbers) else last
+                if values is not None:
+                    if (n_kept + dropped + len(values)) * n_cols > max_values:
+                        raise DataError(f"{path}: row {numbers[0]}: more than {max_values:,} values; "
+                                        f"bpviz reads CSV files up to that size")
+                    number_chunks.append(_compact(values))
+                    string_chunks.append(np.empty((len(values), 0), dtype=str))
+                    line_chunks.append(np.asarray(numbers))
+                    n_kept += len(values)
+                    continue
+                chunk, lines = [], []
+                for row, number in zip(rows, numbers):
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue  # a blank line
+                    if len(row) != n_cols:
+                        raise DataError(f"{path}: row {number} has {len(row)} values but the header "
+                                        f"has {n_cols} columns")
+                    if (n_kept + dropped + len(chunk) + 1) * n_cols > max_values:
+                        raise DataError(f"{path}: row {number}: more than {max_values:,} values; "
+                                        f"bpviz reads CSV files up to that size")
+                    chunk.append(row)
+                    lines.append(number)
+                if chunk:
+                    kept, first = _convert(path, header, kinds, chunk, lines, number_chunks, string_chunks,
+                                           line_chunks)
+                    if kept < len(chunk) and first_missing is None:
+                        first_missing = first
+                    dropped += len(chunk) - kept
+                    n_kept += kept
     except UnicodeDecodeError:
-        raise DataError(f"{path}: not UTF-8 text; save it as CSV UTF-8") from None
+        raise DataError(f"{path}: not UTF-8 text (after row {last}); save it as CSV UTF-8") from None
     except csv.Error as e:
-        raise DataError(f"{path}: row {reader.line_num}: {e}") from None
+        raise DataError(f"{path}: after row {last}: {e}") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read the file ({e.strerror or e})") from None
     if n_kept + dropped == 0:
@@ -197,7 +251,7 @@ def _convert(path, header, kinds, chunk, lines, number_chunks, string_chunks, li
         if values is not None:
             bad = np.isnan(values).any(axis=1)  # (k,): "NaN" parsed as a number is a missing value
             _check_finite(path, header, values[~bad], np.asarray(lines)[~bad], list(range(len(header))))
-            number_chunks.append(values[~bad])
+            number_chunks.append(_compact(values[~bad]))
             string_chunks.append(np.empty((int((~bad).sum()), 0), dtype=str))
             line_chunks.append(np.asarray(lines)[~bad])
             first = None
@@ -233,10 +287,18 @@ def _convert(path, header, kinds, chunk, lines, number_chunks, string_chunks, li
     num_cols = [j for j in range(len(header)) if kinds[j] == "num"]
     values = np.stack([numeric[j] for j in num_cols], axis=1) if num_cols else np.empty((len(cells), 0))
     _check_finite(path, header, values, kept_lines, num_cols)
-    number_chunks.append(values)
+    number_chunks.append(_compact(values))
     string_chunks.append(cells[:, [j for j in range(len(header)) if kinds[j] == "str"]])
     line_chunks.append(kept_lines)
     return len(cells), first
+
+
+def _compact(values: np.ndarray) -> np.ndarray:
+    """uint8 when every value is a whole number 0-255 (pixels: an eighth of the memory),
+    else the float64 values; np.concatenate turns a mix back into float64."""
+    if values.size and values.min() >= 0 and values.max() <= 255 and np.array_equal(values, np.floor(values)):
+        return values.astype(np.uint8)
+    return values
 
 
 def _check_finite(path, header, values, lines, cols) -> None:
@@ -301,7 +363,8 @@ def _class_indices(raw: _Raw, label: str, names: tuple[str, ...], train_path: Pa
 
 
 def _image_shape(raw: _Raw, label: str, features: list[str]) -> tuple[int, int] | None:
-    """(28, 28) for Kaggle's MNIST CSV layout; None for any other table."""
+    """(28, 28) for Kaggle's MNIST CSV layout (or another square of columns named like
+    pixels); None for any other table."""
     side = math.isqrt(len(features))
     if raw.header[0] != label or side * side != len(features) or side < 8:
         return None
@@ -309,8 +372,7 @@ def _image_shape(raw: _Raw, label: str, features: list[str]) -> tuple[int, int] 
         return None
     if any(raw.kinds[raw.header.index(f)] != "num" for f in features):
         return None
-    pixels = raw.numbers[:, [raw.header.index(f) for f in features]]  # all numeric: same order
-    if pixels.size and (pixels.min() < 0 or pixels.max() > 255 or not np.all(pixels == np.round(pixels))):
+    if raw.numbers.dtype != np.uint8:  # some number is not a whole 0-255 (see _compact)
         return None
     return side, side
 

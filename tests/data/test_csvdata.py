@@ -275,3 +275,11 @@ def test_semicolons_and_quotes(tmp_path):
     p = write(tmp_path, "eu.csv", 'x;"name, full";label\n1;"a, b";yes\n2;"c";no\n')
     t = load_csv(p, test_fraction=0, standardize=False)
     assert t.feature_names == ("x", "name, full=a, b", "name, full=c") and t.class_names == ("no", "yes")
+
+
+def test_a_quoted_field_with_a_line_break(tmp_path):
+    p = write(tmp_path, "notes.csv", 'note,label\n"two\nlines",a\nfine,b\nthree,c,d\n')
+    assert refused(p).endswith("row 5 has 3 values but the header has 2 columns")  # rows count the file's lines
+    p = write(tmp_path, "notes2.csv", 'note,label\n"two\nlines",a\nfine,b\n')
+    t = load_csv(p, test_fraction=0)
+    assert t.feature_names == ("note=fine", "note=two\nlines") and t.class_names == ("a", "b")
