@@ -41,6 +41,10 @@ class DataOptions:
     def check(self, kind: str, name: str) -> None:
         """ConfigError naming an option that does not apply to the data set `name` of `kind`
         ("named", "planar", "folder" or "csv"), or is out of range."""
+        if self.test is not None and self.test_fraction is not None:
+            raise ConfigError("give --test or --test-fraction, not both")
+        if self.test is not None and kind == "csv" and not Path(self.test).is_file():
+            raise ConfigError(f"--test: no such file: {self.test}")
         if not 0 <= self.fraction < 1:
             raise ConfigError(f"--test-fraction must be at least 0 and below 1 (got {self.fraction:g})")
         if not 0 <= self.noise <= 0.5:

@@ -99,9 +99,12 @@ def test_a_2d_set_by_name(capsys):
     (["--dataset", "toy", "--test-fraction", "0.3"], "--test-fraction applies only to a CSV file and the 2-D sets"),
     (["--dataset", "xor", "--noise", "2"], "--noise must be between 0 and 0.5"),
     (["--dataset", "xor", "--sizes", "2,4,2", "--hidden-sizes", "3"], "give --sizes or --hidden-sizes, not both"),
+    (["--dataset", "CSV", "--test", "no/test.csv"], "--test: no such file: no/test.csv"),
+    (["--dataset", "CSV", "--test", "CSV", "--test-fraction", "0.1"], "give --test or --test-fraction, not both"),
+    (["--dataset", "CSV", "--batch", "500"], "batch size 500 is larger than the data set"),
 ])
-def test_misapplied_options_are_usage_errors(capsys, argv, needle):
-    code, out, err = run(capsys, "train", *argv)
+def test_misapplied_options_are_usage_errors(capsys, two_blobs, argv, needle):
+    code, out, err = run(capsys, "train", *[str(two_blobs) if a == "CSV" else a for a in argv])
     assert code == 2 and out == "" and err.count("\n") == 1 and needle in err
 
 
