@@ -48,6 +48,17 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
                    help="build each batch gradient sample by sample")
 
 
+def _hidden_sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"hidden sizes must be comma-separated whole numbers of at least 1, "
+                                         f"e.g. 32,16 (got {text!r})")
+    return sizes
+
+
 def _add_data_options(g) -> None:
     from bpviz.runs import DATASETS
     g.add_argument("--dataset", metavar="NAME|PATH",
@@ -60,7 +71,7 @@ def _add_data_options(g) -> None:
     g.add_argument("--noise", type=float, help="2-D sets: noise from 0 to 0.5, as Playground's 0-50 %%")
     g.add_argument("--no-standardize", dest="standardize", action="store_false",
                    help="CSV: keep numeric columns as they are (else mean 0, deviation 1)")
-    g.add_argument("--hidden-sizes", type=_sizes, metavar="SIZES",
+    g.add_argument("--hidden-sizes", type=_hidden_sizes, metavar="SIZES",
                    help="only the hidden layers, e.g. 32,16; inputs and outputs come from the data")
 
 

@@ -90,6 +90,8 @@ def test_a_2d_set_by_name(capsys):
     code, out, _ = run(capsys, "train", "--dataset", "circle", "--noise", "0.1", "--steps", "0", "--json")
     s = summary(out)
     assert code == 0 and s["preset"] == "circle" and s["verified"] is True and s["sizes"] == [2, 4, 2]
+    code, out, _ = run(capsys, "train", "--dataset", "circle", "--hidden-sizes", "5", "--steps", "0", "--json")
+    assert code == 0 and summary(out)["sizes"] == [2, 5, 2]
 
 
 @pytest.mark.parametrize("argv, needle", [
@@ -102,6 +104,7 @@ def test_a_2d_set_by_name(capsys):
     (["--dataset", "CSV", "--test", "no/test.csv"], "--test: no such file: no/test.csv"),
     (["--dataset", "CSV", "--test", "CSV", "--test-fraction", "0.1"], "give --test or --test-fraction, not both"),
     (["--dataset", "CSV", "--batch", "500"], "batch size 500 is larger than the data set"),
+    (["--dataset", "xor", "--hidden-sizes", "8,0"], "hidden sizes must be comma-separated whole numbers of at least 1"),
 ])
 def test_misapplied_options_are_usage_errors(capsys, two_blobs, argv, needle):
     code, out, err = run(capsys, "train", *[str(two_blobs) if a == "CSV" else a for a in argv])
