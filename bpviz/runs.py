@@ -152,45 +152,63 @@ def make_trainer(cfg: NetConfig, data: RunData) -> Trainer:
     return Trainer(cfg, data.train)
 
 
-def fit_to_data(cfg: NetConfig, data: RunData, *, hidden_sizes: tuple[int, ...] | None = None,
-                keep_sizes: bool = False, keep_output_loss: bool = False,
-                keep_batch: bool = False) -> tuple[NetConfig, str]:
+# the shape of the built-in data sets, known before loading them:
+# (features, outputs, classes or targets, training samples with the default options)
+KNOWN_SHAPES = {"toy": (3, 1, False, 4), "mnist": (784, 10, True, 60000), "fashion-mnist": (784, 10, True, 60000),
+                **{name: (2, 2, True, 400) for name in PLANAR_NAMES}}
+
+
+def fit_to_data(cfg: NetConfig, data: RunData, **keep) -> tuple[NetConfig, str]:
     """`cfg` with the input and output layers sized to `data`, an output/loss that fits its
     targets (softmax + cross-entropy for classes, identity + squared error for a regression
-    target) and a batch no larger than the set; the hidden layers are kept, or replaced by
-    `hidden_sizes`. `keep_*` leave what the user set by hand (a misfit is then the
-    Trainer's ConfigError). Returns the fitted configuration and a one-line note of what
-    changed ("" when nothing did)."""
-    train = data.train
+    target) and a batch no larger than the set; the hidden layers are kept. Returns the
+    fitted configuration and a one-line note of what changed ("" when nothing did).
+    `keep` passes fit_to_shape's keyword options (what the user set by hand)."""
+    t = data.train
+    return fit_to_shape(cfg, data.name, t.n_features, t.n_outputs, t.labels is not None, t.n_samples,
+                        regression=data.task == "regression", **keep)
+
+
+def fit_to_known(cfg: NetConfig, dataset: str) -> tuple[NetConfig, str]:
+    """fit_to_data for a built-in data set, without loading it; unknown sets are left as they are."""
+    shape = KNOWN_SHAPES.get(dataset)
+    return fit_to_shape(cfg, dataset, *shape) if shape else (cfg, "")
+
+
+def fit_to_shape(cfg: NetConfig, name: str, n_features: int, n_outputs: int, classes: bool,
+                 n_samples: int, *, regression: bool = False, hidden_sizes: tuple[int, ...] | None = None,
+                 keep_sizes: bool = False, keep_output_loss: bool = False,
+                 keep_batch: bool = False) -> tuple[NetConfig, str]:
+    """`hidden_sizes` replaces the hidden layers; `keep_*` leave what the user set by hand
+    (a misfit is then the Trainer's ConfigError)."""
     changes, notes = {}, []
     hidden = tuple(hidden_sizes) if hidden_sizes else tuple(cfg.sizes[1:-1])
-    sizes = (train.n_features,) + hidden + (train.n_outputs,)
+    sizes = (n_features,) + hidden + (n_outputs,)
     if keep_sizes:
         if hidden_sizes:
             raise ConfigError("give --sizes or --hidden-sizes, not both")
     elif sizes != tuple(cfg.sizes):
         changes["sizes"] = sizes
-        notes.append(f"{train.n_features} inputs and {train.n_outputs} outputs")
-    classes = train.labels is not None
+        notes.append(f"{n_features} inputs and {n_outputs} outputs")
     softmax = cfg.output_loss.startswith("softmax")
     if keep_output_loss:
         pass
-    elif data.task == "regression" and cfg.output_loss != "identity-mse":
+    elif regression and cfg.output_loss != "identity-mse":
         changes["output_loss"] = "identity-mse"
         notes.append("an identity output with squared error for its numbers")
-    elif classes and train.n_outputs >= 2 and not softmax:
+    elif classes and n_outputs >= 2 and not softmax:
         changes["output_loss"] = "softmax-ce"
         notes.append("softmax with cross-entropy for its classes")
-    elif train.n_outputs < 2 and softmax:
+    elif n_outputs < 2 and softmax:
         changes["output_loss"] = "sigmoid-mse"
         notes.append("a sigmoid output with squared error for its single target")
-    if cfg.batch_size > train.n_samples and not keep_batch:
+    if cfg.batch_size > n_samples and not keep_batch:
         changes["batch_size"] = 0
-        notes.append(f"the whole set as one batch ({train.n_samples} samples)")
+        notes.append(f"the whole set as one batch ({n_samples} samples)")
     if not changes:
         return cfg, ""
-    kept = "hidden layers kept" if not hidden_sizes else "hidden layers " + ",".join(map(str, hidden))
-    return cfg.with_(**changes), f"the network was fitted to {data.name}: " + ", ".join(notes) + f" ({kept})"
+    kept = "hidden layers " + ",".join(map(str, hidden)) if hidden_sizes else "hidden layers kept"
+    return cfg.with_(**changes), f"the network was fitted to {name}: " + ", ".join(notes) + f" ({kept})"
 
 
 def scores(params, cfg: NetConfig, data: RunData, dtype=None, chunk: int = 10000) -> dict[str, float]:

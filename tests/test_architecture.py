@@ -10,7 +10,7 @@ QT = ("PySide6", "shiboken6", "pyqtgraph")
 
 def test_engine_and_data_import_no_qt_in_a_fresh_interpreter():
     code = ("import sys, bpviz.engine.trainer, bpviz.engine.gradcheck, bpviz.engine.presets, "
-            "bpviz.engine.stats, bpviz.engine.snapshot, bpviz.data.toy, bpviz.runs, bpviz.cli\n"
+            "bpviz.engine.stats, bpviz.engine.snapshot, bpviz.engine.run, bpviz.data.toy, bpviz.runs, bpviz.cli\n"
             "import pkgutil, importlib, bpviz.data\n"
             "for m in pkgutil.iter_modules(bpviz.data.__path__): importlib.import_module('bpviz.data.' + m.name)\n"
             f"bad = [m for m in sys.modules if m.split('.')[0] in {QT!r}]\n"

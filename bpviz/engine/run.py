@@ -32,7 +32,54 @@ STATS_EVERY = 10  # at full speed, per-layer figures are recorded every this man
 CHECKPOINT_EVERY = 10  # at full speed a checkpoint every this many steps (recomputing 10 steps takes ~10 ms)
 MOSTLY = 0.75  # a warning when at least this share of a hidden layer's units is dead or saturated
 
+CHECKPOINT_OVERHEAD = 600  # bytes a checkpoint costs besides its arrays' data (objects, array headers)
+
 _run_ids = itertools.count(1)
+
+
+class Series:
+    """A float64 series that grows at the end, handed out as read-only views without a copy.
+
+    A view's cells are never written again: appends go past its end, and growing or
+    truncating moves to a new buffer, so a view is as safe to share as a frozen copy (and a
+    frame costs nothing however long the run has been)."""
+
+    __slots__ = ("_buf", "_n")
+
+    def __init__(self, values=()):
+        values = np.asarray(values, dtype=np.float64).ravel()  # (n,)
+        self._buf = np.empty(max(64, 2 * len(values)))  # (capacity,)
+        self._buf[:len(values)] = values
+        self._n = len(values)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.view()[i]
+        if not -self._n <= i < self._n:
+            raise IndexError(i)
+        return float(self._buf[i % self._n])
+
+    def append(self, value: float) -> None:
+        if self._n == len(self._buf):
+            bigger = np.empty(2 * len(self._buf))  # (2 capacity,): views keep the old buffer
+            bigger[:self._n] = self._buf
+            self._buf = bigger
+        self._buf[self._n] = value
+        self._n += 1
+
+    def truncate(self, n: int) -> None:
+        """Keep the first n values; later appends must not overwrite cells earlier views show."""
+        if n < self._n:
+            self._buf = self._buf.copy()
+            self._n = n
+
+    def view(self) -> np.ndarray:
+        v = self._buf[:self._n]  # (n,)
+        v.flags.writeable = False
+        return v
 
 
 
@@ -57,12 +104,6 @@ def status_text(trainer: Trainer, r: StageResult | None) -> str:
     sample = f" · sample {r.sample + 1}" if r.sample is not None else ""
     return (f"epoch {r.epoch} · batch {r.batch} · stage {r.index + 1}/{r.n_stages} · "
             f"{r.eq} ({r.spec.title}){sample}: {r.spec.text(bias=trainer.cfg.bias)}")
-
-
-def _frozen(a) -> np.ndarray:
-    a = np.array(a, dtype=np.float64)
-    a.flags.writeable = False
-    return a
 
 
 def _one_line(e: BaseException) -> str:
@@ -99,8 +140,8 @@ class Run:
         self.message = ""
         self.message_kind = "info"
         # the timeline: everything the run has reached, kept whole when the trainer is in the past
-        self.losses: list[float] = list(trainer.losses)
-        self.epoch_losses: list[float] = list(trainer.epoch_losses)
+        self.losses = Series(trainer.losses)
+        self.epoch_losses = Series(trainer.epoch_losses)
         self.test_accuracy: list[tuple[int, float]] = [(int(s), float(a)) for s, a in test_accuracy]
         self.stats_history: deque = deque(maxlen=STATS_HISTORY)
         self.checkpoints: deque[tuple[TrainerState, int]] = deque()  # (checkpoint, bytes it keeps)
@@ -200,7 +241,7 @@ class Run:
         self.test_accuracy.sort()
 
     def _add_checkpoint(self, st: TrainerState) -> None:
-        size = sum(w.nbytes + (0 if b is None else b.nbytes) for w, b in st.params)
+        size = CHECKPOINT_OVERHEAD + sum(w.nbytes + (0 if b is None else b.nbytes) for w, b in st.params)
         self.checkpoints.append((st, size))
         self.history_bytes += size
         self._trim_history()
@@ -289,7 +330,7 @@ class Run:
         t = self.trainer
         observer, t.on_stage = t.on_stage, None  # recomputing is not new history
         try:
-            t.restore(TrainerState(c.params, c.steps_done, c.epoch, c.batch, tuple(t.losses[:c.steps_done]),
+            t.restore(TrainerState(c.params, c.steps_done, c.epoch, c.batch, tuple(self.losses[:c.steps_done]),
                                    tuple(self.epoch_losses[:c.epoch]), 0))
             plan_len = len(t.plan)
             while True:
@@ -306,9 +347,8 @@ class Run:
         if not self.in_past:
             return False
         now = self.position
-        del self.losses[now:]
-        epoch = self.trainer.epoch
-        del self.epoch_losses[epoch:]
+        self.losses.truncate(now)
+        self.epoch_losses.truncate(self.trainer.epoch)
         self.test_accuracy = [(s, a) for s, a in self.test_accuracy if s <= now]
         while self.stats_history and self.stats_history[-1][0] >= now:
             self.stats_history.pop()
@@ -390,8 +430,8 @@ class Run:
                 contrib = {"losses": losses, "shares": gradient_shares(arrays, t.cfg)}
         oldest = self.checkpoints[0][0].steps_done if self.checkpoints else t.steps_done
         d = self.data
-        return Snapshot(stage=r, config=t.cfg, params=t.params, losses=_frozen(self.losses),
-                        epoch_losses=_frozen(self.epoch_losses), test_accuracy=tuple(self.test_accuracy),
+        return Snapshot(stage=r, config=t.cfg, params=t.params, losses=self.losses.view(),
+                        epoch_losses=self.epoch_losses.view(), test_accuracy=tuple(self.test_accuracy),
                         stats=stats, stats_history=tuple(self.stats_history), data_name=d.name,
                         image_shape=d.train.image_shape, class_names=d.class_names,
                         status=status_text(t, r), message=self.message, message_kind=self.message_kind,

@@ -76,6 +76,10 @@ class StageResult:
     def __setattr__(self, name, value):
         raise AttributeError("StageResult is immutable")
 
+    def __reduce__(self):
+        # across a process boundary the chain of earlier stages travels as one mapping
+        return _stage_from, (self.spec, self.index, self.info, self.new, self.inputs, self.loss, dict(self.arrays))
+
     @property
     def arrays(self) -> Mapping[str, np.ndarray]:
         if self._arrays is None:
@@ -158,6 +162,21 @@ class StageResult:
 
 
 
+def _frozen_copy(a):
+    a = np.asarray(a)
+    if a.flags.writeable:
+        a.flags.writeable = False  # unpickled arrays own their data, so this always succeeds
+    return a
+
+
+def _stage_from(spec, index, info, new, inputs, loss, arrays) -> "StageResult":
+    """A StageResult rebuilt from a pickle, read-only like the original."""
+    arrays = {k: _frozen_copy(a) for k, a in arrays.items()}
+    r = StageResult(spec, index, info, {k: arrays[k] for k in new}, inputs, None, loss)
+    object.__setattr__(r, "_arrays", MappingProxyType(arrays))
+    return r
+
+
 class Snapshot:
     """Everything a panel draws at one moment: the latest stage result plus the run's
     history, built in the training thread and handed to the GUI as read-only data.
@@ -198,6 +217,9 @@ class Snapshot:
     def __setattr__(self, name, value):
         raise AttributeError("Snapshot is immutable")
 
+    def __reduce__(self):
+        return _snapshot_from, ({k: getattr(self, k) for k in self.__slots__},)
+
     @property
     def arrays(self) -> Mapping[str, np.ndarray]:
         """The stage's arrays, or just the parameters when no stage has run yet."""
@@ -209,3 +231,13 @@ class Snapshot:
             if b is not None:
                 d[f"b{l}"] = b
         return MappingProxyType(d)
+
+
+def _snapshot_from(fields: dict) -> Snapshot:
+    """A Snapshot rebuilt from a pickle: its arrays read-only, as the original's were."""
+    for k in ("losses", "epoch_losses"):
+        if fields.get(k) is not None:
+            fields[k] = _frozen_copy(fields[k])
+    if fields.get("params") is not None:
+        fields["params"] = tuple((_frozen_copy(w), None if b is None else _frozen_copy(b)) for w, b in fields["params"])
+    return Snapshot(**fields)

@@ -5,6 +5,7 @@ about 30 times a second, then tells the worker the frame was consumed.
 """
 from __future__ import annotations
 
+import os
 import time
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
@@ -12,7 +13,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from bpviz.engine.config import NetConfig
 from bpviz.engine.snapshot import Snapshot
 
-from .worker import FRAME_MS, GUI_DUTY, TrainingWorker
+from .worker import FRAME_MS, GUI_DUTY, ProcessWorker, TrainingWorker
 
 
 class Controller(QObject):
@@ -26,32 +27,15 @@ class Controller(QObject):
     focus_changed = Signal(int)
     download_progress = Signal(int, int, str)
 
-    # queued requests to the worker (connected to its slots, so they run in its thread)
-    _do_step = Signal()
-    _do_step_sample = Signal()
-    _do_finish_pass = Signal()
-    _do_step_batch = Signal()
-    _do_step_epoch = Signal()
-    _do_play = Signal()
-    _do_pause = Signal()
-    _do_reset = Signal()
-    _do_speed = Signal(float)
+    _request = Signal(str, object)  # (verb, args), queued to the thread worker's `request` slot
     _do_rebuild = Signal(object, str, object)
-    _do_breakpoints = Signal(object)
-    _frame_consumed = Signal()
-    _do_step_back = Signal()
-    _do_rewind = Signal(int)
-    _do_history_mb = Signal(int)
-    _do_edit_param = Signal(str, object, float)
-    _do_edit_input = Signal(int, object)
-    _do_gradcheck = Signal(int, object)
-    _do_save = Signal(str, object)
-    _do_load = Signal(str, object)
     gradcheck_done = Signal(object)
     session_saved = Signal(str)
     breakpoints_loaded = Signal(object)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, backend: str | None = None):
+        """`backend` "thread" (a training thread) or "process" (a child process); by default
+        $BPVIZ_WORKER, else "thread"."""
         super().__init__(parent)
         self.latest: Snapshot | None = None
         self.playing = False
@@ -62,26 +46,20 @@ class Controller(QObject):
         self._last_frame = 0.0
         self.frame_cost = 0.0  # seconds a frame takes to redraw and paint, smoothed
         self.speed = 0.0  # stages per second while playing; 0 is full speed
-        self._thread = QThread()
-        self._thread.setObjectName("bpviz-training")
-        self.worker = TrainingWorker()
-        self.worker.moveToThread(self._thread)
-        self._thread.started.connect(self.worker.on_thread_started)
-        for sig, slot in ((self._do_step, self.worker.step), (self._do_step_sample, self.worker.step_sample),
-                          (self._do_finish_pass, self.worker.finish_pass),
-                          (self._do_step_batch, self.worker.step_batch),
-                          (self._do_step_epoch, self.worker.step_epoch), (self._do_play, self.worker.play),
-                          (self._do_pause, self.worker.pause), (self._do_reset, self.worker.reset),
-                          (self._do_speed, self.worker.set_speed), (self._do_rebuild, self.worker.rebuild),
-                          (self._do_breakpoints, self.worker.set_breakpoints),
-                          (self._frame_consumed, self.worker.frame_consumed),
-                          (self._do_step_back, self.worker.step_back), (self._do_rewind, self.worker.rewind_to),
-                          (self._do_history_mb, self.worker.set_history_mb),
-                          (self._do_edit_param, self.worker.edit_param),
-                          (self._do_edit_input, self.worker.edit_input),
-                          (self._do_gradcheck, self.worker.run_gradcheck),
-                          (self._do_save, self.worker.save_session), (self._do_load, self.worker.load_session)):
-            sig.connect(slot)
+        self.backend = backend or os.environ.get("BPVIZ_WORKER", "thread")
+        self._thread = None
+        if self.backend == "process":
+            self.worker = ProcessWorker(self)
+        elif self.backend == "thread":
+            self._thread = QThread()
+            self._thread.setObjectName("bpviz-training")
+            self.worker = TrainingWorker()
+            self.worker.moveToThread(self._thread)
+            self._thread.started.connect(self.worker.on_thread_started)
+            self._request.connect(self.worker.request)
+            self._do_rebuild.connect(self.worker.rebuild)
+        else:
+            raise ValueError(f"unknown worker backend {self.backend!r} (thread or process)")
         # worker -> controller: @Slot methods of this GUI-thread object, so they run here
         self.worker.snapshot_ready.connect(self._on_snapshot)
         self.worker.errored.connect(self._on_error)
@@ -94,75 +72,85 @@ class Controller(QObject):
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_MS // 3)  # checks often; _frame_gap decides when to draw
         self._frame.timeout.connect(self._on_frame)
-        self._thread.start()
+        if self._thread is not None:
+            self._thread.start()
         self._frame.start()
+
+    def _ask(self, verb: str, *args) -> None:
+        if self._thread is not None:
+            self._request.emit(verb, args)  # queued: runs in the training thread
+        else:
+            self.worker.request(verb, args)
 
     # -- requests ----------------------------------------------------------------------
     def request_step(self):
-        self._do_step.emit()
+        self._ask("stage")
 
     def request_step_sample(self):
-        self._do_step_sample.emit()
+        self._ask("sample")
 
     def request_finish_pass(self):
-        self._do_finish_pass.emit()
+        self._ask("pass")
 
     def request_step_batch(self):
-        self._do_step_batch.emit()
+        self._ask("step")
 
     def request_step_epoch(self):
-        self._do_step_epoch.emit()
+        self._ask("epoch")
 
     def request_play(self):
-        self._do_play.emit()
+        self._ask("play")
 
     def request_pause(self):
-        self._do_pause.emit()
+        self._ask("pause")
 
     def toggle_play(self):
         (self.request_pause if self.playing else self.request_play)()
 
     def request_reset(self):
-        self._do_reset.emit()
+        self._ask("reset")
 
     def set_speed(self, stages_per_second: float):
         self.speed = float(stages_per_second)
-        self._do_speed.emit(self.speed)
+        self._ask("set_speed", self.speed)
 
     def set_breakpoints(self, items: list):
-        self._do_breakpoints.emit(list(items))
+        self._ask("set_breakpoints", list(items))
 
     def rebuild(self, cfg: NetConfig, dataset: str, data_dir: str | None = None):
         """Validate first (a clear message, the running network untouched), then ask the worker."""
         cfg.validate()
-        self._do_rebuild.emit(cfg, dataset, data_dir)
+        if self._thread is not None:
+            self._do_rebuild.emit(cfg, dataset, data_dir)
+        else:
+            self.worker.rebuild(cfg, dataset, data_dir)
 
     def cancel_download(self):
         self.worker.cancel_download()
 
     def request_step_back(self):
-        self._do_step_back.emit()
+        self._ask("step_back")
 
     def request_rewind(self, i: int):
-        self._do_rewind.emit(int(i))
+        self._ask("rewind_to", int(i))
 
     def set_history_mb(self, mb: int):
-        self._do_history_mb.emit(int(mb))
+        self._ask("set_history_mb", int(mb))
 
     def edit_param(self, name: str, index: tuple, value: float):
-        self._do_edit_param.emit(name, tuple(index), float(value))
+        self._ask("edit_param", name, tuple(index), float(value))
 
     def edit_input(self, row: int, values):
-        self._do_edit_input.emit(int(row), list(values))
+        self._ask("edit_input", int(row), list(values))
 
     def request_gradcheck(self, layer: int, cell=None):
-        self._do_gradcheck.emit(int(layer), None if cell is None else tuple(cell))
+        self._ask("gradcheck", int(layer), None if cell is None else tuple(cell))
 
     def save_session(self, path: str, breakpoints=()):
-        self._do_save.emit(path, list(breakpoints))
+        self._ask("save_session", path, list(breakpoints))
 
     def load_session(self, path: str, data_dir=None):
-        self._do_load.emit(path, data_dir)
+        self._ask("load_session", path, data_dir)
 
     def set_focus(self, row: int):
         if row != self.focus:
@@ -204,7 +192,7 @@ class Controller(QObject):
         self.worker.drawing.clear()
         cost = time.perf_counter() - start
         self.frame_cost = 0.7 * self.frame_cost + 0.3 * cost  # smoothed: one slow frame does not halve the rate
-        self._frame_consumed.emit()
+        self._ask("frame_consumed")
 
     @Slot(str)
     def _on_error(self, msg: str) -> None:
@@ -239,10 +227,11 @@ class Controller(QObject):
 
     # -- the end -------------------------------------------------------------------------
     def shutdown(self, timeout_ms: int = 2000) -> bool:
-        """Stop the worker and join its thread; True when it ended in time."""
+        """Stop the worker and join its thread or end its process; True when it ended in time."""
         self._frame.stop()
-        self.worker.playing = False  # a plain flag the play loop reads: stops it within one chunk
-        self.worker.cancel_download()
+        if self._thread is None:
+            return self.worker.shutdown(timeout_ms / 1000)
+        self.worker.stop()
         self._thread.quit()
         ok = self._thread.wait(timeout_ms)
         return bool(ok)

@@ -246,6 +246,8 @@ class MainWindow(QMainWindow):
     def on_error(self, msg: str):
         self.last_error = msg
         self._show_banner(msg)
+        if msg.startswith("not applied"):
+            self.config_dock.apply_failed(msg)
         if self._progress is not None:
             self._progress.close()
             self._progress = None
@@ -269,7 +271,7 @@ class MainWindow(QMainWindow):
         if self._progress is not None:
             self._progress.close()
             self._progress = None
-        self.config_dock.show_config(cfg, self.controller.dataset)
+        self.config_dock.show_running(cfg, self.controller.dataset)
 
     @Slot(int, int, str)
     def on_download_progress(self, done: int, total: int, name: str):

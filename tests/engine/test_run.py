@@ -175,3 +175,28 @@ def test_fit_to_data_keeps_hidden_layers(toy):
     assert note.startswith("the network was fitted to toy")
     same, none = fit_to_data(TOY, toy)
     assert same == TOY and none == ""
+
+
+def test_a_series_view_never_changes_after_it_is_handed_out():
+    from bpviz.engine.run import Series
+    s = Series([1.0, 2.0])
+    first = s.view()
+    for k in range(200):  # grows past its capacity several times
+        s.append(float(k))
+    assert list(first) == [1.0, 2.0] and not first.flags.writeable
+    before = s.view()
+    s.truncate(5)  # a branch
+    s.append(-1.0)
+    assert before[5] == 3.0 and s.view()[5] == -1.0 and len(s) == 6
+    assert s[-1] == -1.0 and list(s[:2]) == [1.0, 2.0]
+
+
+def test_checkpoints_count_their_real_cost_so_the_budget_bounds_memory(toy):
+    from bpviz.engine.run import CHECKPOINT_OVERHEAD
+    run = Run.build(TOY, toy, history_mb=0.1)
+    going = True
+    while run.position < 5000 and going:
+        going = run.play(0.05, paced=False)
+    assert run.history_bytes <= 0.1 * 2**20
+    per = CHECKPOINT_OVERHEAD + 16 * 8  # 3x4 + 4x1 float64 weights, no biases
+    assert len(run.checkpoints) == run.history_bytes // per and run.history_dropped > 0

@@ -10,14 +10,15 @@ from latex2mathml.converter import convert
 
 from bpviz.engine.config import NetConfig
 from bpviz.engine.dataset import ArraySet
-from bpviz.engine.snapshot import Snapshot
+from bpviz.engine.run import Run
 from bpviz.engine.trainer import Trainer, step_plan
+from bpviz.runs import RunData
 
 
 def snap_of(trainer, r, serial=0):
-    return Snapshot(stage=r, config=trainer.cfg, params=trainer.params, losses=np.array(trainer.losses),
-                    epoch_losses=np.array(trainer.epoch_losses), test_accuracy=[], stats={}, stats_history=[],
-                    data_name="t", image_shape=None, class_names=None, status="", message="", serial=serial)
+    """The Snapshot the run model builds for `trainer` at its last stage `r`."""
+    assert r is trainer.last
+    return Run(trainer, RunData("t", trainer.data, None, None, "t")).snapshot(serial)
 
 
 def trainer_for(depth, pair, per_sample=False):

@@ -12,23 +12,22 @@ import pytest
 
 from bpviz.engine.dataset import ArraySet
 from bpviz.engine.presets import get_preset
+from bpviz.engine.run import Run
 from bpviz.engine.snapshot import Snapshot
 from bpviz.engine.stats import layer_stats
 from bpviz.engine.trainer import Trainer, step_plan
-from bpviz.runs import load_run_data, make_trainer
+from bpviz.runs import RunData, load_run_data, make_trainer
 from bpviz.gui.widgets.plots import DIVERGING
 
 TOY = get_preset("toy").config  # 3-4-1 sigmoid, no biases, 4 samples, 12 stages a step
 
 
 def snap_of(t: Trainer, r, serial=0, history=(), image_shape=None, class_names=None, name="toy") -> Snapshot:
-    cfg = t.cfg
-    arrays = r.arrays if r is not None else {}
-    return Snapshot(stage=r, config=cfg, params=t.params, losses=np.array(t.losses),
-                    epoch_losses=np.array(t.epoch_losses), test_accuracy=[],
-                    stats=layer_stats(arrays, cfg.n_layers, cfg.hidden, cfg.lr), stats_history=list(history),
-                    data_name=name, image_shape=image_shape, class_names=class_names, status="", message="",
-                    serial=serial)
+    """The Snapshot the run model builds for `t` at its last stage `r`."""
+    assert r is t.last
+    run = Run(t, RunData(name, t.data, None, None if class_names is None else tuple(class_names), name))
+    run.stats_history.extend(history)
+    return run.snapshot(serial)
 
 
 def toy_trainer() -> Trainer:

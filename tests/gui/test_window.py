@@ -166,19 +166,33 @@ def test_a_divergence_reaches_the_window_and_keeps_the_last_state(qtbot, window)
 def test_the_configuration_editor_rejects_impossible_values(qtbot, window):
     dock = window.config_dock
     before = window.controller.latest.config
-    for field, value, needle in ((dock.sizes, "3,0,1", "at least 1"), (dock.sizes, "3,x,1", "whole numbers"),
-                                 (dock.sizes, "5,4,1", "input layer has 5")):
+    for field, value, needle in ((dock.sizes, "3,0,1", "at least 1"), (dock.sizes, "3,x,1", "whole numbers")):
         dock.show_config(TOY, "toy")
         field.setText(value)
         assert dock.apply() is False and needle in dock.message.text()
     dock.show_config(TOY, "toy")
     dock.lr.setValue(-0.5)
     assert dock.apply() is False and "learning rate" in dock.message.text()
-    dock.show_config(TOY, "toy")
-    dock.batch.setValue(10)
-    assert dock.apply() is False and "larger than the data set" in dock.message.text()
     qtbot.wait(100)
     assert window.controller.latest.config == before
+    assert dock.message.text().startswith("not applied")
+
+
+def test_the_settings_say_when_an_edit_is_not_applied_and_fit_the_network_to_the_data(qtbot, window):
+    dock = window.config_dock
+    assert dock.message.text() == ""  # the form shows what runs
+    dock.sizes.setText("5,4,1")
+    assert dock.message.text().startswith("Edited, not applied yet") and "3-4-1 sigmoid on toy" in dock.message.text()
+    dock.batch.setValue(10)
+    assert dock.apply()
+    qtbot.waitUntil(lambda: window.controller.latest.message.startswith("the network was fitted"), timeout=5000)
+    cfg = window.controller.latest.config
+    assert cfg.sizes == (3, 4, 1) and cfg.batch_size == 0
+    assert dock.sizes.text() == "3,4,1" and dock.message.text() == ""  # the form shows what runs again
+    dock.dataset.setCurrentText("fashion-mnist")
+    dock.dataset.activated.emit(dock.dataset.currentIndex())  # as a user's pick does
+    assert dock.sizes.text() == "784,4,10" and dock.output_loss.currentData() == "softmax-ce"
+    assert dock.message.text().startswith("Edited, not applied yet")
 
 
 def test_apply_rebuilds_the_network(qtbot, window):

@@ -1,6 +1,7 @@
 """The configuration editor: preset, data set, layer sizes, activations, pairing,
 learning rate, batch, seed, initialisation, dtype, biases, reduction, per-sample.
-Apply validates first; an impossible setting is explained and nothing changes."""
+Apply validates first; an impossible setting is explained and nothing changes. The form
+shows the running configuration, or says that an edit is not applied yet."""
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QLabel,
@@ -10,7 +11,10 @@ from bpviz.engine.activations import HIDDEN_ACTIVATIONS
 from bpviz.engine.config import DTYPES, INITS, REDUCTIONS, ConfigError, NetConfig
 from bpviz.engine.losses import OUTPUT_LOSSES
 from bpviz.engine.presets import PRESETS
-from bpviz.runs import DATASETS
+from bpviz.runs import DATASETS, fit_to_known
+
+PENDING = "color: #9a6700;"  # amber: an edit that is not running yet
+ERROR = "color: #b3261e;"
 
 
 class ConfigDock(QDockWidget):
@@ -26,6 +30,9 @@ class ConfigDock(QDockWidget):
         self.preset.activated.connect(lambda _: self.load_preset(self.preset.currentText()))
         self.dataset = QComboBox()
         self.dataset.addItems(list(DATASETS))
+        self.dataset.setToolTip("Picking a data set sizes the input and output layers and picks an output/loss "
+                                "that fits it; the hidden layers are kept")
+        self.dataset.activated.connect(lambda _: self.fit_to_dataset())
         self.sizes = QLineEdit()
         self.sizes.setToolTip("Layer sizes from inputs to outputs, e.g. 3,4,1 or 784,128,10")
         self.hidden = QComboBox()
@@ -67,7 +74,16 @@ class ConfigDock(QDockWidget):
         self.apply_btn.clicked.connect(self.apply)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b3261e;")
+        self.message.setStyleSheet(ERROR)
+        self.running: tuple[NetConfig, str] | None = None  # what the worker runs, as last reported
+        self._showing = False
+        for w in (self.preset, self.dataset, self.hidden, self.output_loss, self.init, self.dtype, self.reduction):
+            w.currentIndexChanged.connect(self._edited)
+        for w in (self.lr, self.batch, self.seed):
+            w.valueChanged.connect(self._edited)
+        self.sizes.textChanged.connect(self._edited)
+        self.bias.toggled.connect(self._edited)
+        self.per_sample.toggled.connect(self._edited)
         lay = QVBoxLayout(host)
         lay.addLayout(form)
         lay.addWidget(self.apply_btn)
@@ -75,7 +91,20 @@ class ConfigDock(QDockWidget):
         lay.addStretch(1)
         self.setWidget(host)
 
+    def show_running(self, cfg: NetConfig, dataset: str) -> None:
+        """The worker now runs `cfg` on `dataset`: the form shows it."""
+        self.running = (cfg, dataset)
+        self.show_config(cfg, dataset)
+
     def show_config(self, cfg: NetConfig, dataset: str) -> None:
+        self._showing = True
+        try:
+            self._fill(cfg, dataset)
+        finally:
+            self._showing = False
+        self._edited()
+
+    def _fill(self, cfg: NetConfig, dataset: str) -> None:
         match = [p.name for p in PRESETS.values() if p.config == cfg and p.dataset == dataset]
         if self.preset.findText("custom") < 0:
             self.preset.addItem("custom")
@@ -92,7 +121,34 @@ class ConfigDock(QDockWidget):
         self.reduction.setCurrentText(cfg.reduction)
         self.bias.setChecked(cfg.bias)
         self.per_sample.setChecked(cfg.per_sample)
-        self.message.clear()
+
+    def _edited(self, *_) -> None:
+        """Say whether the form differs from what runs."""
+        if self._showing or self.running is None:
+            return
+        try:
+            now = self.read()
+        except ConfigError as e:
+            self.message.setStyleSheet(ERROR)
+            self.message.setText(f"not applied: {e}")
+            return
+        if now == self.running:
+            self.message.clear()
+            return
+        cfg, dataset = self.running
+        self.message.setStyleSheet(PENDING)
+        self.message.setText(f"Edited, not applied yet: press Apply (Ctrl+Return). Running: "
+                             f"{'-'.join(map(str, cfg.sizes))} {cfg.hidden} on {dataset}.")
+
+    def fit_to_dataset(self) -> None:
+        """After picking a data set: its input and output sizes and a fitting output/loss."""
+        try:
+            cfg, dataset = self.read()
+        except ConfigError:
+            return
+        fitted, _ = fit_to_known(cfg, dataset)
+        if fitted != cfg:
+            self.show_config(fitted, dataset)
 
     def load_preset(self, name: str) -> None:
         if name not in PRESETS:
@@ -116,13 +172,14 @@ class ConfigDock(QDockWidget):
     def apply(self) -> bool:
         try:
             cfg, dataset = self.read()
-            if dataset == "toy":  # the toy set is always here: check the fit before anything changes
-                from bpviz.data.toy import toy_set
-                d = toy_set()
-                cfg.validate(d.n_samples, d.n_features, d.n_outputs)
             self.controller.rebuild(cfg, dataset)
         except ConfigError as e:
-            self.message.setText(str(e))
+            self.message.setStyleSheet(ERROR)
+            self.message.setText(f"not applied: {e}")
             return False
-        self.message.setText("")
         return True
+
+    def apply_failed(self, msg: str) -> None:
+        """The worker refused the edit: the form keeps it and says it is not running."""
+        self.message.setStyleSheet(ERROR)
+        self.message.setText(msg if msg.startswith("not applied") else f"not applied: {msg}")
