@@ -62,7 +62,7 @@ def test_bad_noise_and_fraction():
 
 def test_run_data_for_the_window():
     d = load_run_data("gauss", options=DataOptions(noise=0.1, test_fraction=0.5, seed=2))
-    assert d.verified and d.extent == (-6.0, 6.0, -6.0, 6.0) and d.feature_names == ("x1", "x2")
+    assert d.verified and d.verification == "built in" and d.extent == (-6.0, 6.0, -6.0, 6.0) and d.feature_names == ("x1", "x2")
     assert d.train.n_samples == 250 and d.test.n_samples == 250 and d.class_names == ("0", "1")
     assert "noise=0.1" in d.identity and "seed=2" in d.identity
     assert load_run_data("gauss", options=DataOptions(test_fraction=0)).test is None
