@@ -15,7 +15,7 @@ import sys
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
-QUICK = {"engine_bench.py": ["--repeats", "2"], "accuracy.py": ["--quick"]}
+QUICK = {"engine_bench.py": ["--repeats", "2"], "accuracy.py": ["--quick"], "planar_accuracy.py": ["--quick"]}
 
 
 def main() -> int:

@@ -23,9 +23,6 @@ class _Parser(argparse.ArgumentParser):
 
 # samples in the training and test sets, known before loading them, so an impossible
 # setup is refused before a download
-SET_SIZES = {"toy": (4, 0), "mnist": (60000, 10000), "fashion-mnist": (60000, 10000)}
-
-
 def _sizes(text: str) -> tuple[int, ...]:
     try:
         sizes = tuple(int(s) for s in text.split(","))
@@ -99,10 +96,9 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
     from bpviz.engine.config import DTYPES, INITS, REDUCTIONS
     from bpviz.engine.losses import OUTPUT_LOSSES
     from bpviz.engine.presets import PRESETS
-    from bpviz.runs import DATASETS
     g = p.add_argument_group("network and data (override the preset)")
     g.add_argument("--preset", default=None, choices=list(PRESETS), help="a setup from the sources (default: toy)")
-    g.add_argument("--dataset", choices=DATASETS, help="data set (default: the preset's)")
+    _add_data_options(g)
     g.add_argument("--data-dir", type=existing_dir,
                    help="a folder holding the data set's IDX files, or where a download goes "
                         "(else $BPVIZ_DATA_DIR, the cache)")
@@ -123,34 +119,88 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
                         "(else $BPVIZ_MAX_MEMORY, else half of the memory)")
 
 
+def _hidden_sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in text.split(","))
+    except ValueError:
+        sizes = ()
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(f"hidden sizes must be comma-separated whole numbers of at least 1, "
+                                         f"e.g. 32,16 (got {text!r})")
+    return sizes
+
+
+def _add_data_options(g) -> None:
+    from bpviz.runs import DATASETS
+    g.add_argument("--dataset", metavar="NAME|PATH",
+                   help=f"{', '.join(DATASETS)}, a folder of IDX files or a .csv file (default: the preset's)")
+    g.add_argument("--label-column", metavar="NAME", help="CSV: the label column (else label, target, y, class "
+                   "or species)")
+    g.add_argument("--test", metavar="PATH", help="CSV: a second file with the test rows")
+    g.add_argument("--test-fraction", type=float, metavar="F",
+                   help="CSV and 2-D sets: share of the rows held out for testing (default 0.2)")
+    g.add_argument("--noise", type=float, help="2-D sets: noise from 0 to 0.5, as Playground's 0-50 %%")
+    g.add_argument("--no-standardize", dest="standardize", action="store_false",
+                   help="CSV: keep numeric columns as they are (else mean 0, deviation 1)")
+    g.add_argument("--hidden-sizes", type=_hidden_sizes, metavar="SIZES",
+                   help="only the hidden layers, e.g. 32,16; inputs and outputs come from the data")
+
+
+def _keep(args) -> dict:
+    """fit_to_shape's options: what the user set by hand is kept."""
+    return {"hidden_sizes": getattr(args, "hidden_sizes", None), "keep_sizes": args.sizes is not None,
+            "keep_output_loss": args.output_loss is not None, "keep_batch": args.batch is not None}
+
+
+def _fit(args, cfg, data):
+    """(configuration, RunData) with the network fitted to the data: input and output sizes
+    and the output/loss from the data unless --sizes / --output-loss say otherwise."""
+    from bpviz.runs import fit_to_data
+    cfg, note = fit_to_data(cfg, data, **_keep(args))
+    return cfg.validate(data.train.n_samples, data.train.n_features, data.train.n_outputs), data, note
+
+
 def _resolve(args):
     """(preset name, preset, config, data set name) from the options; raises ConfigError.
     Without --preset, an image data set starts from seed 000's MNIST setup, the toy set
     from the toy preset; every other option overrides. The configuration is checked
     against the data set's known size, before anything is loaded."""
     from bpviz.engine.presets import get_preset
-    name = args.preset or ("toy" if args.dataset in (None, "toy") else "mnist")
+    from bpviz.runs import default_preset
+    name = args.preset or default_preset(args.dataset)
     preset = get_preset(name)
     changes = {k: v for k, v in (
         ("sizes", args.sizes), ("hidden", args.hidden), ("output_loss", args.output_loss), ("lr", args.lr),
         ("batch_size", args.batch), ("seed", args.seed), ("init", args.init), ("dtype", args.dtype),
         ("reduction", args.reduction), ("bias", args.bias), ("per_sample", args.per_sample)) if v is not None}
     dataset = args.dataset or preset.dataset
-    n_train, _ = SET_SIZES.get(dataset, (None, None))
-    cfg = preset.config.with_(**changes).validate(n_samples=n_train)
+    cfg = preset.config.with_(**changes).validate()
     return name, preset, cfg, dataset
 
 
-def _check_memory(args, cfg, dataset: str) -> int:
-    """The memory limit in bytes; raises BudgetError when training `cfg` would pass it."""
-    from bpviz.engine.budget import check_budget
-    n_train, n_test = SET_SIZES.get(dataset, (1, 0))
-    return check_budget(cfg, n_train, n_test, args.max_memory)
+def _known_train_size(dataset: str) -> int:
+    from bpviz.runs import KNOWN_SHAPES
+    return KNOWN_SHAPES[dataset][3] if dataset in KNOWN_SHAPES else 1
+
+
+def _check_memory(args, cfg, dataset: str, data=None) -> int:
+    """The memory limit in bytes; raises BudgetError when training `cfg` would pass it.
+    Before loading, a built-in set is checked with the network fitted to its known shape
+    (a path is checked once loaded, with `data`)."""
+    from bpviz.engine.budget import check_budget, memory_limit
+    from bpviz.runs import KNOWN_SHAPES, KNOWN_TEST_SIZES, fit_to_known
+    if data is not None:
+        test = data.test.n_samples if data.test is not None else 0
+        return check_budget(cfg, data.train.n_samples, test, args.max_memory)
+    if dataset not in KNOWN_SHAPES:
+        return memory_limit(args.max_memory)[0]
+    fitted, _ = fit_to_known(cfg, dataset, **_keep(args))
+    return check_budget(fitted, KNOWN_SHAPES[dataset][3], KNOWN_TEST_SIZES.get(dataset, 0), args.max_memory)
 
 
 def _load(args, dataset: str, quiet: bool = False):
     from bpviz.progress import ProgressBar
-    from bpviz.runs import load_run_data
+    from bpviz.runs import DataOptions, load_run_data
     bars: dict = {}
 
     def progress(done, total, name=""):
@@ -159,23 +209,41 @@ def _load(args, dataset: str, quiet: bool = False):
             bar = bars[name] = ProgressBar(f"downloading {name}", total, unit="B")
         bar.update(done, total)
     try:
-        return load_run_data(dataset, args.data_dir, progress=None if quiet else progress)
+        options = DataOptions(**{k: getattr(args, k) for k in ("label_column", "test", "noise", "standardize",
+                                                               "test_fraction") if getattr(args, k, None) is not None})
+        return load_run_data(dataset, args.data_dir, progress=None if quiet else progress, options=options)
     finally:
         for bar in bars.values():
             bar.close()
 
 
-def cmd_train(args) -> int:
+def _data_summary(trainer, data, fitted: str, limit: int) -> dict:
+    """What `train` reports about the data: where it came from, whether it was verified,
+    the task, the network's sizes and how well it does (accuracy, or RMSE for regression)."""
+    from bpviz.runs import scores
+    notes = list(data.notes) + ([fitted] if fitted else [])
+    if not data.verified:
+        notes.insert(0, f"{data.name}: {data.verification}")
+    facts = {"verified": data.verified, "verification": data.verification, "task": data.task,
+             "sizes": list(trainer.cfg.sizes), "notes": notes}
     from bpviz.engine.budget import estimate
-    from bpviz.engine.network import accuracy, predict
+    room = max(limit - estimate(trainer.cfg, data.train.n_samples).step, 0)  # beside the last step's arrays
+    for key, value in scores(trainer.params, trainer.cfg, data, trainer.dtype, room).items():
+        facts[key] = value if np.isfinite(value) else None  # JSON has no inf: a diverged net's error is null
+    return facts
+
+
+def cmd_train(args) -> int:
+    from bpviz.engine.network import predict
     from bpviz.engine.trainer import DivergenceError
     from bpviz.progress import ProgressBar
     from bpviz.runs import make_trainer
     if args.steps is not None and args.epochs is not None:
         raise _UsageError("give --steps or --epochs, not both")
     name, preset, cfg, dataset = _resolve(args)
-    limit = _check_memory(args, cfg, dataset)
-    data = _load(args, dataset)
+    _check_memory(args, cfg, dataset)
+    cfg, data, fitted = _fit(args, cfg, _load(args, dataset))
+    limit = _check_memory(args, cfg, dataset, data)
     trainer = make_trainer(cfg, data)
     steps = args.steps if args.steps is not None else (
         args.epochs * trainer.n_batches if args.epochs is not None else
@@ -203,12 +271,7 @@ def cmd_train(args) -> int:
             out = predict(trainer.params, x, cfg)  # (n, nL)
         # JSON has no NaN: a diverged network's non-finite outputs become null
         summary["outputs"] = [[float(v) if np.isfinite(v) else None for v in row] for row in out]
-    if data.train.class_labels() is not None and data.train.n_outputs > 1:
-        # what the budget leaves beside the last step's arrays, which are still alive
-        room = max(limit - estimate(cfg, data.train.n_samples).step, 0)
-        summary["train_accuracy"] = accuracy(trainer.params, cfg, data.train, trainer.dtype, room)
-        if data.test is not None:
-            summary["test_accuracy"] = accuracy(trainer.params, cfg, data.test, trainer.dtype, room)
+    summary.update(_data_summary(trainer, data, fitted, limit))
     if error:
         summary["error"] = error
     if args.json:
@@ -216,9 +279,11 @@ def cmd_train(args) -> int:
     else:
         loss = f"{summary['loss']:.6g}" if summary["loss"] is not None else "n/a (no step run)"
         print(f"{dataset}: {trainer.steps_done} steps in {seconds:.2f} s, final loss {loss}")
-        for key in ("train_accuracy", "test_accuracy"):
-            if key in summary:
-                print(f"{key.replace('_', ' ')}: {summary[key]:.4f}" if summary[key] is not None else "n/a")
+        for note in summary["notes"]:
+            print(note)
+        for key in ("train_accuracy", "test_accuracy", "train_rmse", "test_rmse"):
+            if summary.get(key) is not None:
+                print(f"{key.replace('_', ' ').replace('rmse', 'RMSE')}: {summary[key]:.4f}")
         if "outputs" in summary:
             print("outputs:", " ".join("nan" if v is None else f"{v:.3f}" for row in summary["outputs"] for v in row))
     if error:
@@ -232,11 +297,11 @@ def cmd_gradcheck(args) -> int:
     from bpviz.engine.losses import get_output_loss
     from bpviz.runs import make_trainer
     _, _, cfg, dataset = _resolve(args)
-    n_train, _ = SET_SIZES.get(dataset, (1, 0))
+    n_train = _known_train_size(dataset)
     m = min(cfg.batch_for(n_train), n_train, args.samples)
     # the check runs in float64 on one batch of m rows, whatever the run's dtype
     _check_memory(args, cfg.with_(dtype="float64", batch_size=m), dataset)
-    data = _load(args, dataset)
+    cfg, data, _ = _fit(args, cfg, _load(args, dataset))
     trainer = make_trainer(cfg, data)
     idx = np.arange(min(trainer.batch_size, data.train.n_samples, args.samples))
     x, y = data.train.batch(idx, np.float64)  # (m, n0), (m, nL)
@@ -277,7 +342,8 @@ def cmd_trace(args) -> int:
     from bpviz.runs import make_trainer
     _, _, cfg, dataset = _resolve(args)
     _check_memory(args, cfg, dataset)
-    data = _load(args, dataset)
+    cfg, data, _ = _fit(args, cfg, _load(args, dataset))
+    _check_memory(args, cfg, dataset, data)
     trainer = make_trainer(cfg, data)
     r = trainer.finish_step()
     n = save_trace(args.out, r.arrays, cfg.to_json())

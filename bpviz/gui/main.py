@@ -217,10 +217,11 @@ def _close_window(win, app) -> bool:
 
 def _preset_batch(args) -> int:
     """Rows in the preset's batch, known before anything is loaded."""
-    from bpviz.cli import SET_SIZES
+    from bpviz.runs import KNOWN_SHAPES, fit_to_known
     preset = get_preset(args.preset or "toy")
-    n_train, _ = SET_SIZES.get(args.dataset or preset.dataset, (1, 0))
-    return preset.config.batch_for(n_train)
+    dataset = args.dataset or preset.dataset
+    n_train = KNOWN_SHAPES[dataset][3] if dataset in KNOWN_SHAPES else 1
+    return fit_to_known(preset.config, dataset)[0].batch_for(n_train)  # the window fits the net to the data
 
 
 def run_screenshot(args) -> int:
