@@ -130,9 +130,16 @@ def _hidden_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _dataset_arg(text: str) -> str:
+    """Not empty: an empty name would be read as the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty data set name (give a built-in set's name or a path)")
+    return text
+
+
 def _add_data_options(g) -> None:
     from bpviz.runs import DATASETS
-    g.add_argument("--dataset", metavar="NAME|PATH",
+    g.add_argument("--dataset", metavar="NAME|PATH", type=_dataset_arg,
                    help=f"{', '.join(DATASETS)}, a folder of IDX files or a .csv file (default: the preset's)")
     g.add_argument("--label-column", metavar="NAME", help="CSV: the label column (else label, target, y, class "
                    "or species)")
