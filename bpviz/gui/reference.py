@@ -88,6 +88,8 @@ class ReferenceDialog(QDialog):
         self.browser.setOpenExternalLinks(True)
         self.contents = QListWidget()
         self.contents.setMinimumWidth(240)
+        self.contents.setWordWrap(True)  # long titles wrap instead of scrolling sideways
+        self.contents.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         split = QSplitter()
         split.addWidget(self.contents)
         split.addWidget(self.browser)
@@ -113,7 +115,8 @@ class ReferenceDialog(QDialog):
         centred.setBottomMargin(8)
         for kind, text in split_blocks(self.markdown):
             if kind == "markdown":
-                cursor.insertMarkdown(text, QTextDocument.MarkdownDialectGitHub)
+                # blank lines around a math line would become empty paragraphs
+                cursor.insertMarkdown(text.strip("\n"), QTextDocument.MarkdownDialectGitHub)
                 continue
             image = math_image(text, color, MATH_SIZE, dpr)
             name = f"math:{self.math_count}"
