@@ -37,12 +37,16 @@ def main() -> int:
         e.bare.emit()
         e.anything.emit(True)
     after = sys.getrefcount(True)
-    fell = after < before
+    # CPython 3.12+ makes True immortal (PEP 683): the leak cannot free it, and its count is
+    # a fixed marker that abi3 extensions' increments and the core's resets move about
+    immortal = sys.version_info >= (3, 12)
+    fell = after < before and not immortal
     if received[0] != 3 * n:
         print(f"only {received[0]} of {3 * n} emits arrived", file=sys.stderr)
         return 1
     print(f"Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}: {3 * n} emits, "
-          f"getrefcount(True) {before} -> {after}: {'FELL' if fell else 'ok'}")
+          f"getrefcount(True) {before} -> {after}: "
+          f"{'FELL' if fell else 'ok (True is immortal here; no crash)' if immortal else 'ok'}")
     return 1 if fell else 0
 
 

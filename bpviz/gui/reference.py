@@ -150,3 +150,4 @@ class ReferenceDialog(QDialog):
         bar.setValue(bar.maximum())  # scrolling back up to the cursor leaves it at the top
         self.browser.setTextCursor(cursor)
         self.browser.ensureCursorVisible()
+        bar.setValue(bar.value() - int(self.browser.document().documentMargin()))  # a little air above
