@@ -52,8 +52,6 @@ def desktop_entry(command: str) -> str:
     for line in read_text(f"{APP_ID}.desktop").splitlines():
         if line.startswith("Exec="):
             line = f"Exec={_exec_quote(command)}"
-        elif line.startswith("TryExec="):
-            line = f"TryExec={command}"
         lines.append(line)
     return "\n".join(lines) + "\n"
 
