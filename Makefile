@@ -30,7 +30,8 @@ deps: python
 	echo "bpviz: using $(PY) (Python $$want) for $(VENV)"; \
 	if [ -n "$$have" ] && [ "$$have" != "$$want" ]; then \
 	  echo "bpviz: $(VENV) was made with Python $$have; making it again"; rm -rf $(VENV); fi
-	@$(MAKE) --no-print-directory $(VENV)/.installed PY=$(PY) VENV=$(VENV)
+	@$(MAKE) --no-print-directory -q $(VENV)/.installed PY=$(PY) VENV=$(VENV) || \
+	  $(MAKE) --no-print-directory $(VENV)/.installed PY=$(PY) VENV=$(VENV)
 
 python:
 	@if [ -z "$(PY)" ]; then \
