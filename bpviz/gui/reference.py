@@ -150,4 +150,5 @@ class ReferenceDialog(QDialog):
         bar.setValue(bar.maximum())  # scrolling back up to the cursor leaves it at the top
         self.browser.setTextCursor(cursor)
         self.browser.ensureCursorVisible()
-        bar.setValue(bar.value() - int(self.browser.document().documentMargin()))  # a little air above
+        if row == 0:  # the title: the top of the page, margin included
+            bar.setValue(0)
