@@ -428,6 +428,10 @@ def build_parser() -> argparse.ArgumentParser:
         s.set_defaults(func=run_screenshot)
     except ImportError:
         pass
+    from bpviz.desktop import add_install_desktop_arguments, run_install_desktop
+    i = sub.add_parser("install-desktop", help="add bpviz to the applications menu (--uninstall removes it)")
+    add_install_desktop_arguments(i)
+    i.set_defaults(func=run_install_desktop)
     return p
 
 

@@ -1,5 +1,6 @@
-"""The equation catalogue (shared/EQUATIONS.md) as data: shared by the stage results,
-the equations panel and the tests. `{l}` and `{p}` (= l-1) are filled per layer."""
+"""The equation catalogue as data (explained for learners in resources/equations.md):
+shared by the stage results, the equations panel and the tests. `{l}` and `{p}` (= l-1)
+are filled per layer."""
 from __future__ import annotations
 
 from dataclasses import dataclass

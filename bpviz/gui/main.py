@@ -39,6 +39,9 @@ def _application():
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("bpviz")
     app.setOrganizationName("bpviz")
+    from .reference import app_icon
+    app.setWindowIcon(app_icon())  # every window and dialog, and the desktop entry's name
+    app.setDesktopFileName("org.bpviz.bpviz")
     apply_theme(app)
     return app
 

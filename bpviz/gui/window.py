@@ -48,6 +48,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("bpviz — backpropagation, one equation at a time")
         self.setObjectName("bpviz-main")
+        from .reference import app_icon
+        self.setWindowIcon(app_icon())
         self.setFocusPolicy(Qt.StrongFocus)
         self.setDockNestingEnabled(True)
         self.controller = controller or Controller(self)
@@ -150,6 +152,7 @@ class MainWindow(QMainWindow):
             run.addAction(a)
         self.view_menu = m.addMenu("&View")
         helpm = m.addMenu("&Help")
+        helpm.addAction(self._action("Equations", self.show_equations, ("Shift+F1",)))
         helpm.addAction(self._action("Keyboard shortcuts", self.show_shortcuts, ("F1",)))
         helpm.addAction(self._action("About bpviz", self.show_about))
 
@@ -413,6 +416,19 @@ class MainWindow(QMainWindow):
             if keys:
                 rows.append((a.text(), keys))
         return rows
+
+    def show_equations(self):
+        """The equations reference; typeset on first use (about 2 s), then kept."""
+        if getattr(self, "reference", None) is None:
+            from PySide6.QtWidgets import QApplication
+            from .reference import ReferenceDialog
+            QApplication.setOverrideCursor(Qt.WaitCursor)
+            try:
+                self.reference = ReferenceDialog(self, self.windowIcon())
+            finally:
+                QApplication.restoreOverrideCursor()
+        self.reference.show()
+        self.reference.raise_()
 
     def show_shortcuts(self):
         text = "<table>" + "".join(f"<tr><td>{n}</td><td>&nbsp;&nbsp;<b>{k}</b></td></tr>"
