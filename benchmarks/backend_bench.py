@@ -107,7 +107,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     from bpviz.gui.main import _application
-    app = _application()
+    _application()  # the QApplication the windows need
     name = dataset()
     out = {"thread": [], "process": []}
     headless = []

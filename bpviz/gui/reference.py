@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QListWidget, QSplitter, QTex
 
 from bpviz.resources import ICON_SIZES, icon_png, read_text
 
-from .mathview import latex_svg
+from .widgets.mathview import latex_svg
 
 REFERENCE = "equations.md"
 MATH_SIZE = 20  # between the panel's current equation (22) and its list (14)

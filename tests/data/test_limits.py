@@ -1,7 +1,6 @@
 """Bounded reading and downloading: a gzip bomb is refused within a fixed memory bound, a
 drip server is stopped by the deadline, an endless one by the published size, and what
 killed runs left behind is removed when the next download starts."""
-import gzip
 import http.server
 import os
 import struct

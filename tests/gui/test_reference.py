@@ -6,7 +6,7 @@ import re
 import pytest
 
 from bpviz.engine.equations import CATALOGUE
-from bpviz.gui.mathview import latex_svg
+from bpviz.gui.widgets.mathview import latex_svg
 from bpviz.gui.reference import ReferenceDialog, app_icon, headings, split_blocks
 from bpviz.resources import ICON_SIZES, read_text
 
