@@ -158,6 +158,7 @@ def make_trainer(cfg: NetConfig, data: RunData) -> Trainer:
 # (features, outputs, classes or targets, training samples with the default options)
 KNOWN_SHAPES = {"toy": (3, 1, False, 4), "mnist": (784, 10, True, 60000), "fashion-mnist": (784, 10, True, 60000),
                 **{name: (2, 2, True, 400) for name in PLANAR_NAMES}}
+KNOWN_TEST_SIZES = {"mnist": 10000, "fashion-mnist": 10000, **{name: 100 for name in PLANAR_NAMES}}
 
 
 def fit_to_data(cfg: NetConfig, data: RunData, **keep) -> tuple[NetConfig, str]:
@@ -171,10 +172,10 @@ def fit_to_data(cfg: NetConfig, data: RunData, **keep) -> tuple[NetConfig, str]:
                         regression=data.task == "regression", **keep)
 
 
-def fit_to_known(cfg: NetConfig, dataset: str) -> tuple[NetConfig, str]:
+def fit_to_known(cfg: NetConfig, dataset: str, **keep) -> tuple[NetConfig, str]:
     """fit_to_data for a built-in data set, without loading it; unknown sets are left as they are."""
     shape = KNOWN_SHAPES.get(dataset)
-    return fit_to_shape(cfg, dataset, *shape) if shape else (cfg, "")
+    return fit_to_shape(cfg, dataset, *shape, **keep) if shape else (cfg, "")
 
 
 def fit_to_shape(cfg: NetConfig, name: str, n_features: int, n_outputs: int, classes: bool,
@@ -213,33 +214,33 @@ def fit_to_shape(cfg: NetConfig, name: str, n_features: int, n_outputs: int, cla
     return cfg.with_(**changes), f"the network was fitted to {name}: " + ", ".join(notes) + f" ({kept})"
 
 
-def scores(params, cfg: NetConfig, data: RunData, dtype=None, chunk: int = 10000) -> dict[str, float]:
+def scores(params, cfg: NetConfig, data: RunData, dtype=None, max_bytes: int | None = None) -> dict[str, float]:
     """How well `params` do on the training and test sets: `train_accuracy`/`test_accuracy`
     (the share whose largest output is their class) for classes, `train_rmse`/`test_rmse`
     (root mean squared error, in the units of the CSV's target column) for regression.
-    A diverged network's NaN outputs count as wrong."""
-    from bpviz.engine.network import predict
+    Rows go through in chunks within `max_bytes` (default: the memory budget). A diverged
+    network's NaN outputs count as wrong."""
+    from bpviz.engine.budget import accuracy_chunk, memory_limit
+    from bpviz.engine.network import ACCURACY_CHUNK_BYTES, accuracy, predict
     dtype = np.dtype(dtype if dtype is not None else cfg.dtype)
     out: dict[str, float] = {}
     for part, data_set in (("train", data.train), ("test", data.test)):
         if data_set is None or data_set.n_samples == 0:
             continue
-        labels = data_set.class_labels()
-        if data.task != "regression" and labels is None:
-            continue  # a single 0/1 target (the toy set): its outputs are reported instead
+        if data.task != "regression":
+            acc = accuracy(params, cfg, data_set, dtype, max_bytes)
+            if acc is not None:  # a single 0/1 target (the toy set) has no classes: its outputs are reported
+                out[f"{part}_accuracy"] = acc
+            continue
+        limit = min(memory_limit()[0] if max_bytes is None else max_bytes, ACCURACY_CHUNK_BYTES)
+        chunk = accuracy_chunk(cfg.with_(dtype=dtype.name), data_set.n_samples, limit)
         total = 0.0
         for start in range(0, data_set.n_samples, chunk):
             idx = np.arange(start, min(start + chunk, data_set.n_samples))
             x, y = data_set.batch(idx, dtype)  # (chunk, n0), (chunk, nL)
             with np.errstate(all="ignore"):
                 a = predict(params, x, cfg)  # (chunk, nL)
-            if data.task == "regression":
-                err = (a.astype(np.float64) - y) * data.target_std  # (chunk, 1) in the target's units
-                total += float(np.sum(err * err)) if np.all(np.isfinite(err)) else float("inf")
-            else:
-                total += int(np.sum(np.argmax(a, axis=1) == labels[idx]))
-        if data.task == "regression":
-            out[f"{part}_rmse"] = float(np.sqrt(total / data_set.n_samples))
-        else:
-            out[f"{part}_accuracy"] = total / data_set.n_samples
+            err = (a.astype(np.float64) - y) * data.target_std  # (chunk, 1) in the target's units
+            total += float(np.sum(err * err)) if np.all(np.isfinite(err)) else float("inf")
+        out[f"{part}_rmse"] = float(np.sqrt(total / data_set.n_samples))
     return out

@@ -29,7 +29,7 @@ from platformdirs import user_cache_dir
 
 from bpviz.data.download import FILES, RemoteFile, download_dataset
 from bpviz.data.errors import DataError
-from bpviz.data.idx import check_counts, images_from_bytes, labels_from_bytes, read_bytes
+from bpviz.data.idx import check_counts, images_from_bytes, labels_from_bytes, read_hashed
 
 DATASET_NAMES = ("mnist", "fashion-mnist")
 CLASS_NAMES = {
@@ -114,8 +114,7 @@ def find_files(directory: Path, specs: Sequence[RemoteFile]) -> list[Path] | Non
 
 
 def _verified_bytes(path: Path, spec: RemoteFile, name: str) -> bytes:
-    data = read_bytes(path)
-    digest = hashlib.sha256(data).hexdigest()
+    data, digest = read_hashed(path, spec.raw_size)  # stops past the published size: no gzip bomb
     if digest != spec.raw_sha256:
         raise DataError(f"{path}: not the published {name} file {spec.stem} (SHA-256 of its contents is "
                         f"{digest[:16]}..., expected {spec.raw_sha256[:16]}...); delete it to download it again")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields, replace
 
 from .activations import HIDDEN_ACTIVATIONS
@@ -11,6 +12,8 @@ from .losses import OUTPUT_LOSSES
 INITS = ("uniform01", "uniform-half", "he", "xavier")
 REDUCTIONS = ("mean", "sum")
 DTYPES = ("float64", "float32")
+FLOAT32_MAX = 3.4028234663852886e38
+SEED_MAX = 2**32 - 1  # NumPy's legacy generator (the uniform inits) takes no larger seed
 
 
 class ConfigError(ValueError):
@@ -61,6 +64,10 @@ class NetConfig:
             raise ConfigError(f"unknown dtype {self.dtype!r} (choose float32 or float64)")
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"the learning rate must be a positive number (got {self.lr})")
+        if self.dtype == "float32" and self.lr > FLOAT32_MAX:
+            raise ConfigError(f"the learning rate {self.lr} does not fit in float32 (at most {FLOAT32_MAX:.4g})")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or not 0 <= self.seed <= SEED_MAX:
+            raise ConfigError(f"the seed must be a whole number from 0 to {SEED_MAX} (got {self.seed})")
         if self.batch_size < 0:
             raise ConfigError(f"the batch size must be positive, or 0 for the whole set (got {self.batch_size})")
         if not (math.isfinite(self.leaky_slope) and 0 <= self.leaky_slope < 1):

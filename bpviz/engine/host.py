@@ -277,7 +277,7 @@ class Host:
         self.ready = False
         self.dirty = False
         self.serial += 1
-        self.emit("snapshot", self.run.snapshot(self.serial, with_contrib=not self.playing))
+        self.emit("snapshot", self.run.snapshot(self.serial, playing=self.playing))
 
     # -- requests by name (the process adapter's messages) --------------------------------
     def handle(self, verb: str, args: tuple) -> None:

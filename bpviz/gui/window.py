@@ -2,8 +2,6 @@
 goes to the Controller, every panel draws the snapshots the Controller hands out."""
 from __future__ import annotations
 
-import os
-
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QSlider,
@@ -32,6 +30,17 @@ def panel_classes() -> list:
     from .panels.loss import LossPanel
     from .panels.sample import SampleView
     return [DiagramPanel, EquationsPanel, SampleView, LossPanel, HeatmapPanel, InspectorPanel]
+
+
+def with_suffix(path: str, pattern: str, chosen_filter: str, default: str) -> str:
+    """`path` as typed when it ends with a suffix any of the dialog's filters offers (x.svg
+    stays SVG whichever filter is chosen); else with the chosen filter's suffix, or `default`."""
+    import re
+    suffixes = re.compile(r"\*(\.\w+)")
+    if any(path.lower().endswith(s) for s in suffixes.findall(pattern)):
+        return path
+    chosen = suffixes.findall(chosen_filter or "")
+    return path + (chosen[0] if chosen else default)
 
 
 class MainWindow(QMainWindow):
@@ -344,10 +353,8 @@ class MainWindow(QMainWindow):
     def _ask_path(self, title: str, pattern: str, save: bool, suffix: str) -> str:
         from PySide6.QtWidgets import QFileDialog
         fn = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-        path, _ = fn(self, title, "", pattern)
-        if path and save and not path.endswith(suffix):
-            path += suffix
-        return path
+        path, chosen = fn(self, title, "", pattern)
+        return with_suffix(path, pattern, chosen, suffix) if path and save else path
 
     def save_session(self, path: str | None = None):
         path = path or self._ask_path("Save session", "bpviz sessions (*.bpviz)", True, ".bpviz")
@@ -395,28 +402,8 @@ class MainWindow(QMainWindow):
         path = path or self._ask_path(f"Export {panel.title}", "PNG (*.png);;SVG (*.svg)", True, ".png")
         if not path:
             return False
-        if path.lower().endswith(".svg"):
-            def write():
-                from PySide6.QtCore import QPoint, QRect, QSize
-                from PySide6.QtGui import QPainter
-                from PySide6.QtSvg import QSvgGenerator
-                tmp = path + ".part"
-                gen = QSvgGenerator()
-                gen.setFileName(tmp)
-                gen.setSize(QSize(panel.width(), panel.height()))
-                gen.setViewBox(QRect(0, 0, panel.width(), panel.height()))
-                gen.setTitle(f"bpviz: {panel.title}")
-                painter = QPainter(gen)
-                panel.render(painter, QPoint(0, 0))
-                painter.end()
-                os.replace(tmp, path)
-        else:
-            def write():
-                tmp = path + ".part.png"
-                if not panel.grab().save(tmp, "PNG"):
-                    raise OSError(f"cannot write {path}")
-                os.replace(tmp, path)
-        return self._write(path, write)
+        from bpviz.gui.export import export_widget
+        return self._write(path, lambda: export_widget(panel, path, f"bpviz: {panel.title}"))
 
     # -- help -----------------------------------------------------------------------------
     def shortcut_rows(self) -> list[tuple[str, str]]:

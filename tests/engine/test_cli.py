@@ -56,7 +56,7 @@ def test_train_human_output(capsys):
 
 @pytest.mark.parametrize("argv, needle", [
     (["--sizes", "3,0,1"], "at least 1"),
-    (["--lr", "-1"], "learning rate"),
+    (["--lr", "-1"], "argument --lr"),
     (["--hidden", "swish"], "unknown activation"),
     (["--batch", "10"], "larger than the data set"),
     (["--output-loss", "hinge"], "output/loss"),

@@ -115,11 +115,11 @@ def test_play_then_pause_stops_promptly_and_stays_stopped(qtbot, window):
     with qtbot.waitSignal(c.playing_changed, timeout=2000) as sig:
         c.request_pause()
     assert sig.args == [False]
-    qtbot.wait(150)  # the pause snapshot lands
+    qtbot.waitUntil(lambda: not c.latest.playing, timeout=5000)  # the pause snapshot
     serial, steps = c.latest.serial, len(c.latest.losses)
     qtbot.wait(400)
     assert c.latest.serial == serial and len(c.latest.losses) == steps
-    assert steps == c.worker.trainer.steps_done  # the loss curve is complete
+    assert steps == c.latest.position  # the loss curve is complete
     assert window.act_play.text() == "Play"
 
 
@@ -144,7 +144,7 @@ def test_closing_while_playing_ends_the_thread(qtbot, window):
     qtbot.waitUntil(lambda: c.playing, timeout=5000)
     qtbot.wait(200)
     window.close()
-    assert not c._thread.isRunning()
+    assert not c.worker_running()
 
 
 def test_a_divergence_reaches_the_window_and_keeps_the_last_state(qtbot, window):
