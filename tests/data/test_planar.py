@@ -77,3 +77,12 @@ def test_each_preset_learns_its_set(name):
     trainer.run_steps(preset.epochs * trainer.n_batches)
     got = scores(trainer.params, preset.config, data)
     assert got["train_accuracy"] > (0.9 if name == "spiral" else 0.97), got
+
+
+def test_the_window_can_fit_a_network_to_a_2d_set_before_loading_it():
+    from bpviz.runs import fit_to_data, fit_to_known
+    toy = get_preset("toy").config
+    known, note = fit_to_known(toy, "spiral")
+    loaded, _ = fit_to_data(toy, load_run_data("spiral"))
+    assert known == loaded and known.sizes == (2, 4, 2) and known.output_loss == "softmax-ce"
+    assert note.startswith("the network was fitted to spiral: 2 inputs and 2 outputs")
