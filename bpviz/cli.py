@@ -332,7 +332,7 @@ def cmd_gradcheck(args) -> int:
             print(f"{c.name:>8} ({c.eq:7}) max relative error {c.max_rel_error:.2e} "
                   f"over {c.n_checked} entries{kinks}  {'ok' if c.ok else 'FAILED'}")
         if approx:
-            print("note: this pairing uses seed 002's approximate gradient A − Y, which is not "
+            print("note: this pairing uses the approximate gradient A − Y of Neural Network with Hidden Layers, which is not "
                   "the gradient of its loss; the check is expected to fail.")
         if n_kinks:
             print(f"{n_kinks} entries sit at a kink of {cfg.hidden} (the finite difference straddles "

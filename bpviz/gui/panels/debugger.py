@@ -240,8 +240,9 @@ class DebuggerDock(QDockWidget):
         note = (f"all within {TOLERANCE:g}: the analytic gradient matches central differences" if ok else
                 f"relative error above {TOLERANCE:g}")
         if approx:
-            note += (". This network uses seed 002's approximate output delta A − Y, which is not the "
-                     "gradient of its squared-error loss: the error shows how far the approximation is.")
+            note += (". This network uses the approximate output delta A − Y of Neural Network with Hidden "
+                     "Layers, which is not the gradient of its squared-error loss: the error shows how far "
+                     "the approximation is.")
         self.gc_note.setText(note)
         self.last_checks = checks
 
