@@ -106,6 +106,7 @@ TABLE = [
     (["train", "--sizes", "3,10000000000,1"], USAGE),
     (["train", "--sizes", "3,99999999999999999999999999,1"], USAGE),
     (["train", "--sizes", "3," + ",".join(["20000"] * 50) + ",1"], USAGE),
+    (["train", "--sizes", "3," + ",".join(["1"] * 1000) + ",1"], USAGE),
     (["train", "--dataset", "fashion-mnist", "--sizes", "784,100000000,10"], USAGE),
     (["train", "--dataset", "fashion-mnist", "--per-sample", "--batch", "0"], USAGE),
     (["train", "--sizes", "3,4000,1", "--max-memory", "1M"], USAGE),
