@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import get_activation
+from .budget import accuracy_chunk, memory_limit
 from .config import NetConfig
 from .losses import get_output_loss
 
@@ -102,7 +103,6 @@ def accuracy(params: Params, cfg: NetConfig, data_set, dtype=None, max_bytes: in
     the set has no classes. Rows go through in chunks sized so one chunk's arrays stay
     within `max_bytes` (default: the memory budget's limit) and 256 MiB. A diverged network's NaN
     outputs count as wrong."""
-    from .budget import accuracy_chunk, memory_limit  # budget imports this module's config only
     labels = data_set.class_labels()
     if labels is None or data_set.n_samples == 0:
         return None
