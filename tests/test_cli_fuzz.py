@@ -106,6 +106,7 @@ TABLE = [
     (["train", "--sizes", "3,10000000000,1"], USAGE),
     (["train", "--sizes", "3,99999999999999999999999999,1"], USAGE),
     (["train", "--sizes", "3," + ",".join(["20000"] * 50) + ",1"], USAGE),
+    (["train", "--sizes", "3," + ",".join(["1"] * 1000) + ",1"], USAGE),
     (["train", "--dataset", "fashion-mnist", "--sizes", "784,100000000,10"], USAGE),
     (["train", "--dataset", "fashion-mnist", "--per-sample", "--batch", "0"], USAGE),
     (["train", "--sizes", "3,4000,1", "--max-memory", "1M"], USAGE),
@@ -209,14 +210,18 @@ SCREENSHOT_BAD = {
     "--focus": ["-1", "99", "x"], "--debugger-tab": ["x"], "--preset": ["x"], "--data-dir": ["/etc/passwd"],
     "--max-memory": ["0", "x"], "--out": ["{out}/a.jpg", "{out}/no/a.png", ""],
 }
+WINDOW_BAD = {"--preset": ["x", ""], "--dataset": ["x"], "--data-dir": ["/etc/passwd", "/no/such/dir"],
+              "--max-memory": ["0", "x", "1.5.5G"]}
 DOWNLOAD_BAD = {"--mirror": ["http://[::1", "gopher://x/", "x", "http://h:0x/", "http://h:70000/", ""],
                 "--data-dir": ["/etc/passwd", "/no/such/parent/x"]}
 
 
 @st.composite
 def bad_command_line(draw):
-    command = draw(st.sampled_from(["train", "gradcheck", "trace", "download", "screenshot"]))
-    if command == "screenshot":
+    command = draw(st.sampled_from(["train", "gradcheck", "trace", "download", "screenshot", "window"]))
+    if command == "window":  # no good values: a valid line would open the window
+        bad_pool, good = WINDOW_BAD, {}
+    elif command == "screenshot":
         bad_pool, good = SCREENSHOT_BAD, {"--preset": ["toy"], "--stages": ["0"], "--size": ["640x480"]}
     elif command == "download":
         bad_pool, good = DOWNLOAD_BAD, {"--mirror": [UNREACHABLE]}
@@ -230,7 +235,7 @@ def bad_command_line(draw):
     options = [(n, draw(st.sampled_from(good[n]))) for n in chosen]
     values = bad_pool[name] + (BAD_NUMBERS if name not in ("--out", "--data-dir") else [])  # "-1" names a file
     options.insert(draw(st.integers(0, len(options))), (name, draw(st.sampled_from(values))))
-    argv = [command] + (["mnist"] if command == "download" else [])
+    argv = [] if command == "window" else [command] + (["mnist"] if command == "download" else [])
     for opt, value in options:
         argv.append(f"{opt}={value}")  # the = form: a value starting with '-' stays a value
     if command == "screenshot" and not any(a.startswith("--out=") for a in argv):

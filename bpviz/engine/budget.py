@@ -125,8 +125,10 @@ def _describe(cfg: NetConfig) -> str:
 
 
 def check_budget(cfg: NetConfig, n_samples: int, n_test: int = 0, limit: int | str | None = None) -> int:
-    """Raise BudgetError when training `cfg` on `n_samples` samples (and measuring accuracy on
-    `n_test`) would need more than the limit; return the limit in bytes otherwise."""
+    """Raise BudgetError when training `cfg` on `n_samples` samples, or measuring its accuracy,
+    would need more than the limit; return the limit in bytes otherwise. The accuracy pass
+    (network.accuracy) runs in chunks sized to what is left, so only one row of it must fit
+    whatever `n_test` is; the argument is kept so callers state what they will evaluate."""
     limit_bytes, source = memory_limit(limit)
     need = estimate(cfg, n_samples).total
     if need > limit_bytes:

@@ -12,6 +12,7 @@ from .losses import OUTPUT_LOSSES
 INITS = ("uniform01", "uniform-half", "he", "xavier")
 REDUCTIONS = ("mean", "sum")
 DTYPES = ("float64", "float32")
+MAX_LAYERS = 100  # each layer adds a dozen equations to step through; deeper is not a lesson
 FLOAT32_MAX = 3.4028234663852886e38
 SEED_MAX = 2**32 - 1  # NumPy's legacy generator (the uniform inits) takes no larger seed
 
@@ -48,6 +49,8 @@ class NetConfig:
         """Raise ConfigError naming the first impossible setting; return self when all is well."""
         if len(self.sizes) < 2:
             raise ConfigError("sizes need at least an input and an output layer, e.g. 3,4,1")
+        if len(self.sizes) > MAX_LAYERS + 1:
+            raise ConfigError(f"at most {MAX_LAYERS} layers after the input (got {len(self.sizes) - 1})")
         if any(s <= 0 for s in self.sizes):
             raise ConfigError(f"every layer size must be at least 1 (got {','.join(map(str, self.sizes))})")
         if self.hidden not in HIDDEN_ACTIVATIONS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import get_activation
+from .budget import accuracy_chunk, memory_limit
 from .config import NetConfig
 from .losses import get_output_loss
 
@@ -94,20 +95,19 @@ def predict(params: Params, x: np.ndarray, cfg: NetConfig) -> np.ndarray:
     return forward(params, x, cfg)[1][-1]
 
 
-ACCURACY_CHUNK_BYTES = 256 * 2**20
+ACCURACY_CHUNK_BYTES = 64 * 2**20
 
 
 def accuracy(params: Params, cfg: NetConfig, data_set, dtype=None, max_bytes: int | None = None) -> float | None:
     """The share of `data_set`'s samples whose largest output is their class, or None when
     the set has no classes. Rows go through in chunks sized so one chunk's arrays stay
-    within `max_bytes` (default: the memory budget's limit) and 256 MiB. A diverged network's NaN
+    within `max_bytes` (default: the memory budget's limit) and 64 MiB. A diverged network's NaN
     outputs count as wrong."""
-    from .budget import accuracy_chunk, memory_limit  # budget imports this module's config only
     labels = data_set.class_labels()
     if labels is None or data_set.n_samples == 0:
         return None
     dtype = np.dtype(dtype if dtype is not None else cfg.dtype)
-    # chunks beyond a few hundred MiB are no faster, only bigger
+    # chunks of more than a few thousand rows are no faster, only bigger
     max_bytes = min(memory_limit()[0] if max_bytes is None else max_bytes, ACCURACY_CHUNK_BYTES)
     chunk = accuracy_chunk(cfg.with_(dtype=dtype.name), data_set.n_samples, max_bytes)
     correct = 0

@@ -88,6 +88,8 @@ def _start(args, app, settings=None):
 def run_gui(args) -> int:
     _apply_memory_limit(args)
     app = _application()
+    if app.platformName() == "offscreen":
+        _quiet_offscreen_warnings()
     win = _start(args, app)
     if win is None:
         return 2
