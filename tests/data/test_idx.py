@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bpviz.data.errors import DataError
-from bpviz.data.idx import (encode_idx, read_bytes, read_idx, read_images, read_labels, read_pair,
+from bpviz.data.idx import (encode_idx, parse_idx, read_bytes, read_idx, read_images, read_labels, read_pair,
                             write_idx)
 
 
