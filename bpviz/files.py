@@ -97,8 +97,8 @@ def _create_temporary(folder: str, target_name: str) -> tuple[int, str]:
 
 def _naming(e: OSError, path: str) -> OSError:
     """`e` about the user's `path` instead of the temporary file."""
-    if e.errno is None:
-        return OSError(f"{path}: {e}")
+    if e.errno is None:  # an OSError with only a message: keep it, with the path beside it
+        return OSError(errno.EIO, str(e) or type(e).__name__, path)
     return OSError(e.errno, e.strerror or os.strerror(e.errno), path)
 
 

@@ -162,7 +162,10 @@ def parse_idx(data: bytes, path: str | os.PathLike = "<bytes>", magic: int | Non
         raise DataError(f"{path}: truncated: dimensions {shape} need {need} data bytes but the file has {have}")
     if have > need:
         raise DataError(f"{path}: {have - need} trailing bytes after the {need} data bytes of dimensions {shape}")
-    return np.frombuffer(data, dtype=np.uint8, count=need, offset=header).reshape(dims)
+    try:
+        return np.frombuffer(data, dtype=np.uint8, count=need, offset=header).reshape(dims)
+    except ValueError:  # an empty array whose other dimensions multiply past what NumPy can index
+        raise DataError(f"{path}: dimensions {shape} cannot be held in an array") from None
 
 
 def read_idx(path: str | os.PathLike, magic: int | None = None) -> np.ndarray:

@@ -84,9 +84,8 @@ def _param_arrays(prefix: str, params: Params) -> dict[str, np.ndarray]:
 
 def save_session(path: str | os.PathLike, trainer: Trainer, dataset: str, identity: str,
                  breakpoints=(), extras: dict[str, np.ndarray] | None = None) -> None:
-    unknown = set(extras or {}) - set(KNOWN_EXTRAS)
-    if unknown:  # the loader refuses what it does not know, so nothing unknown is written
-        raise ValueError(f"unknown session extras: {', '.join(sorted(unknown))}")
+    """The run of `trainer` into `path`, atomically. ValueError (naming `path`) for what the
+    loader would refuse (an infinite breakpoint, an unknown extra), so every save loads."""
     st = trainer.state()
     header = {
         "format": FORMAT, "version": VERSION, "config": trainer.cfg.to_dict(),
@@ -96,6 +95,12 @@ def save_session(path: str | os.PathLike, trainer: Trainer, dataset: str, identi
         "breakpoints": [bp.to_dict() for bp in breakpoints],
         "extras": sorted((extras or {}).keys()),
     }
+    try:
+        _checked_header(header)
+        if "test_accuracy" in (extras or {}):
+            _accuracy_rows(np.asarray(extras["test_accuracy"]), st.steps_done)
+    except _Bad as e:
+        raise ValueError(f"{os.fspath(path)}: not saved, {e}") from None
     arrays = {"header": np.asarray(json.dumps(header)),
               "losses": np.asarray(st.losses, dtype=np.float64),
               "epoch_losses": np.asarray(st.epoch_losses, dtype=np.float64)}
@@ -329,7 +334,11 @@ def _layer_params(members: _Members, prefix: str, cfg: NetConfig) -> Params:
 
 
 def _test_accuracy(members: _Members, steps: int) -> tuple[tuple[int, float], ...]:
-    a = members.array("extra_test_accuracy", None, max_bytes=16 * (steps + 1) + NPY_HEADER_MAX)
+    return _accuracy_rows(members.array("extra_test_accuracy", None, max_bytes=16 * (steps + 1) + NPY_HEADER_MAX),
+                          steps)
+
+
+def _accuracy_rows(a: np.ndarray, steps: int) -> tuple[tuple[int, float], ...]:
     if a.ndim != 2 or a.shape[1] != 2 or a.dtype.kind not in "fiu" or a.dtype.itemsize > 8 or len(a) > steps + 1:
         raise _Bad(f"its test accuracy array is {a.dtype} {a.shape}; it needs (k, 2) numbers, k at most {steps + 1}")
     step, acc = a[:, 0].astype(np.float64), a[:, 1].astype(np.float64)
@@ -338,6 +347,33 @@ def _test_accuracy(members: _Members, steps: int) -> tuple[tuple[int, float], ..
     if ((step != np.round(step)) | (step < 0) | (step > steps)).any() or ((acc < 0) | (acc > 1)).any():
         raise _Bad(f"its test accuracy holds steps outside 0-{steps} or accuracies outside 0-1")
     return tuple((int(s), float(v)) for s, v in zip(step.tolist(), acc.tolist()))
+
+
+def _checked_header(header: dict):
+    """(config, data set, position, breakpoints, extras) of a parsed header, every field
+    checked; _Bad otherwise. The saver runs it too, so a file saved is a file loadable."""
+    version = header.get("version")
+    if version != VERSION:
+        newer = _is_int(version) and version > VERSION
+        raise _Bad(f"it was saved by {'a newer' if newer else 'another'} version of bpviz "
+                   f"(session format {_show(version)}; this bpviz reads format {VERSION})")
+    _keys(header, {"format", "version", "config", "dataset", "state", "breakpoints", "extras"},
+          {"config", "dataset", "state"}, "its header")
+    cfg = _config(header["config"])
+    ds = _keys(header["dataset"], {"name", "identity"}, {"name", "identity"}, "its data set")
+    for key in ("name", "identity"):
+        if not isinstance(ds[key], str) or not 0 < len(ds[key]) <= MAX_NAME_CHARS or not ds[key].isprintable():
+            raise _Bad(f"its data set {key} must be printable text of 1 to {MAX_NAME_CHARS} characters")
+    position = _position(header["state"], cfg)
+    bps = header.get("breakpoints", [])
+    if not isinstance(bps, list) or len(bps) > MAX_BREAKPOINTS:
+        raise _Bad(f"its breakpoints must be a list of at most {MAX_BREAKPOINTS}")
+    breakpoints = tuple(_breakpoint(i, b, cfg.n_layers) for i, b in enumerate(bps))
+    extras = header.get("extras", [])
+    if not isinstance(extras, list) or not all(isinstance(e, str) for e in extras) \
+            or not set(extras) <= set(KNOWN_EXTRAS):
+        raise _Bad(f"its extras must be among {', '.join(KNOWN_EXTRAS)}, not {_show(extras)[:60]}")
+    return cfg, ds, position, breakpoints, extras
 
 
 def _load(f, disk_size: int, shown: str) -> Session:
@@ -354,27 +390,7 @@ def _load(f, disk_size: int, shown: str) -> Session:
         if h.shape != () or h.dtype.kind != "U":
             raise _Bad("its header is not text")
         header = _parse_header(str(h[()]))
-        version = header.get("version")
-        if version != VERSION:
-            newer = _is_int(version) and version > VERSION
-            raise _Bad(f"it was saved by {'a newer' if newer else 'another'} version of bpviz "
-                       f"(session format {_show(version)}; this bpviz reads format {VERSION})")
-        _keys(header, {"format", "version", "config", "dataset", "state", "breakpoints", "extras"},
-              {"config", "dataset", "state"}, "its header")
-        cfg = _config(header["config"])
-        ds = _keys(header["dataset"], {"name", "identity"}, {"name", "identity"}, "its data set")
-        for key in ("name", "identity"):
-            if not isinstance(ds[key], str) or not 0 < len(ds[key]) <= MAX_NAME_CHARS or not ds[key].isprintable():
-                raise _Bad(f"its data set {key} must be printable text of 1 to {MAX_NAME_CHARS} characters")
-        steps, epoch, batch, stage = _position(header["state"], cfg)
-        bps = header.get("breakpoints", [])
-        if not isinstance(bps, list) or len(bps) > MAX_BREAKPOINTS:
-            raise _Bad(f"its breakpoints must be a list of at most {MAX_BREAKPOINTS}")
-        breakpoints = tuple(_breakpoint(i, b, cfg.n_layers) for i, b in enumerate(bps))
-        extras = header.get("extras", [])
-        if not isinstance(extras, list) or not all(isinstance(e, str) for e in extras) \
-                or not set(extras) <= set(KNOWN_EXTRAS):
-            raise _Bad(f"its extras must be among {', '.join(KNOWN_EXTRAS)}, not {_show(extras)[:60]}")
+        cfg, ds, (steps, epoch, batch, stage), breakpoints, extras = _checked_header(header)
         expected = {"header", "losses", "epoch_losses"} | {f"extra_{e}" for e in extras}
         for prefix in ("init_", ""):
             for l in range(1, cfg.n_layers + 1):

@@ -5,6 +5,7 @@ disk or a killed process keeps the previous file whole and leaves no `X.png.part
 """
 from __future__ import annotations
 
+import errno
 import os
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize
@@ -61,7 +62,7 @@ def export_widget(widget: QWidget, path: str | os.PathLike, title: str = "") -> 
     try:
         data = svg_bytes(widget, title) if user_path.lower().endswith(".svg") else png_bytes(widget)
     except ValueError as e:
-        raise OSError(f"{user_path}: {e}") from None
+        raise OSError(errno.EIO, str(e), user_path) from None
     write_bytes(user_path, data)
     return user_path
 
@@ -72,6 +73,6 @@ def save_image(image, path: str | os.PathLike) -> str:
     try:
         data = image_png_bytes(image)
     except ValueError as e:
-        raise OSError(f"{user_path}: {e}") from None
+        raise OSError(errno.EIO, str(e), user_path) from None
     write_bytes(user_path, data)
     return user_path

@@ -279,3 +279,17 @@ def test_resume_of_weights_that_overflow_in_the_replay_is_one_line(valid, tmp_pa
     with pytest.raises(SessionError) as e:
         resume(s, _data(), "id")
     assert str(e.value).startswith(f"{bad}: replaying the saved step fails") and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("bps,extras,words", [
+    ([Breakpoint("loss_rise", math.inf)], None, "finite number"),
+    ([], {"secrets": np.zeros(2)}, "extras must be among test_accuracy"),
+    ([], {"test_accuracy": np.array([[99, 0.5]])}, "outside 0-3"),
+])
+def test_what_the_loader_would_refuse_is_not_saved(tmp_path, bps, extras, words):
+    path = tmp_path / "keep.bpviz"
+    path.write_bytes(b"the previous save")
+    with pytest.raises(ValueError) as e:
+        save_session(path, _trainer(), "d", "id", bps, extras=extras)
+    assert str(e.value).startswith(f"{path}: not saved") and words in str(e.value)
+    assert path.read_bytes() == b"the previous save" and os.listdir(tmp_path) == ["keep.bpviz"]
