@@ -150,6 +150,7 @@ class Run:
         self.history_dropped = 0
         labels = data.train.class_labels() if data is not None else None
         self._labels = data.train.class_labels if labels is not None else None
+        self._plane = None  # (extent, samples, labels) of a 2-D data set, made once
         trainer.on_stage = self._observe
         st = trainer.state()
         self._add_checkpoint(TrainerState(st.params, st.steps_done, st.epoch, st.batch, (), (), 0))
@@ -423,6 +424,16 @@ class Run:
                 contrib = {"losses": losses, "shares": gradient_shares(arrays, t.cfg)}
         oldest = self.checkpoints[0][0].steps_done if self.checkpoints else t.steps_done
         d = self.data
+        boundary = None
+        if d.train.n_features == 2:  # a plane the learner can see whole
+            from .boundary import decision_maps, plane_extent, shown_params
+            if self._plane is None:
+                x, _ = d.train.batch(np.arange(d.train.n_samples), np.float64)  # (n, 2)
+                extent = getattr(d, "extent", None) or plane_extent(x)
+                self._plane = (extent, x, d.train.class_labels())
+            extent, x, labels = self._plane
+            arrays = r.arrays if r is not None else self.snapshot_params()
+            boundary = decision_maps(shown_params(arrays, t.cfg.n_layers), t.cfg, extent, x, labels)
         return Snapshot(stage=r, config=t.cfg, params=t.params, losses=self.losses.view(),
                         epoch_losses=self.epoch_losses.view(), test_accuracy=tuple(self.test_accuracy),
                         stats=stats, stats_history=tuple(self.stats_history), data_name=d.name,
@@ -431,7 +442,11 @@ class Run:
                         warnings=health_warnings(stats, t.cfg), serial=serial,
                         history=(len(self.checkpoints), oldest, self.history_dropped), contrib=contrib,
                         run_id=self.run_id, position=t.steps_done, frontier=self.frontier,
-                        playing=playing)
+                        playing=playing, boundary=boundary)
+
+    def snapshot_params(self) -> dict:
+        return {k: v for l, (w, b) in enumerate(self.trainer.params, 1)
+                for k, v in ((f"W{l}", w), (f"b{l}", b))}
 
 
 _HOW = {"stage": "Step", "sample": "Step sample", "pass": "Finish pass", "step": "Step batch",
