@@ -2,6 +2,7 @@
 goes to the Controller, every panel draws the snapshots the Controller hands out."""
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QSlider,
@@ -150,6 +151,10 @@ class MainWindow(QMainWindow):
         for a in (self.act_back, self.act_step, self.act_sample, self.act_pass, self.act_batch, self.act_epoch, self.act_play,
                   self.act_reset):
             run.addAction(a)
+        run.addSeparator()
+        self.act_draw = self._action("Draw the focused sample's input…", self.draw_input, ("Ctrl+D",),
+                                     "Draw or edit the focused sample's image; the step is recomputed with it")
+        run.addAction(self.act_draw)
         self.view_menu = m.addMenu("&View")
         helpm = m.addMenu("&Help")
         helpm.addAction(self._action("Equations", self.show_equations, ("Shift+F1",)))
@@ -339,6 +344,27 @@ class MainWindow(QMainWindow):
         if snap is None or snap.stage is None or not self.may_branch():
             return
         self.controller.edit_input(int(snap.stage.batch_indices[batch_row]), values)
+
+    def draw_input(self) -> bool:
+        """Draw or edit the focused sample's input image (image data sets)."""
+        from .widgets.draw import DrawInputDialog
+        snap = self.controller.latest
+        if snap is None or snap.image_shape is None:
+            self.statusBar().showMessage("Drawing an input needs an image data set (MNIST, Fashion-MNIST, "
+                                         "your own IDX files or an image CSV)", 5000)
+            return False
+        if snap.stage is None:
+            self.statusBar().showMessage("Step once first: the input belongs to the batch in progress", 5000)
+            return False
+        row = min(self.controller.focus, len(snap.stage.batch_indices) - 1)
+        image = np.asarray(snap.arrays["X"][row], dtype=np.float64).reshape(snap.image_shape)  # (h, w)
+        top = float(image.max(initial=0.0))
+        scale = top if top > 1 else 1.0  # the inputs' own range: 0 to 1 for the scaled image sets
+        dialog = DrawInputDialog(image / scale, f"Draw sample {int(snap.stage.batch_indices[row])}", self)
+        if dialog.exec() != DrawInputDialog.Accepted:
+            return False
+        self.edit_input(row, dialog.values() * scale)
+        return True
 
     def may_branch(self) -> bool:
         """An edit in the past starts a new branch: say so, and let the user keep the old future."""
