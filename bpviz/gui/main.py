@@ -11,12 +11,24 @@ from bpviz.engine.presets import PRESETS, get_preset
 from bpviz.runs import DATASETS
 
 
+def _window_dataset(text: str) -> str:
+    """A built-in set's name or a path that exists: checked before the window opens."""
+    import argparse
+    if text in DATASETS:
+        return text
+    if not text.strip() or not os.path.exists(text):
+        raise argparse.ArgumentTypeError(f"no such file or folder: {text!r} (the built-in sets are "
+                                         f"{', '.join(DATASETS)})")
+    return text
+
+
 def add_gui_arguments(p, dest_prefix: str = "") -> None:
     """The window's options; `dest_prefix` keeps them apart from a command's own --preset."""
     from bpviz.cli import existing_dir, memory_size
     p.add_argument("--preset", dest=f"{dest_prefix}preset", choices=list(PRESETS),
                    help="what to load at start (default toy)")
-    p.add_argument("--dataset", dest=f"{dest_prefix}dataset", choices=DATASETS, help="data set (default: the preset's)")
+    p.add_argument("--dataset", dest=f"{dest_prefix}dataset", type=_window_dataset, metavar="NAME|PATH",
+                   help=f"{', '.join(DATASETS)}, a folder of IDX files or a .csv file (default: the preset's)")
     p.add_argument("--data-dir", dest=f"{dest_prefix}data_dir", type=existing_dir, metavar="DIR",
                    help="a folder holding the data set's files (else $BPVIZ_DATA_DIR, the cache)")
     p.add_argument("--max-memory", dest=f"{dest_prefix}max_memory", type=memory_size, metavar="SIZE",

@@ -140,6 +140,9 @@ class MainWindow(QMainWindow):
                                      "Save the run (configuration, weights, position, history, breakpoints)")
         self.file_menu.addAction(self.act_open)
         self.file_menu.addAction(self.act_save)
+        self.act_open_data = self._action("Open data…", self.open_data, ("Ctrl+Shift+O",),
+                                          "Train on your own data: a .csv file or a folder of four IDX files")
+        self.file_menu.addAction(self.act_open_data)
         export = self.file_menu.addMenu("Export")
         export.addAction(self._action("Loss history as CSV…", self.export_losses))
         export.addAction(self._action("This step's arrays as NPZ…", self.export_trace))
@@ -384,6 +387,21 @@ class MainWindow(QMainWindow):
         fn = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
         path, chosen = fn(self, title, "", pattern)
         return with_suffix(path, pattern, chosen, suffix) if path and save else path
+
+    def open_data(self, path: str | None = None) -> bool:
+        """Your own data: a CSV file, or a folder of four IDX files (checked for structure,
+        not against a checksum); the network is fitted to it, keeping its hidden layers."""
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+            path, _ = QFileDialog.getOpenFileName(self, "Open data: a CSV file (Cancel to pick a folder of IDX files)",
+                                                  "", "CSV (*.csv);;All files (*)")
+            if not path:
+                path = QFileDialog.getExistingDirectory(self, "Open data: a folder of four IDX files")
+        if not path:
+            return False
+        cfg = self.controller.config or self.controller.latest.config
+        self.controller.rebuild(cfg, path)
+        return True
 
     def save_session(self, path: str | None = None):
         path = path or self._ask_path("Save session", "bpviz sessions (*.bpviz)", True, ".bpviz")

@@ -307,3 +307,18 @@ def test_after_pause_every_panel_shows_the_exact_stage(qtbot, window):
     eq = next(p for p in window.panels if p.object_name == "equations")
     assert eq.model["current"] == final.stage.spec
     assert window.status.text() == final.status
+
+
+def test_open_data_trains_on_a_csv_and_fits_the_network(qtbot, window, tmp_path):
+    csv = tmp_path / "blobs.csv"
+    rng = np.random.default_rng(0)
+    rows = ["a,b,c,label"] + [f"{x:.3f},{y:.3f},{z:.3f},{'yes' if x + y > 0 else 'no'}"
+                              for x, y, z in rng.normal(size=(60, 3))]
+    csv.write_text("\n".join(rows) + "\n")
+    c = window.controller
+    assert window.open_data(str(csv))
+    qtbot.waitUntil(lambda: c.latest.data_name == str(csv), timeout=20000)
+    snap = c.latest
+    assert snap.config.sizes[0] == 3 and snap.config.sizes[-1] == 2 and snap.config.output_loss == "softmax-ce"
+    assert window.config_dock.dataset.currentText() == str(csv)
+    assert "fitted" in snap.message
