@@ -236,9 +236,14 @@ class DebuggerDock(QDockWidget):
             self.gc_table.setItem(i, 4, _num(c.max_rel_error, f"{c.max_rel_error:.2e} {'ok' if c.ok else 'FAILS'}"))
         self.gc_table.resizeColumnsToContents()
         approx = self.snapshot is not None and get_output_loss(self.snapshot.config.output_loss).approximate
-        ok = all(c.ok for c in checks)
+        ok = all(c.ok for c in checks) and sum(c.n_checked for c in checks) > 0
+        kinks = sum(getattr(c, "n_kinks", 0) for c in checks)
         note = (f"all within {TOLERANCE:g}: the analytic gradient matches central differences" if ok else
-                f"relative error above {TOLERANCE:g}")
+                f"relative error above {TOLERANCE:g}" if any(c.n_checked for c in checks) else
+                "nothing could be checked")
+        if kinks:
+            note += (f"; {kinks} entries sit at a kink of the activation (the finite difference straddles "
+                     "z = 0, where the derivative jumps): not checkable, left out")
         if approx:
             note += (". This network uses the approximate output delta A − Y of Neural Network with Hidden "
                      "Layers, which is not the gradient of its squared-error loss: the error shows how far "
