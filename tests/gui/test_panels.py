@@ -182,7 +182,7 @@ def test_one_step_moves_every_panel_as_the_stage_says(make):
             np.testing.assert_array_equal(h_grad.image.image, a["dW1"], err_msg=where)
             np.testing.assert_allclose(h_upd.model["shown"], -TOY.lr * a["dW1"], err_msg=where)
         else:
-            assert h_grad.model["shown"] is None and "not computed yet" in h_grad.hover.text(), where
+            assert h_grad.model["shown"] is None and h_grad.place.showing_note and "appears here" in h_grad.place.note.text(), where
             assert h_upd.model["shown"] is None, where
 
         # inspector (last layer by default): Delta2 over the batch, then the histogram of dW2
