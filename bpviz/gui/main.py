@@ -15,6 +15,7 @@ def add_gui_arguments(p) -> None:
     p.add_argument("--preset", default="toy", choices=list(PRESETS), help="what to load at start (default toy)")
     p.add_argument("--dataset", choices=DATASETS, help="data set (default: the preset's)")
     p.add_argument("--data-dir", help="where the data set's files are (else $BPVIZ_DATA_DIR, the cache)")
+    p.add_argument("--layout", choices=["learn", "train", "debug"], help="open in this layout of the views")
 
 
 def _application():
@@ -58,6 +59,8 @@ def _start(args, settings=None):
     preset = get_preset(args.preset or "toy")
     win = MainWindow(settings=settings)
     win.controller.rebuild(preset.config, args.dataset or preset.dataset, args.data_dir)
+    if getattr(args, "layout", None):
+        win.apply_layout(args.layout)
     return win
 
 
@@ -137,6 +140,8 @@ def run_screenshot(args) -> int:
             return 2
         try:
             win.resize(w, h)
+            if args.layout:
+                win.apply_layout(args.layout)  # sized for the requested window
             win.show()
             c = win.controller
             if not wait_until(lambda: c.latest is not None or win.last_error, 120):

@@ -6,8 +6,8 @@ import os
 
 from PySide6.QtCore import QRect, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QSizePolicy,
-                               QSlider, QToolBar, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QScrollArea,
+                               QSizePolicy, QSlider, QToolBar, QWidget)
 
 from bpviz import __version__
 from bpviz.engine.snapshot import Snapshot
@@ -31,6 +31,13 @@ MESSAGE_STYLE = {"warning": "QLabel { color: black; background: #f6c343; padding
                  "error": "QLabel { color: white; background: #b3261e; padding: 4px; }"}
 # the speed slider's stops, in stages per second; the last is full speed
 SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 0)
+
+
+def on_any_screen(rect: QRect) -> bool:
+    """Whether a good part of `rect` (at least MIN_DOCK pixels each way) lies on a screen."""
+    screens = [sc.availableGeometry() for sc in QGuiApplication.screens()]
+    return not screens or any(sc.intersected(rect).width() >= MIN_DOCK
+                              and sc.intersected(rect).height() >= MIN_DOCK for sc in screens)
 
 
 def panel_classes() -> list:
@@ -236,6 +243,13 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.debugger.toggleViewAction())
         self.docks["config"] = self.config_dock
         self.docks["debugger"] = self.debugger
+        for dock in (self.config_dock, self.debugger):
+            # forms scroll rather than hold the whole window to their width (at 1366x768 and 2x zoom)
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.NoFrame)
+            scroll.setWidget(dock.widget())
+            dock.setWidget(scroll)
         areas = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
                  "bottom": Qt.BottomDockWidgetArea, "top": Qt.TopDockWidgetArea}
         for cls in panel_classes():
@@ -303,16 +317,14 @@ class MainWindow(QMainWindow):
             for k in ("config", "sample"):
                 self.tabifyDockWidget(d["debugger"], d[k])
             self.addDockWidget(right, d["inspector"])
-            self.splitDockWidget(d["inspector"], d["equations"], Qt.Vertical)
-            for k in ("diagram", "loss", "heatmaps"):
-                self.tabifyDockWidget(d["equations"], d[k])
-            front = ("debugger", "inspector", "equations")
+            for k in ("equations", "diagram", "loss", "heatmaps"):
+                self.tabifyDockWidget(d["inspector"], d[k])
+            front = ("debugger", "inspector")
         for dock in d.values():
             dock.show()
         for k in front:
             d[k].raise_()
         self.layout_name = name
-        self.settings.setValue("layout_name", name)
         if sizes:
             self._layout_sizes()
             QTimer.singleShot(0, self._layout_sizes)  # again after the first layout pass
@@ -328,8 +340,7 @@ class MainWindow(QMainWindow):
             self.resizeDocks([d["config"], d["loss"]], [int(W * 0.24), int(W * 0.76)], Qt.Horizontal)
             self.resizeDocks([d["loss"], d["heatmaps"]], [int(H * 0.45), int(H * 0.55)], Qt.Vertical)
         else:
-            self.resizeDocks([d["debugger"], d["inspector"]], [int(W * 0.34), int(W * 0.66)], Qt.Horizontal)
-            self.resizeDocks([d["inspector"], d["equations"]], [int(H * 0.55), int(H * 0.45)], Qt.Vertical)
+            self.resizeDocks([d["debugger"], d["inspector"]], [int(W * 0.32), int(W * 0.68)], Qt.Horizontal)
 
     def showEvent(self, event):
         super().showEvent(event)
@@ -361,16 +372,13 @@ class MainWindow(QMainWindow):
                 self.apply_layout("learn", sizes=False)
 
     def layout_is_sound(self, shown: bool = True) -> bool:
+        on_screen = on_any_screen
         """No dock off every screen, and (once shown) no visible dock squeezed to a sliver."""
-        screens = [sc.availableGeometry() for sc in QGuiApplication.screens()]
-
-        def on_screen(rect: QRect) -> bool:
-            return not screens or any(sc.intersected(rect).width() >= MIN_DOCK
-                                      and sc.intersected(rect).height() >= MIN_DOCK for sc in screens)
-        if shown and not on_screen(self.frameGeometry()):
+        if shown and (not on_screen(self.frameGeometry()) or self.width() < 600 or self.height() < 400):
             return False
         for dock in self.docks.values():
-            if dock.isFloating() and dock.isVisible() and not on_screen(dock.frameGeometry()):
+            if dock.isFloating() and dock.isVisible() and (
+                    not on_screen(dock.frameGeometry()) or min(dock.width(), dock.height()) < MIN_DOCK):
                 return False
             if shown and dock.isVisible() and not dock.isFloating() and dock.widget().isVisible():
                 if dock.width() < MIN_DOCK or dock.height() < MIN_DOCK:
@@ -380,6 +388,9 @@ class MainWindow(QMainWindow):
     def _check_restored(self) -> None:
         if not self.layout_is_sound():
             self._restored = False
+            screen = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+            if not on_any_screen(self.frameGeometry()) or self.width() < 600 or self.height() < 400:
+                self.setGeometry(QRect(screen.x(), screen.y(), min(1366, screen.width()), min(768, screen.height())))
             self.apply_layout("learn")
             self.inform("the saved layout did not fit this screen: back to the Learn layout")
 

@@ -241,9 +241,9 @@ def test_the_inspector_draws_the_stats_history(make):
     for key in ("grad_rms", "update_ratio"):
         for layer in (1, 2):
             c = ins._curves[(key, layer)]
-            xs, ys = c.xData, c.yData  # the data given, not the log10 the plot draws
+            xs, ys = c.xData, c.yData  # log10 of the values, on an axis labelled with the values
             np.testing.assert_array_equal(xs, [1, 2, 3, 4, 5])
-            np.testing.assert_allclose(ys, [st[layer][key] for _, st in history])
+            np.testing.assert_allclose(10 ** ys, [st[layer][key] for _, st in history])
 
 
 def test_pixel_probes_show_something_is_drawn(make):

@@ -147,6 +147,8 @@ class ArrayView(QWidget):
         self.caption.setText(label)
         self.grid.set_values(self.shown, digits)
         h = self.grid.horizontalHeader().height() + sum(self.grid.rowHeight(i) for i in range(self.grid.rowCount()))
+        if self.grid.horizontalHeader().length() + self.grid.verticalHeader().width() + 4 > self.grid.width():
+            h += self.grid.horizontalScrollBar().sizeHint().height()  # the scroll bar must not hide a row
         self.grid.setFixedHeight(h + 4)
 
     def highlight(self, cells) -> None:
@@ -179,10 +181,10 @@ class EquationsPanel(Panel):
 
         root = QVBoxLayout(self)
         bar = QHBoxLayout()
-        self.row_btn = QRadioButton("rows: Z=AW+b")
-        self.col_btn = QRadioButton("columns: Z=WA+b")
-        self.row_btn.setToolTip(f"Samples are rows, as in {src.cite('000')} and in bpviz's engine")
-        self.col_btn.setToolTip(f"Samples are columns, as in {src.cite('002')} and {src.cite('003')}; "
+        self.row_btn = QRadioButton("rows")
+        self.col_btn = QRadioButton("columns")
+        self.row_btn.setToolTip(f"Z = A W + b: samples are rows, as in {src.cite('000')} and in bpviz's engine")
+        self.col_btn.setToolTip(f"Z = W A + b: samples are columns, as in {src.cite('002')} and {src.cite('003')}; "
                                 "every array is shown transposed")
         self.row_btn.setChecked(True)
         grp = QButtonGroup(self)
@@ -201,8 +203,8 @@ class EquationsPanel(Panel):
         self.unit_box.setPrefix("unit ")
         self.unit_box.setToolTip("Which unit's column large weight arrays show")
         self.unit_box.valueChanged.connect(self.set_unit)
-        self.copy_btn = QPushButton("Copy LaTeX")
-        self.copy_btn.setToolTip("Copy the current equation with its values as LaTeX")
+        self.copy_btn = QPushButton("LaTeX")
+        self.copy_btn.setToolTip("Copy the current equation with its values as LaTeX (to paste in a document)")
         self.copy_btn.clicked.connect(self.copy_latex)
         for w in (self.row_btn, self.col_btn, self.digits_box, self.full, self.unit_box, self.copy_btn):
             bar.addWidget(w)
@@ -217,7 +219,7 @@ class EquationsPanel(Panel):
         self.list_layout = QVBoxLayout(self.list_host)
         self.list_layout.setSpacing(2)
         self.list_area.setWidget(self.list_host)
-        self.list_area.setMinimumWidth(200)
+        self.list_area.setMinimumWidth(150)
         self.list_area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # equations shrink to fit instead
         body.addWidget(self.list_area, 2)
 
@@ -242,12 +244,13 @@ class EquationsPanel(Panel):
         self.values_host = QWidget()
         self.values_layout = QVBoxLayout(self.values_host)
         self.values_area.setWidget(self.values_host)
-        right.addWidget(self.values_area, 3)
+        right.addWidget(self.values_area, 4)
         self.explain_box = QTextBrowser()
+        self.explain_box.setMinimumHeight(48)
         self.explain_box.setPlaceholderText("Click a number of the result to see where it came from.")
         self._explained: tuple | None = None  # (stage key, name, index) of the explanation shown
         self._zoom = 1.0
-        right.addWidget(self.explain_box, 2)
+        right.addWidget(self.explain_box, 1)
         body.addLayout(right, 5)
         root.addLayout(body)
         self._rows: list[tuple[QFrame, MathView, QLabel]] = []
@@ -433,6 +436,10 @@ class EquationsPanel(Panel):
             self.model["shown"][o.name] = av.shown
         for av in self._array_views[len(operands):]:
             av.hide()
+        results = {r.name for r in (self.model.get("view").results if self.model.get("view") else ())}
+        first = next((av for av in self._array_views[:len(operands)] if av.name in results and av.isVisible()), None)
+        if first is not None:  # the result is what the learner looks for: keep it in view
+            QTimer.singleShot(0, lambda: self.values_area.ensureWidgetVisible(first, 0, 0))  # once laid out
 
     # -- explain this number --------------------------------------------------------
     def _on_pick(self, name: str, index: tuple) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import (Placeholder, elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot,
+from ..widgets.plots import (Placeholder, PowerAxis, elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot,
                              symmetric_limit, zoom_plots)
 
 NOW_EMPTY = ("Δ of this layer over the batch and a histogram of its dL/dW appear here when the "
@@ -52,11 +52,11 @@ class InspectorPanel(Panel):
         self.hist = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(80, 130, 220, 120),
                                     pen=pg.mkPen((80, 130, 220)))
         self.hist_plot.addItem(self.hist)
-        self.rms_plot = self.time_view.addPlot(row=0, col=0, title="grad RMS")
-        self.ratio_plot = self.time_view.addPlot(row=0, col=1, title="update/weight")
+        # RMS and ratio span decades: drawn as log10, labelled with the values
+        self.rms_plot = self.time_view.addPlot(row=0, col=0, title="grad RMS", axisItems={"left": PowerAxis("left")})
+        self.ratio_plot = self.time_view.addPlot(row=0, col=1, title="update/weight",
+                                                 axisItems={"left": PowerAxis("left")})
         self.dead_plot = self.time_view.addPlot(row=0, col=2, title="dead/saturated")
-        for p in (self.rms_plot, self.ratio_plot):
-            p.setLogMode(False, True)
         self.dead_plot.setYRange(0, 1)
         for p in (self.rms_plot, self.ratio_plot, self.dead_plot):
             p.setLabel("bottom", "step")
@@ -150,5 +150,8 @@ class InspectorPanel(Panel):
                 ys = np.array([st.get(layer, {}).get(key, np.nan) for _, st in hist], dtype=float)
                 ok = np.isfinite(ys) & ((ys > 0) if key != "inactive_share" else True)
                 if ok.any():
-                    self._curve(plot, key, layer).setData(steps[ok], ys[ok])
+                    c = self._curve(plot, key, layer)
+                    c.setData(steps[ok], ys[ok] if key == "inactive_share" else np.log10(ys[ok]))
+                    c.setSymbol("o" if ok.sum() < 3 else None)  # one point is a dot, not nothing
+                    c.setSymbolSize(5)
         self.model["history_points"] = len(hist)

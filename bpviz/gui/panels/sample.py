@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from bpviz.engine.explain import fmt
 from bpviz.engine.snapshot import Snapshot
@@ -43,16 +44,26 @@ class SampleView(Panel):
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.cellClicked.connect(lambda r, _: self.pick.setValue(r))
         lay.addWidget(self.table, 2)
-        self.view = pg.GraphicsLayoutWidget()
-        style_plot(self, self.view)
-        self.img_plot = self.view.addPlot(row=0, col=0)
+        # the image and the output bars side by side, each its own view so a hidden one
+        # leaves no empty cell behind
+        self.view = QWidget()
+        row = QHBoxLayout(self.view)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.img_view = pg.GraphicsLayoutWidget()
+        style_plot(self, self.img_view)
+        self.img_plot = self.img_view.addPlot(row=0, col=0)
         self.img_plot.invertY(True)
         self.img_plot.setAspectLocked(True)
         self.img_plot.hideAxis("left")
         self.img_plot.hideAxis("bottom")
         self.img = pg.ImageItem()
         self.img_plot.addItem(self.img)
-        self.out_plot = self.view.addPlot(row=0, col=1, title="output")
+        self.out_view = pg.GraphicsLayoutWidget()
+        style_plot(self, self.out_view)
+        self.out_plot = self.out_view.addPlot(row=0, col=0, title="output")
+        self.out_view.setToolTip("Blue bars: the network's output for the focused sample; green outlines: its target")
+        row.addWidget(self.img_view, 1)
+        row.addWidget(self.out_view, 1)
         self.out_plot.setYRange(0, 1)
         self.out_plot.setMouseEnabled(False, False)
         self.out_plot.getAxis("left").setWidth(44)  # room for "1e+06" and the like, decided once
@@ -127,11 +138,11 @@ class SampleView(Panel):
         self.table.setVisible(not image)
         if image:
             self.img.setImage(np.asarray(x[f]).reshape(snap.image_shape), levels=(0, 1))
-            self.img_plot.show()
+            self.img_view.show()
         else:
-            self.img_plot.hide()
+            self.img_view.hide()
             self._fill_table(x, y, out, f)
-        self.out_plot.setVisible(out is not None)
+        self.out_view.setVisible(out is not None)
         self.view.setVisible(image or out is not None)
         if out is not None:
             k = out.shape[1]

@@ -161,3 +161,11 @@ def zoom_plots(widget, factor: float) -> None:
                     base = item._zoom_base_width = pen.widthF()
                 pen.setWidthF((base if base > 0 else 1.0) * factor)
                 item.setPen(pen)
+
+
+class PowerAxis(pg.AxisItem):
+    """An axis for log10 of the values, labelled with the values. Its ticks are spaced as on
+    any linear axis, so they never pile up the way log mode's 2..9 ticks do in a short plot."""
+
+    def tickStrings(self, values, scale, spacing):
+        return [f"{10.0 ** v:.2g}" for v in values]
