@@ -337,7 +337,8 @@ class MainWindow(QMainWindow):
             self.resizeDocks([d["sample"], d["diagram"], d["equations"]],
                              [int(W * 0.2), int(W * 0.34), int(W * 0.46)], Qt.Horizontal)
         elif name == "train":
-            self.resizeDocks([d["config"], d["loss"]], [int(W * 0.24), int(W * 0.76)], Qt.Horizontal)
+            side = max(int(W * 0.24), d["config"].widget().widget().minimumSizeHint().width() + 24)
+            self.resizeDocks([d["config"], d["loss"]], [side, W - side], Qt.Horizontal)
             self.resizeDocks([d["loss"], d["heatmaps"]], [int(H * 0.45), int(H * 0.55)], Qt.Vertical)
         else:
             self.resizeDocks([d["debugger"], d["inspector"]], [int(W * 0.32), int(W * 0.68)], Qt.Horizontal)

@@ -83,12 +83,23 @@ def cut_texts(win) -> list[str]:
             need = max(fm.horizontalAdvance(line) for line in text.splitlines())
             if need > room.width() - 2 * label.margin() + 1:
                 bad.append(f"label {text[:50]!r}: needs {need} px, has {room.width()}")
+        bad += hidden_by_container(label, text)
     for button in win.findChildren(QAbstractButton):
         if not button.text() or not shown(button):
             continue
         if button.sizeHint().width() > button.width() + 1:
             bad.append(f"button {button.text()!r}: needs {button.sizeHint().width()} px, has {button.width()}")
+        bad += hidden_by_container(button, button.text())
     return bad
+
+
+def hidden_by_container(widget, text) -> list[str]:
+    """A widget wide enough for its text, but cut at the right by what holds it (a scroll
+    area or a dock narrower than its content)."""
+    visible = widget.visibleRegion().boundingRect()
+    if visible.right() < widget.rect().right() - 1 and visible.height() > 0:
+        return [f"{type(widget).__name__} {text[:50]!r}: only {visible.width()} of {widget.width()} px in view"]
+    return []
 
 
 def overlapping_ticks(win) -> list[str]:
@@ -440,3 +451,11 @@ def test_the_checker_finds_overlapping_ticks(qtbot, window):
     loss.plot.getAxis("bottom").setTicks([[(x, f"step number {x}") for x in (1.5, 1.52, 1.54)]])
     settle(qtbot)
     assert any("overlap" in b for b in overlapping_ticks(window))
+
+
+def test_the_checker_finds_a_form_cut_by_its_dock(qtbot, window):
+    window.layout_actions["train"].trigger()
+    settle(qtbot)
+    window.docks["config"].widget().widget().setMinimumWidth(1200)  # the form outgrows its dock
+    settle(qtbot)
+    assert any("in view" in b for b in cut_texts(window))

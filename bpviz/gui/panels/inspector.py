@@ -93,7 +93,8 @@ class InspectorPanel(Panel):
     def _curve(self, plot, key: str, layer: int) -> pg.PlotDataItem:
         c = self._curves.get((key, layer))
         if c is None:
-            c = plot.plot(pen=pg.mkPen(LAYER_COLORS[(layer - 1) % len(LAYER_COLORS)], width=1.5 * self._zoom),
+            color = LAYER_COLORS[(layer - 1) % len(LAYER_COLORS)]
+            c = plot.plot(pen=pg.mkPen(color, width=1.5 * self._zoom), symbolBrush=color, symbolPen=color,
                           name=f"layer {layer}")
             c._zoom_base_width = 1.5
             self._curves[(key, layer)] = c
