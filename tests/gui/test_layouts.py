@@ -270,6 +270,12 @@ def test_zoom_scales_text_equations_numbers_and_lines(qtbot, window):
     tick = loss.plot.getAxis("left").style["tickFont"]
     assert tick is not None and (base_tick is None or tick.pointSizeF() > base_tick.pointSizeF())
     assert loss.steps.opts["pen"].widthF() == pytest.approx(1.5)
+    sample = next(p for p in window.panels if p.object_name == "sample")
+    t = sample.table
+    fm = t.fontMetrics()
+    for r in range(t.rowCount()):  # no number ends in "…" in the zoomed table
+        for c in range(t.columnCount()):
+            assert fm.horizontalAdvance(t.item(r, c).text()) < t.columnWidth(c), (r, c)
     window.set_zoom(1.0)
     assert window.font().pointSizeF() == pytest.approx(base_font)
     assert loss.steps.opts["pen"].widthF() == pytest.approx(1.0)

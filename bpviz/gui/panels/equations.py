@@ -335,10 +335,13 @@ class EquationsPanel(Panel):
         if stage is None:
             self.title_label.setText("ready: press Step to compute the first equation")
             self.current.set_latex(ex.symbolic(plan[0], cfg, self.column))
-            self.source.setText("")
+            self.source.setText("Each equation's numbers appear below as it is computed: the operands it "
+                                "reads, then its result.")
+            self.source.setToolTip("")
             self.note.setText("")
             self._draw_values([])
             self.drop_explanation()
+            self.list_area.verticalScrollBar().setValue(0)  # a new run starts at the top of the plan
             return
         v = ex.view(stage.spec, cfg, stage.arrays, self.column)
         self.model["current"] = stage.spec

@@ -90,6 +90,8 @@ class SampleView(Panel):
     def set_zoom(self, factor: float) -> None:
         zoom_plots(self, factor)
         self.out_plot.getAxis("left").setWidth(int(44 * factor))
+        self.table.resizeColumnsToContents()  # the text grew: no cell may end in "…"
+        self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 1.5))
 
     def _picked(self, row: int) -> None:
         if row != self.focus_sample:
