@@ -14,6 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout
 
 from bpviz.engine.equations import equation_title
+from bpviz.engine.sources import plain_words
 from bpviz.engine.explain import update_of
 from bpviz.engine.snapshot import Snapshot
 
@@ -300,7 +301,7 @@ class DiagramPanel(Panel):
             self.highlight.setRect(QRectF(left - 0.08, -0.02, 1.16, 1.04))
             self.highlight.show()
             arrow = {"forward": "→", "loss": "L", "backward": "←", "update": "↻"}[stage.phase]
-            title = equation_title(stage.eq, l)
+            title = plain_words(equation_title(stage.eq, l))
             self.arrow.setText(f"{arrow} {stage.eq}: {title}", color=self.palette().text().color())
             x, x0, x1 = left + 0.5, -0.55, len(sizes) - 0.45
             self.arrow.setAnchor(((x - x0) / (x1 - x0), 1.0))  # a long title stays inside the view

@@ -377,7 +377,7 @@ class EquationsPanel(Panel):
                 small.setPointSizeF(max(self.font().pointSizeF(), 1.0) * 0.9)
                 label.setFont(small)
                 label.setWordWrap(True)
-                tip = f"{src.stage_meaning(spec.eq)}\n{spec.title}"
+                tip = f"{src.stage_meaning(spec.eq)}\n{src.plain_words(spec.title)}"
                 label.setToolTip(tip)
                 frame.setToolTip(tip)
                 mv = MathView(size=14)
