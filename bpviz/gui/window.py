@@ -26,7 +26,8 @@ LAYOUT_PROMISES = {"learn": ("diagram", "equations"), "train": ("loss", "heatmap
                    "debug": ("inspector", "debugger")}
 ZOOMS = (0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)
 MIN_DOCK = 40  # a restored dock smaller than this (pixels) means a broken layout
-INFO_MS = 5000  # an information message fades after this long
+INFO_MS = 4000  # an information message starts to fade after this long
+INFO_FADE_MS = 1000
 MESSAGE_STYLE = {"warning": "QLabel { color: black; background: #f6c343; padding: 4px; }",
                  "error": "QLabel { color: white; background: #b3261e; padding: 4px; }"}
 # the speed slider's stops, in stages per second; the last is full speed
@@ -189,9 +190,19 @@ class MainWindow(QMainWindow):
         self.info_label = QLabel()
         self.info_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.statusBar().addPermanentWidget(self.info_label)
+        from PySide6.QtCore import QPropertyAnimation
+        from PySide6.QtWidgets import QGraphicsOpacityEffect
+        self._info_effect = QGraphicsOpacityEffect(self.info_label)
+        self._info_effect.setOpacity(1.0)
+        self.info_label.setGraphicsEffect(self._info_effect)
+        self._info_fade = QPropertyAnimation(self._info_effect, b"opacity", self)
+        self._info_fade.setDuration(INFO_FADE_MS)
+        self._info_fade.setStartValue(1.0)
+        self._info_fade.setEndValue(0.0)
+        self._info_fade.finished.connect(self.info_label.clear)
         self._info_timer = QTimer(self)
         self._info_timer.setSingleShot(True)
-        self._info_timer.timeout.connect(self.info_label.clear)
+        self._info_timer.timeout.connect(self._info_fade.start)
         self.warnings_label = QLabel()
         self.warnings_label.setStyleSheet(MESSAGE_STYLE["warning"])
         self.warnings_label.hide()
@@ -213,6 +224,8 @@ class MainWindow(QMainWindow):
 
     def inform(self, text: str) -> None:
         """Information (edited, saved, copied): the status bar, fading after a few seconds."""
+        self._info_fade.stop()
+        self._info_effect.setOpacity(1.0)
         self.info_label.setText(text)
         self.info_label.setToolTip(text)
         self._info_timer.start(INFO_MS)
@@ -308,9 +321,10 @@ class MainWindow(QMainWindow):
                 self.tabifyDockWidget(d["config"], d[k])
             self.addDockWidget(right, d["loss"])
             self.splitDockWidget(d["loss"], d["heatmaps"], Qt.Vertical)
-            for k in ("diagram", "equations"):
-                self.tabifyDockWidget(d["loss"], d[k])
-            self.tabifyDockWidget(d["heatmaps"], d["inspector"])
+            # the tall views behind one tab group, so the window's minimum height stays under
+            # 768 even at twice the text size
+            for k in ("inspector", "diagram", "equations"):
+                self.tabifyDockWidget(d["heatmaps"], d[k])
             front = ("config", "loss", "heatmaps")
         else:
             self.addDockWidget(left, d["debugger"])

@@ -290,14 +290,22 @@ def test_zoom_keys_step_through_the_zoom_levels(qtbot, window):
     assert window.zoom == 1.0
 
 
-def test_the_layouts_still_fit_when_zoomed(qtbot, window):
-    steps(qtbot, window, 14)
-    window.set_zoom(1.25)
-    window.layout_actions["learn"].trigger()
+@pytest.mark.parametrize("name", ["learn", "train", "debug"])
+def test_the_layouts_still_fit_when_zoomed(qtbot, window, name):
+    from bpviz.gui.window import LAYOUT_PROMISES, ZOOMS
+    steps(qtbot, window, 21)
+    window.set_zoom(ZOOMS[-1])
+    window.layout_actions[name].trigger()
     settle(qtbot)
-    for dock in ("diagram", "equations"):
+    need = window.minimumSizeHint()
+    assert need.width() <= W and need.height() <= H, (name, need)
+    assert (window.width(), window.height()) == (W, H)
+    for dock in LAYOUT_PROMISES[name]:
         assert shown(window.docks[dock])
-    assert overlapping_ticks(window) == []
+    window.set_zoom(1.5)
+    settle(qtbot)
+    assert overlapping_ticks(window) == [], name
+    assert cut_texts(window) == [], name
 
 
 # -- a panel forgets the previous run ------------------------------------------------------
@@ -491,3 +499,12 @@ def test_the_preset_tooltips_name_documents(window):
     from PySide6.QtWidgets import QWidget
     tips = [w.toolTip() for w in window.config_dock.findChildren(QWidget)]
     assert not any(re.search(r"seeds? \d{3}", t) for t in tips)
+
+
+def test_information_fades_away(qtbot, window):
+    window.inform("session saved to x.bpviz")
+    assert window.info_label.text() == "session saved to x.bpviz"
+    window._info_timer.timeout.emit()  # the wait is over (no clock in the test)
+    qtbot.waitUntil(lambda: window.info_label.text() == "", timeout=10000)
+    window.inform("copied")
+    assert window._info_effect.opacity() == 1.0 and window.info_label.text() == "copied"
