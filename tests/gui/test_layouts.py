@@ -508,3 +508,15 @@ def test_information_fades_away(qtbot, window):
     qtbot.waitUntil(lambda: window.info_label.text() == "", timeout=10000)
     window.inform("copied")
     assert window._info_effect.opacity() == 1.0 and window.info_label.text() == "copied"
+
+
+def test_a_number_grid_widens_when_a_number_turns_scientific(qtbot):
+    from bpviz.gui.widgets.mathview import NumberGrid
+    g = NumberGrid()
+    qtbot.addWidget(g)
+    g.show()
+    g.set_values(np.array([[0.5, -0.25]]))
+    g.set_values(np.array([[4.337e-05, -1.9e+123]]))  # same shape, longer text
+    fm = g.fontMetrics()
+    for j in range(2):
+        assert fm.horizontalAdvance(g.text_at(0, j)) < g.columnWidth(j), g.text_at(0, j)

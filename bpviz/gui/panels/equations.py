@@ -243,6 +243,7 @@ class EquationsPanel(Panel):
         self.values_area.setWidgetResizable(True)
         self.values_host = QWidget()
         self.values_layout = QVBoxLayout(self.values_host)
+        self.values_layout.addStretch(1)  # the arrays stack at the top, whatever the height
         self.values_area.setWidget(self.values_host)
         right.addWidget(self.values_area, 4)
         self.explain_box = QTextBrowser()
@@ -428,7 +429,7 @@ class EquationsPanel(Panel):
             av = ArrayView()
             av.grid.set_scale(self._zoom)
             av.picked.connect(self._on_pick)
-            self.values_layout.addWidget(av)
+            self.values_layout.insertWidget(self.values_layout.count() - 1, av)
             self._array_views.append(av)
         for av, o in zip(self._array_views, operands):
             if o.array is None:

@@ -125,6 +125,7 @@ class NumberGrid(QTableWidget):
         self._digits: int | None = 4
         self._highlight: set[tuple[int, int]] = set()
         self._sized_for: int | None | str = "never"
+        self._sized_chars = 0
         self.set_scale(1.0)
 
     def set_values(self, values: np.ndarray, digits: int | None = 4) -> None:
@@ -139,6 +140,7 @@ class NumberGrid(QTableWidget):
             self.setVerticalHeaderLabels([str(i) for i in range(rows)])
             self.setHorizontalHeaderLabels([str(j) for j in range(cols)])
         top = float(np.max(np.abs(values))) if values.size else 0.0
+        longest = 0
         for i in range(rows):
             for j in range(cols):
                 v = float(values[i, j])
@@ -147,12 +149,17 @@ class NumberGrid(QTableWidget):
                     item = QTableWidgetItem()
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                     self.setItem(i, j, item)
-                item.setText(fmt(v, digits))
+                text = fmt(v, digits)
+                longest = max(longest, len(text))
+                item.setText(text)
                 item.setToolTip(f"[{i}, {j}] = {v!r}")
                 item.setBackground(self._tint(v, top, (i, j) in self._highlight))
-        if reshaped or digits != self._sized_for:
-            self.resizeColumnsToContents()  # measuring text is slow: only when the layout changes
+        if reshaped or digits != self._sized_for or longest > self._sized_chars:
+            # measuring text is slow: only when the layout changes or a number grows longer
+            # (scientific notation), never leaving a cell that ends in "…"
+            self.resizeColumnsToContents()
             self._sized_for = digits
+            self._sized_chars = longest
 
     def set_scale(self, factor: float) -> None:
         """Numbers, cells and headers at `factor` times their size (View → Zoom)."""
