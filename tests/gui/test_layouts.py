@@ -515,8 +515,8 @@ def test_a_number_grid_widens_when_a_number_turns_scientific(qtbot):
     g = NumberGrid()
     qtbot.addWidget(g)
     g.show()
-    g.set_values(np.array([[0.5, -0.25]]))
-    g.set_values(np.array([[4.337e-05, -1.9e+123]]))  # same shape, longer text
+    g.set_values(np.array([[0.5, -1.9e+123]]))
+    g.set_values(np.array([[4.337e-05, -0.25]]))  # same shape, the long text in another column
     fm = g.fontMetrics()
     for j in range(2):
         assert fm.horizontalAdvance(g.text_at(0, j)) < g.columnWidth(j), g.text_at(0, j)

@@ -125,7 +125,7 @@ class NumberGrid(QTableWidget):
         self._digits: int | None = 4
         self._highlight: set[tuple[int, int]] = set()
         self._sized_for: int | None | str = "never"
-        self._sized_chars = 0
+        self._sized_chars: list[int] = []
         self.set_scale(1.0)
 
     def set_values(self, values: np.ndarray, digits: int | None = 4) -> None:
@@ -140,7 +140,7 @@ class NumberGrid(QTableWidget):
             self.setVerticalHeaderLabels([str(i) for i in range(rows)])
             self.setHorizontalHeaderLabels([str(j) for j in range(cols)])
         top = float(np.max(np.abs(values))) if values.size else 0.0
-        longest = 0
+        longest = [0] * cols  # per column: a column sized for "+0.0000" cannot show "+7.584e-06"
         for i in range(rows):
             for j in range(cols):
                 v = float(values[i, j])
@@ -150,11 +150,12 @@ class NumberGrid(QTableWidget):
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                     self.setItem(i, j, item)
                 text = fmt(v, digits)
-                longest = max(longest, len(text))
+                longest[j] = max(longest[j], len(text))
                 item.setText(text)
                 item.setToolTip(f"[{i}, {j}] = {v!r}")
                 item.setBackground(self._tint(v, top, (i, j) in self._highlight))
-        if reshaped or digits != self._sized_for or longest > self._sized_chars:
+        if (reshaped or digits != self._sized_for or len(self._sized_chars) != cols
+                or any(n > m for n, m in zip(longest, self._sized_chars))):
             # measuring text is slow: only when the layout changes or a number grows longer
             # (scientific notation), never leaving a cell that ends in "…"
             self.resizeColumnsToContents()
