@@ -82,6 +82,8 @@ class MainWindow(QMainWindow):
         c.session_saved.connect(lambda path: self.inform(f"session saved to {path}"))
         self.resize(1366, 768)
         self._restore_layout()
+        from PySide6.QtWidgets import QApplication
+        QApplication.instance().installEventFilter(self)  # a click elsewhere drops the explanation
 
     # -- building ---------------------------------------------------------------------
     def _action(self, text, slot, keys=(), tip=""):
@@ -353,7 +355,7 @@ class MainWindow(QMainWindow):
         elif name == "train":
             side = max(int(W * 0.24), d["config"].widget().widget().minimumSizeHint().width() + 24)
             self.resizeDocks([d["config"], d["loss"]], [side, W - side], Qt.Horizontal)
-            self.resizeDocks([d["loss"], d["heatmaps"]], [int(H * 0.45), int(H * 0.55)], Qt.Vertical)
+            self.resizeDocks([d["loss"], d["heatmaps"]], [int(H * 0.4), int(H * 0.6)], Qt.Vertical)
         else:
             self.resizeDocks([d["debugger"], d["inspector"]], [int(W * 0.32), int(W * 0.68)], Qt.Horizontal)
 
@@ -533,6 +535,16 @@ class MainWindow(QMainWindow):
             if hasattr(p, "set_marks"):
                 p.set_marks(cells)
 
+    def eventFilter(self, obj, event):
+        """A click outside the equations panel drops an explained number's marks."""
+        from PySide6.QtCore import QEvent
+        if event.type() == QEvent.MouseButtonPress and isinstance(obj, QWidget):
+            eq = next((p for p in self.panels if p.object_name == "equations"), None)
+            if eq is not None and eq.model.get("explanation") is not None and obj.window() is self \
+                    and not (obj is eq or eq.isAncestorOf(obj)):
+                eq.drop_explanation()
+        return False
+
     # -- editing --------------------------------------------------------------------------
     @Slot(str, int, int)
     def edit_weight(self, name: str, i: int, j: int):
@@ -664,6 +676,8 @@ class MainWindow(QMainWindow):
                           f"bpviz {__version__}: step through backpropagation one equation at a time.")
 
     def closeEvent(self, event):
+        from PySide6.QtWidgets import QApplication
+        QApplication.instance().removeEventFilter(self)
         self.save_layout()
         self.controller.shutdown()
         super().closeEvent(event)

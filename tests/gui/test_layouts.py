@@ -412,6 +412,9 @@ def test_the_explained_marks_clear_on_the_next_equation_a_click_and_a_reset(qtbo
     qtbot.mouseClick(eq, pg.QtCore.Qt.LeftButton)  # a click beside the numbers
     assert eq.model["explanation"] is None and heat.model["marks"] == []
     explain()
+    qtbot.mouseClick(dia.plot.viewport(), pg.QtCore.Qt.LeftButton)  # a click in another panel
+    assert eq.model["explanation"] is None and dia.model["marks"]["edges"] == 0
+    explain()
     steps(qtbot, window, 1, window.controller.request_reset)
     assert eq.model["explanation"] is None and heat.model["marks"] == [] and dia.model["marks"]["nodes"] == 0
 

@@ -75,7 +75,9 @@ class HeatmapPanel(Panel):
         self.image.mouseClickEvent = self._click
         self.mont_view = pg.GraphicsLayoutWidget()
         style_plot(self, self.mont_view)
-        self.mont_plot = self.mont_view.addPlot(title="each hidden unit's input weights")
+        self.mont_plot = self.mont_view.addPlot()  # no title: every pixel goes to the tiles
+        self.mont_view.setToolTip("Each hidden unit's input weights as a 28x28 image, one tile per unit "
+                                  "(red +, blue −): what each unit looks for in a picture")
         self.mont_plot.invertY(True)
         self.mont_plot.hideAxis("left")
         self.mont_plot.hideAxis("bottom")
