@@ -523,3 +523,25 @@ def test_a_number_grid_widens_when_a_number_turns_scientific(qtbot):
     fm = g.fontMetrics()
     for j in range(2):
         assert fm.horizontalAdvance(g.text_at(0, j)) < g.columnWidth(j), g.text_at(0, j)
+
+
+def test_a_breakpoint_is_amber_and_a_divergence_red_until_reset(qtbot, window):
+    c = window.controller
+    dbg = window.debugger
+    dbg.bp_kind.setCurrentIndex([dbg.bp_kind.itemData(i) for i in range(dbg.bp_kind.count())].index("step"))
+    dbg.bp_value.setValue(3)
+    dbg.add_breakpoint()
+    qtbot.wait(50)
+    with qtbot.waitSignal(c.playing_changed, timeout=5000):
+        c.request_play()
+    qtbot.waitUntil(lambda: window.message_kind == "warning", timeout=10000)
+    assert "step 3" in window.banner.text() and "#f6c343" in window.banner.styleSheet()
+    bad = TOY.with_(hidden="identity", output_loss="identity-mse", lr=1e300)
+    c.rebuild(bad, "toy")
+    qtbot.waitUntil(lambda: c.latest.config == bad, timeout=5000)
+    assert window.message_kind == ""  # the new run cleared the old warning
+    c.request_play()
+    qtbot.waitUntil(lambda: window.message_kind == "error", timeout=10000)
+    assert "non-finite" in window.banner.text() and "#b3261e" in window.banner.styleSheet()
+    steps(qtbot, window, 1, c.request_reset)
+    assert window.message_kind == "" and not window.message_bar.isVisible()
