@@ -49,6 +49,7 @@ class SampleView(Panel):
         self.view = QWidget()
         row = QHBoxLayout(self.view)
         row.setContentsMargins(0, 0, 0, 0)
+        self._row = row
         self.img_view = pg.GraphicsLayoutWidget()
         style_plot(self, self.img_view)
         self.img_plot = self.img_view.addPlot(row=0, col=0)
@@ -73,6 +74,12 @@ class SampleView(Panel):
         self.out_plot.addItem(self.target_bars)
         lay.addWidget(self.view, 3)
         self.model: dict = {}
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # a tall narrow dock stacks the image above the bars, so neither is squeezed
+        tall = self.width() < 1.1 * self.view.height() or self.width() < 420
+        self._row.setDirection(QHBoxLayout.TopToBottom if tall else QHBoxLayout.LeftToRight)
 
     def reset_view(self) -> None:
         self.table.blockSignals(True)
