@@ -545,3 +545,11 @@ def test_a_breakpoint_is_amber_and_a_divergence_red_until_reset(qtbot, window):
     assert "non-finite" in window.banner.text() and "#b3261e" in window.banner.styleSheet()
     steps(qtbot, window, 1, c.request_reset)
     assert window.message_kind == "" and not window.message_bar.isVisible()
+
+
+def test_the_loss_legend_names_only_what_can_appear(qtbot, window):
+    steps(qtbot, window, 12)
+    loss = next(p for p in window.panels if p.object_name == "loss")
+    loss.redraw()
+    names = [label.text for _, label in loss.plot.getPlotItem().legend.items]
+    assert names == ["loss per step"]  # the toy set: one batch an epoch, no test set

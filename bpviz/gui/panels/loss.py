@@ -71,6 +71,15 @@ class LossPanel(Panel):
         self.place.show_note(EMPTY)
         self.model = {}
 
+    def _legend_entry(self, item, name: str, on: bool) -> None:
+        """The legend names only curves that can appear (no test accuracy on the toy set)."""
+        legend = self.plot.getPlotItem().legend
+        listed = any(sample.item is item for sample, _ in legend.items)
+        if on and not listed:
+            legend.addItem(item, name)
+        elif listed and not on:
+            legend.removeItem(item)
+
     def set_zoom(self, factor: float) -> None:
         zoom_plots(self, factor)
 
@@ -96,6 +105,8 @@ class LossPanel(Panel):
         acc = np.asarray(snap.test_accuracy, dtype=float).reshape(-1, 2)
         self.acc.setData(acc[:, 0], acc[:, 1])
         self.plot.getPlotItem().getAxis("right").setVisible(len(acc) > 0)
+        self._legend_entry(self.acc, "test accuracy", len(acc) > 0)
+        self._legend_entry(self.epochs, "mean per epoch", n_batches > 1)
         text = f"{len(losses)} steps · loss {losses[-1]:.4g}"
         tip = f"{len(losses)} steps done; the last step's loss is {losses[-1]:.6g}"
         if len(ep):
