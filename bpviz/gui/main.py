@@ -34,6 +34,8 @@ def add_gui_arguments(p, dest_prefix: str = "") -> None:
     p.add_argument("--max-memory", dest=f"{dest_prefix}max_memory", type=memory_size, metavar="SIZE",
                    help="refuse a network needing more than this, e.g. 4G (else $BPVIZ_MAX_MEMORY, "
                         "else half of the memory)")
+    p.add_argument("--layout", dest=f"{dest_prefix}layout", choices=["learn", "train", "debug"],
+                   help="open in this layout of the views")
 
 
 def _apply_memory_limit(args) -> None:
@@ -94,6 +96,8 @@ def _start(args, app, settings=None):
         print(f"bpviz: error: {e}", file=sys.stderr)
         _close_window(win, app)
         return None
+    if getattr(args, "layout", None):
+        win.apply_layout(args.layout)
     return win
 
 
@@ -281,6 +285,8 @@ def _shoot(win, args, w: int, h: int) -> int:
               file=sys.stderr)
         return 2
     win.resize(w, h)
+    if args.layout:
+        win.apply_layout(args.layout)  # sized for the requested window
     win.show()
     c = win.controller
     if not wait_until(lambda: c.latest is not None or win.last_error, 120):

@@ -181,7 +181,7 @@ def test_one_step_moves_every_panel_as_the_stage_says(make):
             np.testing.assert_array_equal(h_grad.image.image, a["dW1"], err_msg=where)
             np.testing.assert_allclose(h_upd.model["shown"], -TOY.lr * a["dW1"], err_msg=where)
         else:
-            assert h_grad.model["shown"] is None and "not computed yet" in h_grad.hover.text(), where
+            assert h_grad.model["shown"] is None and h_grad.place.showing_note and "appears here" in h_grad.place.note.text(), where
             assert h_upd.model["shown"] is None, where
 
         # inspector (last layer by default): Delta2 over the batch, then the histogram of dW2
@@ -240,9 +240,9 @@ def test_the_inspector_draws_the_stats_history(make):
     for key in ("grad_rms", "update_ratio"):
         for layer in (1, 2):
             c = ins._curves[(key, layer)]
-            xs, ys = c.xData, c.yData  # the data given, not the log10 the plot draws
+            xs, ys = c.xData, c.yData  # log10 of the values, on an axis labelled with the values
             np.testing.assert_array_equal(xs, [1, 2, 3, 4, 5])
-            np.testing.assert_allclose(ys, [st[layer][key] for _, st in history])
+            np.testing.assert_allclose(10 ** ys, [st[layer][key] for _, st in history])
 
 
 def test_pixel_probes_show_something_is_drawn(make):
