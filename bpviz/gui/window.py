@@ -2,7 +2,6 @@
 goes to the Controller, every panel draws the snapshots the Controller hands out."""
 from __future__ import annotations
 
-
 import numpy as np
 from PySide6.QtCore import QRect, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence

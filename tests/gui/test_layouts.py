@@ -327,7 +327,7 @@ def run_a_then_b(how):
         w.step()
     run_a = list(got)
     if how == "reset":
-        w.reset()
+        w.request("reset", ())
     else:
         w.rebuild(replace(TOY, sizes=(3, 6, 1)), "toy", None)
     assert got[-1].run_id != run_a[-1].run_id and got[-1].stage is None
@@ -496,8 +496,6 @@ def test_references_and_stage_codes_are_explained_where_they_appear(qtbot, windo
             assert not re.search(r"seeds? \d{3}", w.toolTip()), w.toolTip()
 
 
-@pytest.mark.xfail(strict=True, reason="the preset tooltips are written in panels/config.py from the presets' "
-                                       "descriptions; bpviz.engine.sources.plain_words names the documents")
 def test_the_preset_tooltips_name_documents(window):
     from PySide6.QtWidgets import QWidget
     tips = [w.toolTip() for w in window.config_dock.findChildren(QWidget)]

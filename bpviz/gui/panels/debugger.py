@@ -74,6 +74,7 @@ class DebuggerDock(QDockWidget):
         self.scrub.sliderReleased.connect(lambda: self.controller.request_rewind(self.scrub.value()))
         lay.addWidget(self.scrub)
         self.scrub_label = QLabel()
+        self.scrub_label.setWordWrap(True)
         lay.addWidget(self.scrub_label)
         self.history_label = QLabel()
         self.history_label.setWordWrap(True)
@@ -298,10 +299,10 @@ class DebuggerDock(QDockWidget):
         frontier = snap.frontier or 0 if snap is not None else 0
         per_epoch = snap.stage.n_batches if snap is not None and snap.stage is not None else 0
         where = f" (epoch {step // per_epoch}, batch {step % per_epoch})" if per_epoch else ""
-        return f"step {step}{where} {what} · the timeline reaches step {frontier}"
+        return f"step {step}{where} {what}; the timeline reaches step {frontier}"
 
     def _show_scrub_target(self, step: int) -> None:
-        self.scrub_label.setText(self._scrub_text(step, "under the handle: release to go there"))
+        self.scrub_label.setText(self._scrub_text(step, "under the handle (release to go there)"))
 
     def _fill_contrib(self, snap: Snapshot) -> None:
         c = snap.contrib
