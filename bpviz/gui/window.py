@@ -17,7 +17,7 @@ from .panels.equations import EquationsPanel
 from .controller import Controller
 
 ORG, APP = "bpviz", "bpviz"
-LAYOUT_VERSION = 3  # bump when the set of docks changes, so an old saved layout is ignored
+LAYOUT_VERSION = 4  # bump when the set of docks changes, so an old saved layout is ignored
 LAYOUTS = ("learn", "train", "debug")
 # what each layout puts in front; the other docks are tabs behind them
 LAYOUT_PROMISES = {"learn": ("diagram", "equations"), "train": ("loss", "heatmaps"),
@@ -45,8 +45,9 @@ def panel_classes() -> list:
     from .panels.heatmaps import HeatmapPanel
     from .panels.inspector import InspectorPanel
     from .panels.loss import LossPanel
+    from .panels.boundary import BoundaryPanel
     from .panels.sample import SampleView
-    return [DiagramPanel, EquationsPanel, SampleView, LossPanel, HeatmapPanel, InspectorPanel]
+    return [DiagramPanel, EquationsPanel, SampleView, LossPanel, HeatmapPanel, InspectorPanel, BoundaryPanel]
 
 
 def with_suffix(path: str, pattern: str, chosen_filter: str, default: str) -> str:
@@ -328,7 +329,7 @@ class MainWindow(QMainWindow):
         if name == "learn":
             # the sample beside the network and the equation; settings a tab behind it
             self.addDockWidget(left, d["sample"])
-            for k in ("config", "debugger"):
+            for k in ("boundary", "config", "debugger"):
                 self.tabifyDockWidget(d["sample"], d[k])
             self.addDockWidget(right, d["diagram"])
             self.splitDockWidget(d["diagram"], d["equations"], Qt.Horizontal)
@@ -343,7 +344,7 @@ class MainWindow(QMainWindow):
             self.splitDockWidget(d["loss"], d["heatmaps"], Qt.Vertical)
             # the tall views behind one tab group, so the window's minimum height stays under
             # 768 even at twice the text size
-            for k in ("inspector", "diagram", "equations"):
+            for k in ("inspector", "diagram", "equations", "boundary"):
                 self.tabifyDockWidget(d["heatmaps"], d[k])
             front = ("config", "loss", "heatmaps")
         else:
@@ -351,7 +352,7 @@ class MainWindow(QMainWindow):
             for k in ("config", "sample"):
                 self.tabifyDockWidget(d["debugger"], d[k])
             self.addDockWidget(right, d["inspector"])
-            for k in ("equations", "diagram", "loss", "heatmaps"):
+            for k in ("equations", "diagram", "loss", "heatmaps", "boundary"):
                 self.tabifyDockWidget(d["inspector"], d[k])
             front = ("debugger", "inspector")
         for dock in d.values():
@@ -467,6 +468,8 @@ class MainWindow(QMainWindow):
         if snap.run_id != prev:  # Reset, another data set or configuration, an opened session
             self.clear_message()
             self.info_label.clear()
+            if snap.boundary is not None:
+                self.docks["boundary"].raise_()  # two input features: the plane is the view to watch
         self.controller_run_id = snap.run_id
         message = snap.message or ""
         if message != self._shown_message[0]:  # each message once; a repeat of it is not news

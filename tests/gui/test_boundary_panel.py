@@ -47,3 +47,18 @@ def test_without_two_features_the_panel_says_what_will_appear(panel):
     spiral = Run.build(get_preset("spiral").config, load_run_data("spiral"))
     panel.show_snapshot(spiral.snapshot())  # a new run: the choices follow its units
     assert panel.stack.currentIndex() == 1 and panel.what.count() == 1 + 8 + 8
+
+
+def test_the_window_shows_the_plane_for_a_2d_set(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+    from bpviz.gui.window import MainWindow
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    c = win.controller
+    c.rebuild(get_preset("spiral").config, "spiral")
+    qtbot.waitUntil(lambda: c.latest is not None and c.latest.boundary is not None, timeout=20000)
+    boundary = next(p for p in win.panels if p.object_name == "boundary")
+    qtbot.waitUntil(lambda: boundary.isVisible() and boundary.snapshot is c.latest, timeout=5000)
+    np.testing.assert_array_equal(boundary.image.image, c.latest.boundary["output"])
+    c.shutdown()

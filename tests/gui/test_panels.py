@@ -95,14 +95,14 @@ def test_panel_classes_in_dock_order():
     from bpviz.gui.panels.base import Panel
     from bpviz.gui.window import panel_classes
     classes = panel_classes()
-    assert [c.object_name for c in classes] == ["diagram", "equations", "sample", "loss", "heatmaps", "inspector"]
+    assert [c.object_name for c in classes] == ["diagram", "equations", "sample", "loss", "heatmaps", "inspector", "boundary"]
     assert all(issubclass(c, Panel) and c.area in ("left", "right", "top", "bottom") for c in classes)
     assert len({c.object_name for c in classes}) == len(classes)
 
 
 # -- before the first Step -------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["diagram", "equations", "sample", "loss", "heatmaps", "inspector"])
+@pytest.mark.parametrize("name", ["diagram", "equations", "sample", "loss", "heatmaps", "inspector", "boundary"])
 def test_before_the_first_step_every_panel_draws(make, name):
     t = toy_trainer()
     p = make(name)

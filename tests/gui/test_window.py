@@ -57,7 +57,7 @@ def test_starts_on_the_toy_network_ready(window):
     snap = window.controller.latest
     assert snap.stage is None and snap.config == TOY
     assert window.status.text() == "epoch 0 · batch 0 · stage: ready"
-    assert len(window.panels) == 6
+    assert len(window.panels) == 7
 
 
 def test_one_backward_pass_stage_by_stage_moves_every_panel(qtbot, window):
