@@ -1,171 +1,331 @@
-"""The window's figures, measured side by side in one run (offscreen unless a display is set).
+"""What a user of the window feels, measured to the end of painting (offscreen unless a
+display is set), over interleaved runs.
 
-    python benchmarks/gui_bench.py [--quick]
+    python benchmarks/gui_bench.py [--runs 3] [--steps 50] [--play 10] [--quick]
 
-- step latency: a Step request to every panel redrawn, toy and 784-128-10
-  (Fashion-MNIST, or synthetic images of that shape when it is not installed)
-- Play on 784-128-10: frames drawn per second, the GUI thread's longest stall (a 5 ms
-  timer's largest gap), and the epoch time with the window playing against the
-  headless trainer on the same data, as a ratio
-- start-up: process start to the first frame drawn (`bpviz` with BPVIZ_EXIT_WHEN_SHOWN)
-- memory: peak resident memory of this process with the 784-128-10 set loaded and
-  the step-back history at its default size
+Painting is timed by the application's event dispatch (QApplication.notify): a widget's
+paint event is over when notify returns for it, so "the end of the last paint" is when Qt
+has really drawn the frame, not when Python code returned.
+
+- Step latency: the Right key (the real shortcut) to the end of the last paint it caused
+  anywhere in the window, toy and 784-128-10 (median and worst of --steps presses a run).
+- Play on 784-128-10, started right after loading the network: the first --play seconds
+  and the --play seconds after them, separately. A frame is one `snapshot_changed`; it is
+  complete when every visible panel painted before the next frame. Reported: complete
+  frames a second, each panel's repaints a second, the GUI thread's longest stall (the
+  largest gap of a 5 ms timer) and the epoch time while playing against the headless
+  trainer on the same data in the same run (same BLAS thread count).
+- Start-up: `bpviz` from process start to the end of painting its first frame, with an
+  empty typesetting cache (a machine's first start, as every start was before the cache)
+  and with the cache filled by an earlier start.
+- Peak resident memory of this process.
+
+Each run measures every figure once, in turn, so all see the same machine load; the table
+gives min / median / max over the runs, beside the figures the issue and the old
+RESULTS.md gave, and the load average at each run.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+from PySide6.QtCore import QElapsedTimer, QEvent, QSettings, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
+from _common import load_avg, spread
+from bpviz.engine import threads
 from bpviz.engine.presets import get_preset
 from bpviz.gui.main import wait_until
 
-
-def pump(app, until, timeout):
-    return wait_until(until, timeout)  # the app's own wait: in an event loop, not a busy loop
+EPOCH_STEPS = 600  # a 60,000-sample epoch at batch 100
 
 
-def make_window(app, tmpdir):
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class PaintClock(QApplication):
+    """Records when each paint event in the window finished, and which panel it was in."""
+
+    def __init__(self, argv):
+        super().__init__(argv)
+        self.paints: list[tuple[float, str | None]] = []  # (end time, panel name or None)
+        self.window = None
+        self._owner: dict[int, str | None] = {}
+
+    def notify(self, receiver, event):
+        if event.type() != QEvent.Paint or self.window is None:
+            return super().notify(receiver, event)
+        ok = super().notify(receiver, event)
+        self.paints.append((time.perf_counter(), self._panel_of(receiver)))
+        return ok
+
+    def _panel_of(self, w) -> str | None:
+        from shiboken6 import Shiboken
+        key = Shiboken.getCppPointer(w)[0]
+        if key not in self._owner:
+            name, p = None, w
+            panels = {id(x): x.object_name for x in self.window.panels}
+            while p is not None:
+                if id(p) in panels:
+                    name = panels[id(p)]
+                    break
+                p = p.parentWidget() if hasattr(p, "parentWidget") else None
+            self._owner[key] = name
+        return self._owner[key]
+
+
+def make_window(app, tmpdir, backend):
+    from bpviz.gui.controller import Controller
     from bpviz.gui.window import MainWindow
-    win = MainWindow(settings=QSettings(os.path.join(tmpdir, "s.ini"), QSettings.IniFormat))
+    win = MainWindow(controller=Controller(backend=backend),
+                     settings=QSettings(os.path.join(tmpdir, f"{backend}.ini"), QSettings.IniFormat))
     win.resize(1600, 1000)
-    win.show()
     return win
 
 
-def load(app, win, cfg, dataset):
+def activate(app, win):
+    """Show `win` alone (a hidden window paints nothing) and time its paints."""
+    for other in QApplication.topLevelWidgets():
+        if other is not win and other.isVisible() and hasattr(other, "controller"):
+            other.hide()
+    app.window = win
+    app._owner.clear()
+    win.show()
+    win.activateWindow()
+    wait_until(lambda: False, 0.3)
+
+
+def load(win, cfg, dataset):
     c = win.controller
+    before = c.latest.run_id if c.latest is not None else None
     c.rebuild(cfg, dataset)
-    ok = pump(app, lambda: c.latest is not None and c.latest.config == cfg, 120)
-    if not ok:
+    if not wait_until(lambda: c.latest is not None and c.latest.config == cfg and c.latest.run_id != before, 120):
         raise SystemExit(f"could not load {dataset}: {win.last_error}")
 
 
-def step_latency(app, win, n):
-    """ms from request_step to the window's on_snapshot having redrawn every panel."""
+def last_paint_after(app, t0: float, quiet: float = 0.1, timeout: float = 5.0) -> float:
+    """Wait until no paint has happened for `quiet` seconds; the end of the last paint after t0."""
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        wait_until(lambda: False, quiet / 2)
+        ends = [t for t, _ in app.paints if t > t0]
+        if ends and time.perf_counter() - ends[-1] >= quiet:
+            return ends[-1]
+    ends = [t for t, _ in app.paints if t > t0]
+    return ends[-1] if ends else float("nan")
+
+
+def step_latency(app, win, n) -> list[float]:
+    """ms from the Right key to the end of the last paint it caused."""
     c = win.controller
-    drawn = {}
-    win.controller.snapshot_changed.connect(lambda s: drawn.__setitem__(s.serial, time.perf_counter()))
     out = []
+    win.setFocus()
     for _ in range(n):
-        pump(app, lambda: False, 0.05)  # idle, as between a user's key presses
+        wait_until(lambda: False, 0.05)  # idle, as between a user's key presses
+        app.paints.clear()
         before = c.latest.serial
         t0 = time.perf_counter()
-        c.request_step()
-        pump(app, lambda: any(k > before for k in drawn), 10)
-        k = min(k for k in drawn if k > before)
-        out.append((drawn[k] - t0) * 1000)
-        drawn.clear()
+        QTest.keyClick(win, Qt.Key_Right)
+        if not wait_until(lambda: c.latest.serial > before, 5):
+            raise SystemExit("the Right key did not step (no shortcut reached the window)")
+        out.append((last_paint_after(app, t0) - t0) * 1000)
     return out
 
 
-def play_figures(app, win, seconds):
-    """(frames per second, longest GUI stall in ms, steps done) while playing."""
+def play(app, win, seconds: float) -> list[dict]:
+    """Play from a freshly loaded network for 2 x `seconds`; figures of each half."""
     c = win.controller
-    frames = [0]
-    c.snapshot_changed.connect(lambda _: frames.__setitem__(0, frames[0] + 1))
-    gaps = []
+    frames: list[float] = []
+
+    def on_frame(_snap):
+        frames.append(time.perf_counter())
+    c.snapshot_changed.connect(on_frame)
+    gaps: list[tuple[float, float]] = []  # (time, gap ms)
     clock = QElapsedTimer()
     clock.start()
     last = [clock.elapsed()]
 
     def tick():
         now = clock.elapsed()
-        gaps.append(now - last[0])
+        gaps.append((time.perf_counter(), now - last[0]))
         last[0] = now
     timer = QTimer()
     timer.setInterval(5)
     timer.timeout.connect(tick)
-    steps0 = len(c.latest.losses)
-    c.request_play()
-    pump(app, lambda: c.playing, 10)
-    frames[0] = 0
+    app.paints.clear()
+    frames.clear()
+    steps = [(time.perf_counter(), len(c.latest.losses))]
     timer.start()
-    t0 = time.perf_counter()
-    pump(app, lambda: False, seconds)
-    elapsed = time.perf_counter() - t0
+    t_start = time.perf_counter()
+    c.request_play()
+    wait_until(lambda: False, seconds)
+    steps.append((time.perf_counter(), len(c.latest.losses)))
+    wait_until(lambda: False, seconds)
+    steps.append((time.perf_counter(), len(c.latest.losses)))
     timer.stop()
     c.request_pause()
-    pump(app, lambda: not c.playing, 10)
-    pump(app, lambda: False, 0.2)
-    return frames[0] / elapsed, max(gaps[3:]) if len(gaps) > 3 else float("nan"), len(c.latest.losses) - steps0, elapsed
-
-
-def headless_seconds_per_step(cfg, data, steps):
-    """The headless trainer on the same data, one BLAS thread like the window's worker."""
-    from threadpoolctl import threadpool_limits
-    from bpviz.runs import make_trainer
-    t = make_trainer(cfg, data)
-    t.run_steps(5)
-    with threadpool_limits(1):
-        t0 = time.perf_counter()
-        t.run_steps(steps)
-        return (time.perf_counter() - t0) / steps
-
-
-def startup_seconds(repeats):
-    exe = os.path.join(os.path.dirname(sys.executable), "bpviz")
-    env = dict(os.environ, BPVIZ_EXIT_WHEN_SHOWN="1")
+    wait_until(lambda: not c.playing, 10)
+    c.snapshot_changed.disconnect(on_frame)
+    visible = [p.object_name for p in win.panels if p.isVisible() and not p.visibleRegion().isEmpty()]
     out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        subprocess.run([exe], env=env, check=True, capture_output=True, timeout=120)
-        out.append(time.perf_counter() - t0)
+    for (a, s0), (b, s1) in ((steps[0], steps[1]), (steps[1], steps[2])):
+        fr = [f for f in frames if a <= f < b] + [b]
+        per_panel = {name: 0 for name in visible}
+        complete = 0
+        for f0, f1 in zip(fr, fr[1:]):
+            painted = {name for t, name in app.paints if f0 <= t < f1 and name is not None}
+            complete += all(name in painted for name in visible)
+            for name in painted & set(per_panel):
+                per_panel[name] += 1
+        dur = b - a
+        stall = max((g for t, g in gaps if a <= t < b), default=float("nan"))
+        out.append({"frames/s": (len(fr) - 1) / dur, "complete frames/s": complete / dur,
+                    "panels": {k: v / dur for k, v in per_panel.items()}, "stall ms": stall,
+                    "steps/s": (s1 - s0) / dur, "since load": a - t_start})
     return out
 
 
+def headless_steps_per_second(cfg, data, seconds=3.0) -> float:
+    """The headless trainer on the same data, with the thread count the window's worker uses."""
+    from bpviz.runs import make_trainer
+    t = make_trainer(cfg, data)
+    t.run_steps(5)
+    with threads.limited(threads.choose(reserve=1)):
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            t.run_steps(20)
+            n += 20
+        return n / (time.perf_counter() - t0)
+
+
+def startup(cache_dir: str, backend: str = "thread") -> float:
+    """Seconds from starting `bpviz` to the end of its first frame's painting."""
+    exe = os.path.join(os.path.dirname(sys.executable), "bpviz")
+    env = dict(os.environ, BPVIZ_EXIT_WHEN_SHOWN="1", XDG_CACHE_HOME=cache_dir, BPVIZ_WORKER=backend)
+    t0 = time.time()
+    p = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=180)
+    for line in p.stdout.splitlines():
+        if line.startswith("bpviz: first frame painted at "):
+            return float(line.rsplit(" ", 1)[1]) - t0
+    raise SystemExit(f"bpviz did not report its first frame: {p.stdout} {p.stderr}")
+
+
 def main() -> None:
-    import tempfile
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=50, help="Step presses per network and run")
+    ap.add_argument("--play", type=float, default=10.0, help="seconds of each Play half")
+    ap.add_argument("--quick", action="store_true", help="10 presses, 4 s halves")
+    ap.add_argument("--worker", choices=["thread", "process", "both"], default="both",
+                    help="where the window runs training (the Controller's backends)")
     args = ap.parse_args()
-    n_steps, play_s = (10, 3.0) if args.quick else (30, 8.0)
+    if args.quick:
+        args.steps, args.play = 10, 4.0
+    app = PaintClock(sys.argv[:1])
     from bpviz.gui.main import _application
-    app = _application()  # the app's own set-up (style, GIL switch interval)
-    rows = []
+    _application()  # the app's own set-up (style, GIL switch interval) on this QApplication
+    from bpviz.runs import load_run_data
+    try:
+        data = load_run_data("fashion-mnist", allow_download=False)
+        dataset = "fashion-mnist"
+    except Exception:
+        raise SystemExit("gui_bench needs Fashion-MNIST (Debian's dataset-fashion-mnist, or `bpviz download "
+                         "fashion-mnist`)")
+    big = get_preset("mnist").config.with_(lr=0.1)
+    toy = get_preset("toy").config
+    fig: dict[str, list] = {}
+
+    def add(name, v):
+        fig.setdefault(name, []).append(v)
+    backends = ["thread", "process"] if args.worker == "both" else [args.worker]
+    warm_cache = tempfile.mkdtemp(prefix="bpviz-bench-cache-")
+    startup(warm_cache)  # fills the typesetting cache the warm starts use
+    print(f"{args.runs} interleaved runs; {threads.usable_cores()} cores; the window's worker uses "
+          f"{threads.choose(reserve=1)} BLAS thread(s)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        win = make_window(app, tmp)
-        load(app, win, get_preset("toy").config, "toy")
-        toy = step_latency(app, win, n_steps)
-        rows.append(("step latency, toy (ms)", f"median {statistics.median(toy):.1f}, max {max(toy):.1f}"))
-        cfg = get_preset("mnist").config.with_(lr=0.1)
-        try:
-            from bpviz.runs import load_run_data
-            data = load_run_data("fashion-mnist", allow_download=False)
-            dataset = "fashion-mnist"
-        except Exception:
-            data, dataset = None, None
-        if dataset is None:
-            rows.append(("784-128-10", "Fashion-MNIST not installed: skipped"))
-        else:
-            load(app, win, cfg, dataset)
-            big = step_latency(app, win, n_steps)
-            rows.append(("step latency, 784-128-10 (ms)", f"median {statistics.median(big):.1f}, max {max(big):.1f}"))
-            fps, stall, steps, elapsed = play_figures(app, win, play_s)
-            window_per_step = elapsed / max(steps, 1)
-            headless_per_step = headless_seconds_per_step(cfg, data, max(50, min(steps, 600)))
-            epoch = 600  # steps in a 60,000-sample epoch at batch 100
-            rows.append(("play: frames drawn per second", f"{fps:.1f}"))
-            rows.append(("play: longest GUI-thread stall (ms)", f"{stall:.0f}"))
-            rows.append(("epoch, window playing vs headless", f"{window_per_step * epoch:.2f} s vs "
-                         f"{headless_per_step * epoch:.2f} s = {window_per_step / headless_per_step:.2f}x"))
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        rows.append(("peak resident memory (MB)", f"{peak:.0f} (784-128-10 set loaded, history at default)"))
-        win.close()
-    starts = startup_seconds(2 if args.quick else 3)
-    rows.append(("start-up to first frame (s)", f"best {min(starts):.2f}, worst {max(starts):.2f}"))
-    width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        print(f"{k:<{width}}  {v}")
+        wins = {b: make_window(app, tmp, b) for b in backends}
+        for run in range(args.runs):
+            for backend, win in wins.items():  # interleaved: each run measures every backend in turn
+                print(f"run {run + 1}, {backend} worker: {load_avg()}", flush=True)
+                activate(app, win)
+                load(win, toy, "toy")
+                lat = step_latency(app, win, args.steps)
+                add(f"{backend} step toy median", statistics.median(lat))
+                add(f"{backend} step toy worst", max(lat))
+                load(win, big, dataset)
+                lat = step_latency(app, win, args.steps)
+                add(f"{backend} step big median", statistics.median(lat))
+                add(f"{backend} step big worst", max(lat))
+                load(win, big.with_(seed=run + 1), dataset)  # a fresh network, as after Apply
+                halves = play(app, win, args.play)
+                headless = headless_steps_per_second(big, data)
+                for name, h in zip(("first", "steady"), halves):
+                    add(f"{backend} {name} complete fps", h["complete frames/s"])
+                    add(f"{backend} {name} frames", h["frames/s"])
+                    add(f"{backend} {name} stall", h["stall ms"])
+                    add(f"{backend} {name} epoch ratio", headless / max(h["steps/s"], 1e-9))
+                    add(f"{backend} {name} epoch s", EPOCH_STEPS / max(h["steps/s"], 1e-9))
+                    for panel, hz in h["panels"].items():
+                        add(f"{backend} {name} panel {panel}", hz)
+                add(f"{backend} headless epoch s", EPOCH_STEPS / headless)
+                add(f"{backend} start warm", startup(warm_cache, backend))
+            cold = tempfile.mkdtemp(prefix="bpviz-bench-cold-")
+            add("start cold", startup(cold))
+            shutil.rmtree(cold, ignore_errors=True)
+            if run == 0:
+                add("rss", rss_mb())
+        for win in wins.values():
+            win.close()
+    shutil.rmtree(warm_cache, ignore_errors=True)
+    add("peak rss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(f"after the runs: {load_avg()}\n")
+
+    def row(label, key, fmt, old, issue, goal):
+        cells = [spread(fig[f"{b} {key}"] if f"{b} {key}" in fig else fig.get(key, [float("nan")]), fmt)
+                 for b in (backends if any(f"{b} {key}" in fig for b in backends) else backends[:1])]
+        print(f"| {label} | {old} | {issue} | {goal} | {' | '.join(cells)} |")
+    print("| figure | RESULTS.md before | issue 11 measured | goal | "
+          + " | ".join(f"{b} worker: min/median/max" for b in backends) + " |")
+    print("|---|---|---|---|" + "---|" * len(backends))
+    row("Step key to end of last paint, toy, median (ms)", "step toy median", "{:.0f}", "6-7 (before paint)",
+        "86-103", "<= 50")
+    row("... toy, worst of the presses (ms)", "step toy worst", "{:.0f}", "27-29", "", "<= 2x median")
+    row("Step key to end of last paint, 784-128-10, median (ms)", "step big median", "{:.0f}",
+        "8-9 (before paint)", "141-148", "<= 80")
+    row("... 784-128-10, worst (ms)", "step big worst", "{:.0f}", "34-36", "", "<= 2x median")
+    row(f"Play 784-128-10, first {args.play:g} s after loading: complete frames/s", "first complete fps",
+        "{:.1f}", "", "0.5-0.9 (any)", ">= 30")
+    row(f"Play, the next {args.play:g} s: complete frames/s", "steady complete fps", "{:.1f}",
+        "5.0-7.2 (any panel)", "2.7-3.1 (loss + 1 panel)", ">= 30")
+    row("Play, the next s: frames/s (any redraw)", "steady frames", "{:.1f}", "5.0-7.2", "2.7-3.1", "")
+    names = sorted({k.rsplit(" ", 1)[1] for k in fig if " steady panel " in k})
+    for name in names:
+        row(f"Play, first s: {name} repaints/s", f"first panel {name}", "{:.1f}", "", "", ">= 10")
+        row(f"Play, next s: {name} repaints/s", f"steady panel {name}", "{:.1f}", "", "", ">= 10")
+    row("Play, first s: longest GUI-thread stall (ms)", "first stall", "{:.0f}", "", "", "<= 33")
+    row("Play, next s: longest GUI-thread stall (ms)", "steady stall", "{:.0f}", "52-107", "102-126", "<= 33")
+    row("Epoch while playing / headless epoch, first s", "first epoch ratio", "{:.2f}", "", "", "<= 1.2")
+    row("Epoch while playing / headless epoch, next s", "steady epoch ratio", "{:.2f}", "1.36-1.55", "", "<= 1.2")
+    row("Epoch while playing, next s (s)", "steady epoch s", "{:.2f}", "0.88-1.01", "", "")
+    row("Headless epoch, same run (s)", "headless epoch s", "{:.2f}", "0.61-0.67", "", "")
+    row("Start to first frame painted, empty typesetting cache (s)", "start cold", "{:.2f}", "1.14-1.72",
+        "2.6-3.9", "<= 1.5")
+    row("Start to first frame painted, cache filled (s)", "start warm", "{:.2f}", "", "", "<= 1.5")
+    row("Resident memory, both windows, Fashion-MNIST loaded (MB)", "rss", "{:.0f}", "502-650 (peak)", "", "")
+    row("Peak resident memory of this process (MB)", "peak rss", "{:.0f}", "502-650", "", "")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ times per panel and stage:
 - update: show_snapshot(), the panel's own Python work (items, labels, colours);
 - frame: update plus painting the panel into a pixmap (widget.grab()), which is what
   the screen then costs; Qt paints lazily, so "update" alone undercounts.
-It prints the median and worst frame per panel, best of N walks.
+It prints min / median / max over N walks (the panels take turns) of each walk's median
+and worst frame per panel.
 """
 from __future__ import annotations
 
@@ -27,29 +28,24 @@ from PySide6.QtWidgets import QApplication
 from bpviz.engine.dataset import ArraySet
 from bpviz.engine.presets import get_preset
 from bpviz.engine.snapshot import Snapshot
-from bpviz.engine.stats import layer_stats
 from bpviz.engine.trainer import Trainer
-from bpviz.runs import load_run_data, make_trainer
+from bpviz.engine.run import Run
+from bpviz.runs import RunData, load_run_data, make_trainer
 
 BUDGET_MS = {"toy": 10.0, "784-128-10": 25.0}  # the diagram's budget (ARCHITECTURE.md)
 
 
 def snapshots(t: Trainer, image_shape=None, classes=None, warm_steps=20) -> list[Snapshot]:
     """One Snapshot per stage of the step after `warm_steps` whole steps (so the loss
-    curve and the statistics history have points)."""
-    cfg = t.cfg
-    history = []
+    curve and the statistics history have points), built by the run model as the window's
+    worker builds them."""
+    run = Run(t, RunData("bench", t.data, None, None if classes is None else tuple(classes), "bench"))
     for _ in range(warm_steps):
-        t.finish_step()
-        history.append((t.steps_done, layer_stats(t.last.arrays, cfg.n_layers, cfg.hidden, cfg.lr)))
+        t.finish_step()  # the run sees every stage (its trainer observer): losses and statistics grow
     out = []
     while True:
         r = t.next_stage()
-        out.append(Snapshot(stage=r, config=cfg, params=t.params, losses=np.array(t.losses),
-                            epoch_losses=np.array(t.epoch_losses), test_accuracy=[],
-                            stats=layer_stats(r.arrays, cfg.n_layers, cfg.hidden, cfg.lr),
-                            stats_history=list(history), data_name="bench", image_shape=image_shape,
-                            class_names=classes, status="", message="", serial=len(out) + 1))
+        out.append(run.snapshot(len(out) + 1))
         if r.step_end:
             return out
 
@@ -70,31 +66,41 @@ def mnist_snapshots(n=1000) -> list[Snapshot]:
     return snapshots(Trainer(cfg, ds), image_shape=(28, 28), classes=[str(c) for c in range(10)])
 
 
-def measure(app, cls, snaps, size, repeats) -> tuple[float, float, float]:
-    """(median update ms, median frame ms, worst frame ms) over the step's stages, best of `repeats` walks."""
-    p = cls()
-    p.resize(*size)
-    p.show()
-    app.processEvents()
-    p.show_snapshot(snaps[-1])  # first draw builds labels and ranges: not counted
-    p.grab()
-    best = None
+def walk(p, snaps) -> tuple[float, float, float]:
+    """One walk over the step's stages: (median update ms, median frame ms, worst frame ms)."""
+    upd, frame = [], []
+    for s in snaps:
+        t0 = time.perf_counter()
+        p.show_snapshot(s)
+        t1 = time.perf_counter()
+        p.grab()
+        t2 = time.perf_counter()
+        upd.append((t1 - t0) * 1e3)
+        frame.append((t2 - t0) * 1e3)
+    return statistics.median(upd), statistics.median(frame), max(frame)
+
+
+def measure(app, classes, snaps, size, repeats) -> dict:
+    """{panel: ([update], [frame], [worst])}, one entry a walk; the panels take turns."""
+    panels = []
+    for cls in classes:
+        p = cls()
+        p.resize(*size)
+        p.show()
+        app.processEvents()
+        p.show_snapshot(snaps[-1])  # first draw builds labels and ranges: not counted
+        p.grab()
+        panels.append(p)
+    rows = {p.object_name: ([], [], []) for p in panels}
     for _ in range(repeats):
-        upd, frame = [], []
-        for s in snaps:
-            t0 = time.perf_counter()
-            p.show_snapshot(s)
-            t1 = time.perf_counter()
-            p.grab()
-            t2 = time.perf_counter()
-            upd.append((t1 - t0) * 1e3)
-            frame.append((t2 - t0) * 1e3)
-        row = (statistics.median(upd), statistics.median(frame), max(frame))
-        best = row if best is None or row[1] < best[1] else best
-    p.close()
-    p.deleteLater()
+        for p in panels:
+            for out, v in zip(rows[p.object_name], walk(p, snaps)):
+                out.append(v)
+    for p in panels:
+        p.close()
+        p.deleteLater()
     app.processEvents()
-    return best
+    return rows
 
 
 def main() -> int:
@@ -106,13 +112,14 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from bpviz.gui.window import panel_classes
     over = 0
+    from _common import load_avg, spread
     for net, snaps in (("toy", toy_snapshots()), ("784-128-10", mnist_snapshots())):
-        print(f"\n{net}: {len(snaps)} stages, panel {size[0]}x{size[1]}, best of {args.repeats}")
-        print(f"  {'panel':<10} {'update ms':>10} {'frame ms':>10} {'worst ms':>10}")
-        for cls in panel_classes():
-            u, f, w = measure(app, cls, snaps, size, args.repeats)
-            print(f"  {cls.object_name:<10} {u:>10.2f} {f:>10.2f} {w:>10.2f}")
-            if cls.object_name == "diagram" and f > BUDGET_MS[net]:
+        print(f"\n{net}: {len(snaps)} stages, panel {size[0]}x{size[1]}, min/median/max of {args.repeats} walks; "
+              f"{load_avg()}")
+        print(f"  {'panel':<10} {'update ms (median)':>20} {'frame ms (median)':>20} {'worst frame ms':>20}")
+        for name, (u, f, w) in measure(app, panel_classes(), snaps, size, args.repeats).items():
+            print(f"  {name:<10} {spread(u, '{:.1f}'):>20} {spread(f, '{:.1f}'):>20} {spread(w, '{:.1f}'):>20}")
+            if name == "diagram" and statistics.median(f) > BUDGET_MS[net]:
                 print(f"  diagram over its {BUDGET_MS[net]:.0f} ms budget")
                 over += 1
     return 1 if over else 0

@@ -15,7 +15,9 @@ import sys
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
-QUICK = {"engine_bench.py": ["--repeats", "2"], "accuracy.py": ["--quick"], "planar_accuracy.py": ["--quick"]}
+QUICK = {"engine_bench.py": ["--quick"], "gui_bench.py": ["--quick"], "accuracy.py": ["--quick"],
+         "soak_bench.py": ["--minutes", "0.5"], "panels_bench.py": ["--repeats", "1"],
+         "planar_accuracy.py": ["--quick"]}
 
 
 def main() -> int:
@@ -24,12 +26,12 @@ def main() -> int:
     args = ap.parse_args()
     failed = 0
     for script in sorted(HERE.glob("*.py")):
-        if script.name == pathlib.Path(__file__).name:
-            continue
+        if script.name == pathlib.Path(__file__).name or script.name.startswith("_"):
+            continue  # this script, and the helpers the others import
         extra = QUICK.get(script.name, []) if args.quick else []
         print(f"== {script.name} {' '.join(extra)}", flush=True)
         t0 = time.perf_counter()
-        p = subprocess.run([sys.executable, str(script), *extra])
+        p = subprocess.run([sys.executable, str(script), *extra], cwd=HERE)
         print(f"   ({time.perf_counter() - t0:.1f} s, exit {p.returncode})\n", flush=True)
         failed += p.returncode != 0
     return 1 if failed else 0

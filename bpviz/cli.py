@@ -91,6 +91,21 @@ count = _int_at_least(1)
 non_negative = _int_at_least(0)
 
 
+def _threads(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 1024:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 1024 (got {text!r})")
+    return n
+
+
+def add_threads_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--threads", type=_threads, metavar="N",
+                   help="BLAS threads for training (default: chosen from the free cores; see bpviz.engine.threads)")
+
+
 def _add_network_options(p: argparse.ArgumentParser) -> None:
     from bpviz.engine.activations import HIDDEN_ACTIVATIONS
     from bpviz.engine.config import DTYPES, INITS, REDUCTIONS
@@ -117,6 +132,7 @@ def _add_network_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-memory", type=memory_size, metavar="SIZE",
                    help="refuse a network needing more than this, e.g. 4G or 512M "
                         "(else $BPVIZ_MAX_MEMORY, else half of the memory)")
+    add_threads_option(p)
 
 
 def _hidden_sizes(text: str) -> tuple[int, ...]:
@@ -435,7 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-WINDOW_OPTIONS = ("window_preset", "window_dataset", "window_data_dir", "window_max_memory")
+WINDOW_OPTIONS = ("window_preset", "window_dataset", "window_data_dir", "window_max_memory", "window_layout",
+                  "window_threads")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -452,7 +469,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{flag} goes after the command: bpviz {args.command} {flag} ...")
         if args.command == "download":
             _check_download(args)
-        return args.func(args)
+        from bpviz.engine import threads
+        threads.request(getattr(args, "threads", None))
+        with threads.limited(threads.choose()):
+            return args.func(args)
     except (ConfigError, _UsageError) as e:
         print(f"bpviz: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -294,11 +294,8 @@ def child_main(conn, blas_threads: int = 1) -> None:
     import signal
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the window's to handle
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(blas_threads)
-    except Exception:  # threadpoolctl cannot see every BLAS; training still works
-        pass
+    from . import threads
+    threads.limit(blas_threads)
     pending: list = []
     due: list[float | None] = [None]  # when the next tick is wanted
 

@@ -7,6 +7,7 @@ stages without copying and no later stage can change what it shows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Mapping
 
@@ -56,25 +57,29 @@ class StageResult:
     `inputs` what it read.
 
     The mapping is built on first access from a chain of the step's earlier results,
-    so running at full speed never pays for it."""
+    so running at full speed never pays for it. The fields are read-only properties over
+    private slots: plain slot stores keep constructing one (once per equation) cheap."""
 
-    __slots__ = ("spec", "index", "info", "new", "inputs", "prev", "loss", "_arrays")
+    __slots__ = ("_spec", "_index", "_info", "_new", "_inputs", "_prev", "_loss", "_arrays")
 
     def __init__(self, spec: StageSpec, index: int, info: StepInfo, new: dict[str, np.ndarray],
                  inputs: tuple[str, ...], prev: "StageResult | None", loss: float | None):
-        # object.__setattr__ bypasses the immutability guard; one call per slot keeps it cheap
-        s = object.__setattr__
-        s(self, "spec", spec)
-        s(self, "index", index)  # position in the step's plan, from 0
-        s(self, "info", info)
-        s(self, "new", new)  # what this stage computed, by name
-        s(self, "inputs", inputs)
-        s(self, "prev", prev)  # the previous stage of the same step, or None
-        s(self, "loss", loss)  # this step's loss, once the loss stage has run
-        s(self, "_arrays", None)
+        self._spec = spec
+        self._index = index  # position in the step's plan, from 0
+        self._info = info
+        self._new = new  # what this stage computed, by name
+        self._inputs = inputs
+        self._prev = prev  # the previous stage of the same step, or None
+        self._loss = loss  # this step's loss, once the loss stage has run
+        self._arrays = None
 
-    def __setattr__(self, name, value):
-        raise AttributeError("StageResult is immutable")
+    spec = property(attrgetter("_spec"))
+    index = property(attrgetter("_index"))
+    info = property(attrgetter("_info"))
+    new = property(attrgetter("_new"))
+    inputs = property(attrgetter("_inputs"))
+    prev = property(attrgetter("_prev"))
+    loss = property(attrgetter("_loss"))
 
     def __reduce__(self):
         # across a process boundary the chain of earlier stages travels as one mapping
@@ -85,12 +90,12 @@ class StageResult:
         if self._arrays is None:
             chain, r = [], self
             while r is not None:
-                chain.append(r.new)
-                r = r.prev
-            d = dict(self.info.base)
+                chain.append(r._new)
+                r = r._prev
+            d = dict(self._info.base)
             for new in reversed(chain):
                 d.update(new)
-            object.__setattr__(self, "_arrays", MappingProxyType(d))
+            self._arrays = MappingProxyType(d)
         return self._arrays
 
     @property

@@ -74,6 +74,16 @@ def _norm_or_fault(a: np.ndarray) -> float | tuple:
     return cell if cell is not None else math.inf
 
 
+def _act_kind(name: str) -> str:
+    if name in ("relu", "leaky_relu", "identity"):  # leaky slopes are in [0, 1)
+        return "contracting"
+    if name == "softmax":
+        return "softmax"
+    if name in ("sigmoid", "tanh"):
+        return "unit"
+    raise ValueError(f"no norm bound known for the activation {name!r}")
+
+
 def _times(*xs) -> float:
     out = 1.0
     for x in xs:
@@ -85,6 +95,29 @@ def _times(*xs) -> float:
 
 def _plus(a, b) -> float:
     return math.inf if a is None or b is None else a + b
+
+
+class _LayerNames:
+    """Every array name of layer l and the inputs of its stages, made once per run rather
+    than formatted at every stage."""
+
+    def __init__(self, l: int):
+        self.W, self.b, self.Z, self.A, self.Delta = f"W{l}", f"b{l}", f"Z{l}", f"A{l}", f"Delta{l}"
+        self.dW, self.db, self.dA_prev = f"dW{l}", f"db{l}", f"dA{l-1}"
+        self.W_after, self.b_after = f"W{l}_after", f"b{l}_after"
+        a_prev = f"A{l-1}"
+        self.A_prev_norm = a_prev if l > 1 else "X"  # A0 is X, whose norm bound is known
+        self.F1_in_nob = (a_prev, self.W)
+        self.F1_in = self.F1_in_nob + (self.b,)
+        self.F2_in = (self.Z,)
+        self.loss_in = (self.A, "Y")
+        self.B1_in = (self.A, "Y", self.Z)
+        self.B2_in = (a_prev, self.Delta)
+        self.B3_in = (self.Delta,)
+        self.B4_in = (self.Delta, self.W)
+        self.B5_in = (self.dA_prev, f"Z{l-1}")
+        self.U1_in_nob = (self.W, self.dW)
+        self.U1_in = self.U1_in_nob + (self.b, self.db)
 
 
 @dataclass(frozen=True)
@@ -117,6 +150,13 @@ class Trainer:
         # an output whose norm is proven below this cannot hold an inf; the margin covers rounding
         self._safe = float(np.finfo(self.dtype).max) * 1e-3
         self._x_max = data.max_abs()
+        # how each activation's output norm is bounded from a finite Z: by ‖Z‖ (|g(z)| <= |z|),
+        # by sqrt(m) (softmax rows have unit sum) or by sqrt(size) (|g| <= 1)
+        self._hidden_act = _act_kind(cfg.hidden)
+        self._out_act = _act_kind(self.pair.output)
+        self._plans: dict[int, tuple[StageSpec, ...]] = {}
+        self._names = [None] + [_LayerNames(l) for l in range(1, cfg.n_layers + 1)]  # batch length -> plan, without hashing cfg each step
+        data.prepare(self.dtype)  # the whole set in this dtype once, when it fits the budget
         self.reset()
 
     def _x_norm_bound(self, m: int) -> float:
@@ -250,10 +290,25 @@ class Trainer:
         return self.run_until(lambda r: r.index == r.n_stages - self.cfg.n_layers - 1)
 
     def finish_step(self) -> StageResult:
-        with _quiet():
-            r = self._next()
-            while not r.step_end:  # the hot loop of full-speed training: no callback per stage
+        if self.on_stage is not None or self.diverged is not None:
+            with _quiet():
                 r = self._next()
+                while not r.step_end:
+                    r = self._next()
+            return r
+        # the hot loop of full-speed training: what _next does, without a call per stage
+        gen, r = self._gen, None
+        with _quiet():
+            try:
+                r = next(gen)
+                while r.index + 1 != r.info.n_stages:  # r.step_end, inlined
+                    r = next(gen)
+            except DivergenceError as e:
+                self.diverged = e
+                raise
+            finally:
+                if r is not None:
+                    self.last = r
         return r
 
     def finish_epoch(self) -> StageResult:
@@ -291,45 +346,56 @@ class Trainer:
 
     def _step(self, idx: np.ndarray) -> Iterator[StageResult]:
         cfg, L = self.cfg, self.cfg.n_layers
-        x, y = self.data.batch(idx, self.dtype)  # (m, n0), (m, nL)
-        for pos_in_batch in np.flatnonzero(np.isin(idx, list(self._overrides))) if self._overrides else ():
-            x[pos_in_batch] = self._overrides[int(idx[pos_in_batch])]
+        x, y = self.data.rows(idx, self.dtype)  # (m, n0), (m, nL); maybe the data set's own read-only copy
+        edited = np.flatnonzero(np.isin(idx, list(self._overrides))) if self._overrides else ()
+        if len(edited):
+            x = x.copy()  # never write into the data set's copy
+            for pos_in_batch in edited:
+                x[pos_in_batch] = self._overrides[int(idx[pos_in_batch])]
         m = len(idx)
         r = self.dtype.type(reduction(cfg, m))
         lr = self.dtype.type(cfg.lr)
-        plan = step_plan(cfg, m)
+        plan = self._plans.get(m)
+        if plan is None:
+            plan = self._plans[m] = step_plan(cfg, m)
+        names = self._names
         safe = self._safe
         known: dict[str, np.ndarray] = {"X": freeze(x), "A0": x, "Y": freeze(y)}
         for l, (w, b) in enumerate(self.params, 1):
-            known[f"W{l}"] = w
+            known[names[l].W] = w
             if b is not None:
-                known[f"b{l}"] = b
+                known[names[l].b] = b
         info = StepInfo(self.steps_done, self.epoch, self.batch, self.n_batches, len(plan), idx, known)
         pos = 0
         loss = None
         prev = None
 
+        dot, sqrt, inf = np.dot, math.sqrt, math.inf
         norms = {"X": self._x_norm_bound(m), "Y": None}  # Frobenius norms, or proven upper bounds
         for l, nb in enumerate(self._param_norms, 1):
-            norms[f"W{l}"] = nb
+            norms[names[l].W] = nb
 
-        def emit(outputs: dict[str, np.ndarray], inputs: tuple[str, ...],
-                 bounds: dict[str, float] | None = None) -> StageResult:
-            """Freeze and check the outputs, then describe the stage. An output whose norm
-            is bounded below overflow by `bounds` is finite without being scanned."""
+        def emit(outputs: dict[str, np.ndarray], inputs: tuple[str, ...], bound: float | None = None) -> StageResult:
+            """Freeze and check the outputs, then describe the stage. When `bound` (a proven
+            bound on the first output's norm) is below overflow, that output is finite
+            without being scanned."""
             nonlocal pos, prev
-            spec = plan[pos]
             for name, a in outputs.items():
-                a.flags.writeable = False
-                bound = bounds.get(name) if bounds else None
+                a.setflags(write=False)
                 if bound is not None and bound < safe:
                     norms[name] = bound
                 else:
-                    norm = _norm_or_fault(a)
-                    if isinstance(norm, tuple):
-                        raise DivergenceError(spec, self.steps_done, self.epoch, self.batch, name, norm)
-                    norms[name] = norm
-            prev = StageResult(spec, pos, info, outputs, inputs, prev, loss)
+                    flat = a.reshape(-1)
+                    ss = float(dot(flat, flat))  # one BLAS dot: finite means every entry is
+                    if ss < inf:  # not inf, not NaN
+                        norms[name] = sqrt(ss)
+                    else:
+                        norm = _norm_or_fault(a)
+                        if isinstance(norm, tuple):
+                            raise DivergenceError(plan[pos], self.steps_done, self.epoch, self.batch, name, norm)
+                        norms[name] = norm
+                bound = None  # it was the first output's
+            prev = StageResult(plan[pos], pos, info, outputs, inputs, prev, loss)
             pos += 1
             return prev
 
@@ -337,77 +403,85 @@ class Trainer:
         a_prev = x
         zs, as_ = [None], [x]
         for l, (w, b) in enumerate(self.params, 1):
+            n = names[l]
             z = a_prev @ w  # (m, n_l)
             if b is not None:
                 z += b
-            yield emit({f"Z{l}": z}, (f"A{l-1}", f"W{l}") + ((f"b{l}",) if b is not None else ()))
+            yield emit({n.Z: z}, n.F1_in if b is not None else n.F1_in_nob)
             act = self.pair.activate if l == L else self.hidden.f
             a = act(z)  # (m, n_l)
             if a is z:  # identity must not alias Z's array under another name
                 a = z.copy()
-            yield emit({f"A{l}": a}, (f"Z{l}",))
+            # a finite Z gives a finite A, whose norm these bounds prove without a scan
+            kind = self._out_act if l == L else self._hidden_act
+            a_bound = norms[n.Z] if kind == "contracting" else sqrt(m if kind == "softmax" else a.size)
+            yield emit({n.A: a}, n.F2_in, a_bound)
             zs.append(z)
             as_.append(a)
             a_prev = a
 
         # the loss, then the output delta B1
+        n = names[L]
         loss_value = self.pair.loss(zs[L], as_[L], y, float(r))
         loss = loss_value
-        yield emit({"loss": np.asarray(loss_value, dtype=np.float64)}, (f"A{L}", "Y"))
+        yield emit({"loss": np.asarray(loss_value, dtype=np.float64)}, n.loss_in, abs(loss_value))  # NaN: scanned
         delta = self.pair.delta(zs[L], as_[L], y)  # (m, n_L)
-        yield emit({f"Delta{L}": delta}, (f"A{L}", "Y", f"Z{L}"))
+        yield emit({n.Delta: delta}, n.B1_in)
 
         # backward: B2, B3, B4, B5 from the last layer down
         grads: list = [None] * (L + 1)
         for l in range(L, 0, -1):
+            n = names[l]
             w, b = self.params[l - 1]
             a_in = as_[l - 1]  # (m, n_{l-1})
             # |r Aᵀ Δ| <= r ‖A‖ ‖Δ‖ (Cauchy-Schwarz), for every partial sum too
-            dw_bound = _times(float(r), norms[f"A{l-1}" if l > 1 else "X"], norms[f"Delta{l}"])
+            dw_bound = _times(float(r), norms[n.A_prev_norm], norms[n.Delta])
             if cfg.per_sample:
                 dw = np.zeros_like(w)
                 for s in range(m):
                     dw = dw + r * np.outer(a_in[s], delta[s])  # (n_{l-1}, n_l), running sum
-                    yield emit({f"dW{l}": dw}, (f"A{l-1}", f"Delta{l}"), {f"dW{l}": dw_bound})
+                    yield emit({n.dW: dw}, n.B2_in, dw_bound)
             else:
                 dw = (a_in.T @ delta) * r  # (n_{l-1}, n_l)
-                yield emit({f"dW{l}": dw}, (f"A{l-1}", f"Delta{l}"), {f"dW{l}": dw_bound})
+                yield emit({n.dW: dw}, n.B2_in, dw_bound)
             db = None
             if b is not None:
+                # ‖r Σ_i Δ_i‖ <= r sqrt(m) ‖Δ‖ (Cauchy-Schwarz), for every partial sum too
+                db_bound = _times(float(r), math.sqrt(m), norms[n.Delta])
                 if cfg.per_sample:
                     db = np.zeros_like(b)
                     for s in range(m):
                         db = db + r * delta[s]  # (n_l,), running sum
-                        yield emit({f"db{l}": db}, (f"Delta{l}",))
+                        yield emit({n.db: db}, n.B3_in, db_bound)
                 else:
                     db = delta.sum(axis=0) * r  # (n_l,)
-                    yield emit({f"db{l}": db}, (f"Delta{l}",))
+                    yield emit({n.db: db}, n.B3_in, db_bound)
             grads[l] = (dw, db)
             if l > 1:
                 da = delta @ w.T  # (m, n_{l-1})
-                yield emit({f"dA{l-1}": da}, (f"Delta{l}", f"W{l}"))
+                # ‖Δ Wᵀ‖ <= ‖Δ‖ ‖W‖; every hidden g' lies in [0, 1], so ‖dA ⊙ g'‖ <= ‖dA‖
+                yield emit({n.dA_prev: da}, n.B4_in, _times(norms[n.Delta], norms[n.W]))
                 delta = da * self.hidden.grad(zs[l - 1], as_[l - 1])  # (m, n_{l-1})
-                yield emit({f"Delta{l-1}": delta}, (f"dA{l-1}", f"Z{l-1}"))
+                yield emit({names[l - 1].Delta: delta}, n.B5_in, norms[n.dA_prev])
 
         # update: new arrays, so every earlier result keeps the weights it showed
         new_params, new_norms = [], []
         for l, (w, b) in enumerate(self.params, 1):
+            n = names[l]
             dw, db = grads[l]
             w_new = dw * lr  # (n_{l-1}, n_l), then W - α dW in place: one allocation, not two
             np.subtract(w, w_new, out=w_new)
-            outs = {f"W{l}_after": w_new}
+            outs = {n.W_after: w_new}
             # ‖W − α dW‖ <= ‖W‖ + α ‖dW‖
-            w_bound = _plus(norms[f"W{l}"], _times(float(lr), norms[f"dW{l}"]))
-            ins = (f"W{l}", f"dW{l}")
+            w_bound = _plus(norms[n.W], _times(float(lr), norms[n.dW]))
             b_new = None
             if b is not None:
                 b_new = db * lr  # (n_l,)
                 np.subtract(b, b_new, out=b_new)
-                outs[f"b{l}_after"] = b_new
-                ins += (f"b{l}", f"db{l}")
+                outs[n.b_after] = b_new
             new_params.append((w_new, b_new))
-            res = emit(outs, ins, {f"W{l}_after": w_bound})
-            new_norms.append(norms[f"W{l}_after"])
+            res = emit(outs, n.U1_in if b is not None else n.U1_in_nob, w_bound)
+            new_norms.append(norms[n.W_after])
             if l == L:  # the step is complete once the last layer is updated
                 self._end_step(tuple(new_params), loss_value, new_norms)
             yield res

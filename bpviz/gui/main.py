@@ -36,6 +36,9 @@ def add_gui_arguments(p, dest_prefix: str = "") -> None:
                         "else half of the memory)")
     p.add_argument("--layout", dest=f"{dest_prefix}layout", choices=["learn", "train", "debug"],
                    help="open in this layout of the views")
+    from bpviz.cli import _threads
+    p.add_argument("--threads", dest=f"{dest_prefix}threads", type=_threads, metavar="N",
+                   help="BLAS threads for training (default: chosen from the free cores)")
 
 
 def _apply_memory_limit(args) -> None:
@@ -103,6 +106,8 @@ def _start(args, app, settings=None):
 
 def run_gui(args) -> int:
     _apply_memory_limit(args)
+    from bpviz.engine import threads
+    threads.request(getattr(args, "threads", None))  # the worker applies it when its thread starts
     app = _application()
     if app.platformName() == "offscreen":
         _quiet_offscreen_warnings()
@@ -110,9 +115,15 @@ def run_gui(args) -> int:
     if win is None:
         return 2
     win.show()
-    if os.environ.get("BPVIZ_EXIT_WHEN_SHOWN"):  # start-up benchmark: quit once the first frame is drawn
+    if os.environ.get("BPVIZ_EXIT_WHEN_SHOWN"):  # start-up benchmark: quit once the first frame is painted
         from PySide6.QtCore import QTimer
-        win.controller.snapshot_changed.connect(lambda _: QTimer.singleShot(0, win.close))
+
+        def first_frame(_snap):
+            win.controller.snapshot_changed.disconnect(first_frame)
+            win.repaint()  # returns when every widget has painted this frame
+            print(f"bpviz: first frame painted at {time.time():.6f}", flush=True)
+            QTimer.singleShot(0, win.close)
+        win.controller.snapshot_changed.connect(first_frame)
     code = app.exec()
     if not _close_window(win, app):
         # a worker stuck in I/O (a stalled download): leave without destroying its running thread

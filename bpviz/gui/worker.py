@@ -74,12 +74,8 @@ class TrainingWorker(_Signals):
 
     @Slot()
     def on_thread_started(self) -> None:
-        # one BLAS thread: with the GUI thread busy, OpenBLAS's second thread collapses throughput
-        try:
-            from threadpoolctl import threadpool_limits
-            self._blas = threadpool_limits(1)
-        except Exception:  # threadpoolctl cannot see every BLAS; training still works
-            self._blas = None
+        from bpviz.engine import threads  # the GUI thread keeps a core busy: reserve it
+        self._blas = threads.limit(threads.choose(reserve=1))
 
     def cancel_download(self) -> None:
         """Called from the GUI thread: an Event is safe to set from any thread."""
@@ -121,7 +117,9 @@ class ProcessWorker(_Signals):
         from bpviz.engine.host import child_main
         ctx = mp.get_context("spawn")  # never fork a process that runs Qt's threads
         self._conn, child_conn = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=child_main, args=(child_conn,), name="bpviz-training", daemon=True)
+        from bpviz.engine import threads  # the window's GUI thread keeps a core busy: reserve it
+        self.process = ctx.Process(target=child_main, args=(child_conn, threads.choose(reserve=1)),
+                                   name="bpviz-training", daemon=True)
         self.process.start()
         child_conn.close()
         self.playing = False

@@ -1,0 +1,122 @@
+"""Memory and throughput over a long Play, printed every 10 s (a benchmark, not a test).
+
+    python benchmarks/soak_bench.py [--minutes 3] [--every 10] [--net toy|big|both]
+
+The window (offscreen unless a display is set) plays the toy net, then 784-128-10 on
+Fashion-MNIST, at full speed with the default step-back history. Every `--every` seconds
+it prints the process's resident memory, the steps per second over the last interval,
+the steps done, the checkpoints the history keeps and the loss history's length, so
+growth can be matched to what grows. It ends with a diagnosis of a checkpoint's real size
+against the bytes the history budget counts for it (tracemalloc, outside the window).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+
+if not os.environ.get("DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings
+
+from _common import load_avg
+from bpviz.engine.presets import get_preset
+from bpviz.gui.main import wait_until
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def soak(win, cfg, dataset, minutes: float, every: float) -> list[tuple]:
+    c = win.controller
+    before = c.latest.run_id if c.latest is not None else None
+    c.rebuild(cfg, dataset)
+    if not wait_until(lambda: c.latest is not None and c.latest.config == cfg and c.latest.run_id != before, 120):
+        raise SystemExit(f"could not load {dataset}: {win.last_error}")
+    print(f"\n{dataset} {'-'.join(map(str, cfg.sizes))}: Play for {minutes:g} min; {load_avg()}")
+    print(f"{'s':>5} {'RSS MB':>8} {'steps/s':>9} {'steps':>9} {'checkpoints':>12} {'dropped':>8} {'losses':>9}")
+    c.request_play()
+    wait_until(lambda: c.playing, 10)
+    rows = []
+    t0 = time.perf_counter()
+    last_t, last_steps = t0, len(c.latest.losses)
+    while time.perf_counter() - t0 < minutes * 60:
+        wait_until(lambda: False, every)
+        now, snap = time.perf_counter(), c.latest
+        steps = len(snap.losses)
+        kept, _oldest, dropped = snap.history
+        row = (now - t0, rss_mb(), (steps - last_steps) / (now - last_t), steps, kept, dropped)
+        rows.append(row)
+        print(f"{row[0]:5.0f} {row[1]:8.1f} {row[2]:9.0f} {steps:9d} {kept:12d} {dropped:8d} {len(snap.losses):9d}",
+              flush=True)
+        last_t, last_steps = now, steps
+    c.request_pause()
+    wait_until(lambda: not c.playing, 10)
+    first, last = rows[0], rows[-1]
+    minutes_run = (last[0] - first[0]) / 60
+    print(f"growth after the first interval: {last[1] - first[1]:+.1f} MB in {minutes_run:.1f} min "
+          f"({(last[1] - first[1]) / max(minutes_run, 1e-9):+.1f} MB/min, "
+          f"{(last[1] - first[1]) * 2**20 / max(last[3] - first[3], 1):.0f} bytes a step); "
+          f"steps/s first {first[2]:.0f}, last {last[2]:.0f}")
+    return rows
+
+
+def checkpoint_cost(cfg) -> tuple[float, float]:
+    """(bytes a checkpoint really holds, bytes the history budget counts for it), measured
+    on 5,000 checkpoints made the way the window's history makes them."""
+    from bpviz.engine.trainer import Trainer, TrainerState
+    from bpviz.runs import load_run_data
+    data = load_run_data("toy") if cfg.sizes[0] == 3 else None
+    if data is None:
+        return float("nan"), float("nan")
+    t = Trainer(cfg, data.train)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    kept, counted = [], 0
+    for _ in range(5000):
+        r = t.finish_step()
+        params = tuple((r.info.base[f"W{l}"], r.info.base.get(f"b{l}")) for l in range(1, cfg.n_layers + 1))
+        kept.append(TrainerState(params, r.step, r.epoch, r.batch, (), (), 0))
+        counted += sum(w.nbytes + (0 if b is None else b.nbytes) for w, b in params)
+    t.losses.clear()  # the trainer's own loss list is not the checkpoints' memory
+    real = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return real / 5000, counted / 5000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=3.0)
+    ap.add_argument("--every", type=float, default=10.0)
+    ap.add_argument("--net", choices=["toy", "big", "both"], default="both")
+    args = ap.parse_args()
+    from bpviz.gui.main import _application
+    from bpviz.gui.window import MainWindow
+    app = _application()  # noqa: F841
+    with tempfile.TemporaryDirectory() as tmp:
+        win = MainWindow(settings=QSettings(os.path.join(tmp, "s.ini"), QSettings.IniFormat))
+        win.resize(1600, 1000)
+        win.show()
+        if args.net in ("toy", "both"):
+            soak(win, get_preset("toy").config, "toy", args.minutes, args.every)
+        if args.net in ("big", "both"):
+            try:
+                soak(win, get_preset("mnist").config.with_(lr=0.1), "fashion-mnist", args.minutes, args.every)
+            except SystemExit as e:
+                print(f"784-128-10 skipped: {e}")
+        win.close()
+        win.controller.shutdown()
+    real, counted = checkpoint_cost(get_preset("toy").config)
+    print(f"\ntoy checkpoint: {real:.0f} bytes held (tracemalloc) against {counted:.0f} bytes counted by the "
+          f"history budget ({real / counted:.1f}x)")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
