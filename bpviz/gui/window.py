@@ -329,11 +329,11 @@ class MainWindow(QMainWindow):
         if name == "learn":
             # the sample beside the network and the equation; settings a tab behind it
             self.addDockWidget(left, d["sample"])
-            for k in ("boundary", "config", "debugger"):
+            for k in ("config", "debugger"):
                 self.tabifyDockWidget(d["sample"], d[k])
             self.addDockWidget(right, d["diagram"])
             self.splitDockWidget(d["diagram"], d["equations"], Qt.Horizontal)
-            for k in ("loss", "heatmaps", "inspector"):
+            for k in ("loss", "heatmaps", "inspector", "boundary"):
                 self.tabifyDockWidget(d["diagram"], d[k])
             front = ("sample", "diagram", "equations")
         elif name == "train":
@@ -360,9 +360,16 @@ class MainWindow(QMainWindow):
         for k in front:
             d[k].raise_()
         self.layout_name = name
+        self._front_boundary(self.controller.latest)
         if sizes:
             self._layout_sizes()
             QTimer.singleShot(0, self._layout_sizes)  # again after the first layout pass
+
+    def _front_boundary(self, snap) -> None:
+        """In Learn, a network with two inputs shows its decision boundary in front of the
+        diagram: the plane is the view to watch (the diagram is a tab away)."""
+        if snap is not None and snap.boundary is not None and getattr(self, "layout_name", "learn") == "learn":
+            self.docks["boundary"].raise_()
 
     def _layout_sizes(self) -> None:
         """Dock sizes in proportion to the window (effective once it is shown)."""
@@ -464,12 +471,12 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_snapshot(self, snap: Snapshot):
         self.status.setText(snap.status)
-        prev = self.controller_run_id if hasattr(self, "controller_run_id") else snap.run_id
-        if snap.run_id != prev:  # Reset, another data set or configuration, an opened session
-            self.clear_message()
-            self.info_label.clear()
-            if snap.boundary is not None:
-                self.docks["boundary"].raise_()  # two input features: the plane is the view to watch
+        prev = getattr(self, "controller_run_id", None)
+        if snap.run_id != prev:  # the first run, Reset, another data set or configuration, an opened session
+            if prev is not None:
+                self.clear_message()
+                self.info_label.clear()
+            self._front_boundary(snap)
         self.controller_run_id = snap.run_id
         message = snap.message or ""
         if message != self._shown_message[0]:  # each message once; a repeat of it is not news

@@ -359,3 +359,25 @@ def test_inspector_unit_axis_counts_units(make):
     ins.show_snapshot(snap_of(t, r))
     ins.grab()
     assert "x0.001" not in ins.delta_plot.getAxis("bottom").labelString()
+
+
+def test_the_diagram_draws_an_image_input_upright(make):
+    """Row 0 of the image is at the top of the box, where its pixels' edges start (it was
+    drawn upside down: the view's y grows upward)."""
+    n = 40
+    labels = np.zeros(n, dtype=int)
+    labels[1::2] = 1
+    x = np.zeros((n, 28, 28), dtype=np.uint8)
+    x[:, :4, :] = 255  # a bright band along the top rows
+    ds = ArraySet(x.reshape(n, 784), labels=labels, n_classes=2, scale=1 / 255, image_shape=(28, 28))
+    t = Trainer(get_preset("mnist").config.with_(sizes=(784, 8, 2), batch_size=10), ds)
+    r = t.next_stage()
+    d = make("diagram")
+    d.show_snapshot(snap_of(t, r, name="band"))
+    img = d.plot.grab().toImage()
+    box = d.image.mapRectToScene(d.image.boundingRect())
+    rect = d.plot.mapFromScene(box).boundingRect()
+    from PySide6.QtGui import QColor
+    top = QColor(img.pixel(rect.center().x(), rect.top() + 3)).lightness()
+    bottom = QColor(img.pixel(rect.center().x(), rect.bottom() - 3)).lightness()
+    assert top > 200 and bottom < 60, (top, bottom)

@@ -22,7 +22,7 @@ CLASS_COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), 
 
 class BoundaryPanel(Panel):
     object_name = "boundary"
-    title = "Decision boundary"
+    title = "Boundary"  # the decision boundary; short, so the tab fits beside the network's
     area = "right"
 
     def __init__(self, parent=None):
@@ -35,7 +35,7 @@ class BoundaryPanel(Panel):
         lay = QVBoxLayout(host)
         lay.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("show"))
+        bar.addWidget(QLabel("decision boundary: show"))
         self.what = QComboBox()
         self.what.setToolTip("The network's output, or one hidden unit's activation, over the input plane")
         self.what.activated.connect(lambda _: self.redraw())

@@ -289,7 +289,10 @@ class DiagramPanel(Panel):
         # an image input: the focused sample itself
         if image_input and "X" in arrays:
             self.image.setImage(np.asarray(arrays["X"][focus]).reshape(image_shape), levels=(0, 1))
-            self.image.setRect(QRectF(*self._image_box(image_shape)))
+            bx, by, bw, bh = self._image_box(image_shape)
+            # the view's y grows upward: a rectangle of negative height puts row 0 at the top,
+            # where the pixel nodes the edges leave from are
+            self.image.setRect(QRectF(bx, by + bh, bw, -bh))
             self.image.show()
         else:
             self.image.hide()
