@@ -16,7 +16,8 @@ import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 QUICK = {"engine_bench.py": ["--quick"], "gui_bench.py": ["--quick"], "accuracy.py": ["--quick"],
-         "soak_bench.py": ["--minutes", "0.5"], "panels_bench.py": ["--repeats", "1"]}
+         "soak_bench.py": ["--minutes", "0.5"], "panels_bench.py": ["--repeats", "1"],
+         "planar_accuracy.py": ["--quick"]}
 
 
 def main() -> int:

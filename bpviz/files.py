@@ -1,32 +1,155 @@
 """Writing files so that a crash or a full disk never leaves a half-written one: write
-a temporary file beside the target, flush it to disk, then rename it into place."""
+a temporary file beside the target, flush it to disk, then rename it into place.
+
+Every file bpviz writes (sessions, traces, CSVs, panel exports, downloads) goes through
+`atomic_write`. The temporary file is named `.NAME.bpviz-PID-XXXXXXXX.tmp` after its
+target and its writer, so the next write to the same folder can remove the ones a killed
+writer left behind.
+"""
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import secrets
+import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
+
+TMP_TAG = ".bpviz-"
+TMP_SUFFIX = ".tmp"
+STALE_SECONDS = 24 * 3600  # a temporary file this old is abandoned even if its pid was reused
+_NAME_ROOM = 150  # keeps `.NAME.bpviz-PID-XXXXXXXX.tmp` under the usual 255-byte name limit
+
+
+def _tmp_prefix(target_name: str) -> str:
+    return f".{target_name[:_NAME_ROOM]}{TMP_TAG}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+LEGACY_SECONDS = 600  # `.bpviz-XXXXXXXX.tmp` of older versions, unwritten this long, are abandoned
+
+
+def _is_legacy(name: str) -> bool:
+    """The name older bpviz versions gave every temporary: `.bpviz-` + mkstemp's 8 characters + `.tmp`."""
+    return name.startswith(TMP_TAG) and name.endswith(TMP_SUFFIX) and len(name) == len(TMP_TAG) + 8 + len(TMP_SUFFIX)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, target_name: str,
+                             max_age: float = STALE_SECONDS) -> list[str]:
+    """Remove the temporary files of writes to `folder`/`target_name` whose writer process
+    no longer exists or that are older than `max_age` seconds, and older versions' unnamed
+    temporaries not written to for LEGACY_SECONDS; returns their names."""
+    prefix = _tmp_prefix(target_name)
+    removed = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        if _is_legacy(name):
+            full = os.path.join(folder, name)
+            try:
+                if now - os.lstat(full).st_mtime > LEGACY_SECONDS:  # a live writer keeps it fresh
+                    os.unlink(full)
+                    removed.append(name)
+            except OSError:
+                pass
+            continue
+        if not (name.startswith(prefix) and name.endswith(TMP_SUFFIX)):
+            continue
+        pid_text = name[len(prefix):-len(TMP_SUFFIX)].split("-", 1)[0]
+        full = os.path.join(folder, name)
+        try:
+            old = now - os.lstat(full).st_mtime > max_age
+            if old or not pid_text.isdigit() or not _alive(int(pid_text)):
+                os.unlink(full)
+                removed.append(name)
+        except OSError:  # gone already, or not ours to remove: the write itself goes on
+            pass
+    return removed
+
+
+def _create_temporary(folder: str, target_name: str) -> tuple[int, str]:
+    """An exclusive new file beside the target. Created with mode 0o666 so the kernel
+    applies the user's umask (and any default ACL), as for any file a tool writes;
+    mkstemp would make it 0600."""
+    prefix = _tmp_prefix(target_name)
+    for _ in range(100):
+        tmp = os.path.join(folder, f"{prefix}{os.getpid()}-{secrets.token_hex(4)}{TMP_SUFFIX}")
+        try:
+            return os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", tmp)
+
+
+def _naming(e: OSError, path: str) -> OSError:
+    """`e` about the user's `path` instead of the temporary file."""
+    if e.errno is None:  # an OSError with only a message: keep it, with the path beside it
+        return OSError(errno.EIO, str(e) or type(e).__name__, path)
+    return OSError(e.errno, e.strerror or os.strerror(e.errno), path)
+
+
+def _sync_folder(folder: str) -> None:
+    """Make the rename itself durable; a file system that cannot sync a folder is left as it is."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 @contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb"):
-    """Yields a file object; the target appears only when the block ends without error."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".bpviz-", suffix=".tmp", dir=folder)
+    """Yields a file object; the target appears only when the block ends without error.
+    An OSError names `path` as given, never the temporary file."""
+    user_path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(user_path))
+    target_name = os.path.basename(os.path.abspath(user_path))
+    remove_stale_temporaries(folder, target_name)
+    try:
+        fd, tmp = _create_temporary(folder, target_name)
+    except OSError as e:
+        raise _naming(e, user_path) from None
     try:
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        os.replace(tmp, user_path)
+        _sync_folder(folder)
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError):
+            raise _naming(e, user_path) from None
         raise
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """`data` into `path`, atomically."""
+    with atomic_write(path) as f:
+        f.write(data)
+    return Path(path)
 
 
 def save_trace(path, arrays, config_json: str) -> int:

@@ -10,8 +10,9 @@ Where the four IDX files of data set NAME are looked for, in order:
 4. a download (bpviz.data.download) into `data_dir`, else `$BPVIZ_DATA_DIR/NAME/`, else the cache.
 
 Each file may be `train-images-idx3-ubyte.gz` or uncompressed `train-images-idx3-ubyte`
-(likewise train-labels-idx1, t10k-images-idx3, t10k-labels-idx1). A directory counts only
-when all four are there. The decompressed bytes of every file are checked against the
+(likewise train-labels-idx1, t10k-images-idx3, t10k-labels-idx1), and each name may have a
+dot before `idx` instead of the dash (`train-images.idx3-ubyte`, as Kaggle's copy and several
+Python packages spell it). A directory counts only when all four are there. The decompressed bytes of every file are checked against the
 published data's SHA-256, so a copy from anywhere is the real data set or a DataError.
 Images stay uint8 (N, 784): the engine scales each batch by 1/255 as it draws it.
 """
@@ -28,7 +29,7 @@ from platformdirs import user_cache_dir
 
 from bpviz.data.download import FILES, RemoteFile, download_dataset
 from bpviz.data.errors import DataError
-from bpviz.data.idx import check_counts, images_from_bytes, labels_from_bytes, read_bytes
+from bpviz.data.idx import check_counts, images_from_bytes, labels_from_bytes, read_hashed
 
 DATASET_NAMES = ("mnist", "fashion-mnist")
 CLASS_NAMES = {
@@ -52,6 +53,7 @@ class ImageDataset:
     sha256: str  # identity: SHA-256 over the four files' decompressed SHA-256s, whatever the compression
     source: Path  # the directory the files were read from
     file_sha256: dict[str, str] = field(default_factory=dict)  # decompressed SHA-256 per file stem
+    verified: bool = True  # False for a folder of the user's own IDX files (bpviz.data.custom)
 
     def train_set(self):
         return self._set(self.train_x, self.train_labels, "train")
@@ -91,11 +93,18 @@ def download_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     return cache_dir(name)
 
 
+def spellings(stem: str) -> tuple[str, ...]:
+    """The names a file `stem` (e.g. train-images-idx3-ubyte) is looked for under, in order."""
+    dotted = stem.replace("-idx", ".idx")  # train-images.idx3-ubyte
+    return (f"{stem}.gz", stem, f"{dotted}.gz", dotted)
+
+
 def find_files(directory: Path, specs: Sequence[RemoteFile]) -> list[Path] | None:
-    """The four files in `directory` (each .gz or uncompressed), or None if any is missing."""
+    """The four files in `directory` (each .gz or uncompressed, either spelling), or None if
+    any is missing."""
     found = []
     for spec in specs:
-        for candidate in (directory / f"{spec.stem}.gz", directory / spec.stem):
+        for candidate in (directory / name for name in spellings(spec.stem)):
             if candidate.is_file():
                 found.append(candidate)
                 break
@@ -105,8 +114,7 @@ def find_files(directory: Path, specs: Sequence[RemoteFile]) -> list[Path] | Non
 
 
 def _verified_bytes(path: Path, spec: RemoteFile, name: str) -> bytes:
-    data = read_bytes(path)
-    digest = hashlib.sha256(data).hexdigest()
+    data, digest = read_hashed(path, spec.raw_size)  # stops past the published size: no gzip bomb
     if digest != spec.raw_sha256:
         raise DataError(f"{path}: not the published {name} file {spec.stem} (SHA-256 of its contents is "
                         f"{digest[:16]}..., expected {spec.raw_sha256[:16]}...); delete it to download it again")

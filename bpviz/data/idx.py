@@ -11,7 +11,11 @@ Every problem raises DataError with one line naming the file.
 from __future__ import annotations
 
 import gzip as _gzip
+import hashlib
+import io
+import math
 import os
+import stat
 import struct
 import zlib
 from pathlib import Path
@@ -19,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from bpviz.data.errors import DataError
+from bpviz.files import write_bytes
 
 GZIP_MAGIC = b"\x1f\x8b"
 UBYTE = 0x08
@@ -28,25 +33,102 @@ _DTYPE_NAMES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "short", 0x0C:
                 0x0D: "float", 0x0E: "double"}
 
 
-def read_bytes(path: str | os.PathLike) -> bytes:
-    """The file's contents, decompressed when it starts with the gzip magic bytes."""
-    path = Path(path)
+MAX_BYTES = 2 << 30  # the largest IDX file read without an explicit max_size: 2 GiB, held in memory
+CHUNK = 1 << 20
+
+
+def _open_regular(path: Path):
+    """`path` opened for reading; a FIFO or device is refused without blocking on it."""
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as e:
         raise DataError(f"{path}: cannot read the file ({e.strerror or e})") from None
-    if not data:
-        raise DataError(f"{path}: the file is empty")
-    if data[:2] == GZIP_MAGIC:
-        try:
-            data = _gzip.decompress(data)
-        except EOFError:  # the stream ends before its end marker: a cut-off download
-            raise DataError(f"{path}: truncated gzip data (the compressed stream ends early)") from None
-        except (OSError, zlib.error) as e:  # BadGzipFile is an OSError; a bad CRC or block is zlib.error
-            raise DataError(f"{path}: corrupt gzip data ({e})") from None
-        if not data:
-            raise DataError(f"{path}: the file is empty (a gzip stream with no data)")
-    return data
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a directory" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "a device or socket"
+            raise DataError(f"{path}: cannot read the file (it is {what}, not a regular file)")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _declared_size(head: bytes) -> int | None:
+    """Header plus data bytes the IDX header `head` declares, or None when `head` is not a
+    complete uint8 IDX header (parse_idx then names the problem)."""
+    if len(head) < 4 or head[:2] != b"\x00\x00" or head[2] != UBYTE or head[3] == 0:
+        return None
+    header = 4 + 4 * head[3]
+    if len(head) < header:
+        return None
+    return header + math.prod(struct.unpack(f">{head[3]}I", head[4:header]))
+
+
+def read_hashed(path: str | os.PathLike, max_size: int | None = None) -> tuple[bytes, str]:
+    """(the file's contents, decompressed when it starts with the gzip magic bytes, and the
+    SHA-256 of what was read). Read in chunks and refused as soon as the contents pass what the IDX header
+    declares or `max_size` (default MAX_BYTES): a small .gz that unpacks to gigabytes costs
+    one chunk of memory beyond the declared size, never the whole stream. Contents whose
+    first bytes are not a uint8 IDX header are read no further than those bytes."""
+    path = Path(path)
+    limit = MAX_BYTES if max_size is None else max_size
+    with _open_regular(path) as f:
+        gz = f.read(2) == GZIP_MAGIC
+        f.seek(0)
+        src = _gzip.GzipFile(fileobj=f, mode="rb") if gz else f
+        out, digest = io.BytesIO(), hashlib.sha256()
+
+        def take(n: int) -> bytes:
+            try:
+                chunk = src.read(n)
+            except EOFError:  # the stream ends before its end marker: a cut-off download
+                raise DataError(f"{path}: truncated gzip data (the compressed stream ends early)") from None
+            except (OSError, zlib.error) as e:  # BadGzipFile is an OSError; a bad CRC or block is zlib.error
+                raise DataError(f"{path}: corrupt gzip data ({e})") from None
+            out.write(chunk)
+            digest.update(chunk)
+            return chunk
+
+        head = take(4)
+        if len(head) == 4 and head[2] == UBYTE:
+            head += take(4 * head[3])
+        declared = _declared_size(head)
+        if declared is not None:
+            need = declared - len(head)
+            shape = "x".join(str(d) for d in struct.unpack(f">{head[3]}I", head[4:len(head)]))
+            size = os.fstat(f.fileno()).st_size
+            if not gz and size < declared:  # known without reading
+                raise DataError(f"{path}: truncated: dimensions {shape} need {need} data bytes but the file "
+                                f"has {size - len(head)}")
+            if declared > limit:
+                raise DataError(f"{path}: its header declares dimensions {shape}, {declared} bytes, "
+                                f"more than the {limit} bytes allowed")
+            if not gz and size > declared:  # known without reading
+                raise DataError(f"{path}: {size - declared} trailing bytes after the {need} data bytes "
+                                f"of dimensions {shape}")
+            limit = declared
+        elif len(head) >= 4:  # not an IDX header: the first bytes are all parse_idx needs to say why
+            return out.getvalue(), digest.hexdigest()
+        while out.tell() <= limit:  # one byte past the limit is enough to refuse
+            if not take(min(CHUNK, limit + 1 - out.tell())):
+                break
+        if out.tell() > limit:
+            if declared is not None:
+                raise DataError(f"{path}: more data after the {need} data bytes of dimensions {shape} "
+                                f"(it {'unpacks' if gz else 'grew'} past the size its header declares)")
+            raise DataError(f"{path}: {'unpacks to' if gz else 'holds'} more than the {limit} bytes allowed")
+    if out.tell() == 0:
+        raise DataError(f"{path}: the file is empty" + (" (a gzip stream with no data)" if gz else ""))
+    return out.getvalue(), digest.hexdigest()
+
+
+def read_bytes(path: str | os.PathLike, max_size: int | None = None) -> bytes:
+    """The file's contents, decompressed when it starts with the gzip magic bytes; bounded
+    as in read_hashed."""
+    return read_hashed(path, max_size)[0]
 
 
 def parse_idx(data: bytes, path: str | os.PathLike = "<bytes>", magic: int | None = None) -> np.ndarray:
@@ -80,7 +162,10 @@ def parse_idx(data: bytes, path: str | os.PathLike = "<bytes>", magic: int | Non
         raise DataError(f"{path}: truncated: dimensions {shape} need {need} data bytes but the file has {have}")
     if have > need:
         raise DataError(f"{path}: {have - need} trailing bytes after the {need} data bytes of dimensions {shape}")
-    return np.frombuffer(data, dtype=np.uint8, count=need, offset=header).reshape(dims)
+    try:
+        return np.frombuffer(data, dtype=np.uint8, count=need, offset=header).reshape(dims)
+    except ValueError:  # an empty array whose other dimensions multiply past what NumPy can index
+        raise DataError(f"{path}: dimensions {shape} cannot be held in an array") from None
 
 
 def read_idx(path: str | os.PathLike, magic: int | None = None) -> np.ndarray:
@@ -143,6 +228,4 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, gzip: bool = False) ->
     data = encode_idx(array)
     if gzip:
         data = _gzip.compress(data, mtime=0)  # mtime 0: the same array always gives the same bytes
-    path = Path(path)
-    path.write_bytes(data)
-    return path
+    return write_bytes(path, data)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields, replace
 
 from .activations import HIDDEN_ACTIVATIONS
@@ -11,6 +12,9 @@ from .losses import OUTPUT_LOSSES
 INITS = ("uniform01", "uniform-half", "he", "xavier")
 REDUCTIONS = ("mean", "sum")
 DTYPES = ("float64", "float32")
+MAX_LAYERS = 100  # each layer adds a dozen equations to step through; deeper is not a lesson
+FLOAT32_MAX = 3.4028234663852886e38
+SEED_MAX = 2**32 - 1  # NumPy's legacy generator (the uniform inits) takes no larger seed
 
 
 class ConfigError(ValueError):
@@ -45,6 +49,8 @@ class NetConfig:
         """Raise ConfigError naming the first impossible setting; return self when all is well."""
         if len(self.sizes) < 2:
             raise ConfigError("sizes need at least an input and an output layer, e.g. 3,4,1")
+        if len(self.sizes) > MAX_LAYERS + 1:
+            raise ConfigError(f"at most {MAX_LAYERS} layers after the input (got {len(self.sizes) - 1})")
         if any(s <= 0 for s in self.sizes):
             raise ConfigError(f"every layer size must be at least 1 (got {','.join(map(str, self.sizes))})")
         if self.hidden not in HIDDEN_ACTIVATIONS:
@@ -61,6 +67,10 @@ class NetConfig:
             raise ConfigError(f"unknown dtype {self.dtype!r} (choose float32 or float64)")
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"the learning rate must be a positive number (got {self.lr})")
+        if self.dtype == "float32" and self.lr > FLOAT32_MAX:
+            raise ConfigError(f"the learning rate {self.lr} does not fit in float32 (at most {FLOAT32_MAX:.4g})")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or not 0 <= self.seed <= SEED_MAX:
+            raise ConfigError(f"the seed must be a whole number from 0 to {SEED_MAX} (got {self.seed})")
         if self.batch_size < 0:
             raise ConfigError(f"the batch size must be positive, or 0 for the whole set (got {self.batch_size})")
         if not (math.isfinite(self.leaky_slope) and 0 <= self.leaky_slope < 1):

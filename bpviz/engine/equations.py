@@ -1,5 +1,6 @@
-"""The equation catalogue (shared/EQUATIONS.md) as data: shared by the stage results,
-the equations panel and the tests. `{l}` and `{p}` (= l-1) are filled per layer."""
+"""The equation catalogue as data (explained for learners in resources/equations.md):
+shared by the stage results, the equations panel and the tests. `{l}` and `{p}` (= l-1)
+are filled per layer."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ CATALOGUE: dict[str, Equation] = {e.id: e for e in (
              "Δ{l}[i,:] = A{l}[i,:] ⊙ (E[i,:] − A{l}[i,:]·E[i,:]),  E = A{l} − Y",
              "Δ{l}[:,i] = A{l}[:,i] ⊙ (E[:,i] − A{l}[:,i]·E[:,i]),  E = A{l} − Y",
              "[002] eq. 12-14"),
-    Equation("B1-APX", "backward", "output delta, seed 002's approximation",
+    Equation("B1-APX", "backward", "output delta, the approximation of Neural Network with Hidden Layers",
              "Δ{l} ≈ A{l} − Y", "Δ{l} ≈ A{l} − Y",
              "[002] eq. 15-16",
              "An approximation: not the gradient of the squared-error loss [002] eq. 11 "

@@ -277,7 +277,7 @@ class Host:
         self.ready = False
         self.dirty = False
         self.serial += 1
-        self.emit("snapshot", self.run.snapshot(self.serial, with_contrib=not self.playing))
+        self.emit("snapshot", self.run.snapshot(self.serial, playing=self.playing))
 
     # -- requests by name (the process adapter's messages) --------------------------------
     def handle(self, verb: str, args: tuple) -> None:
@@ -294,11 +294,8 @@ def child_main(conn, blas_threads: int = 1) -> None:
     import signal
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the window's to handle
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(blas_threads)
-    except Exception:  # threadpoolctl cannot see every BLAS; training still works
-        pass
+    from . import threads
+    threads.limit(blas_threads)
     pending: list = []
     due: list[float | None] = [None]  # when the next tick is wanted
 

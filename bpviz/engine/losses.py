@@ -61,7 +61,7 @@ OUTPUT_LOSSES: dict[str, OutputLoss] = {
         OutputLoss("softmax-mse", "softmax", "L-MSE", "B1-SMSE", False, "softmax + squared error (exact)",
                    softmax, _mse_loss, _softmax_mse_delta),
         OutputLoss("softmax-mse-approx", "softmax", "L-MSE", "B1-APX", True,
-                   "softmax + squared error, approximate gradient A − Y (seed 002)",
+                   "softmax + squared error, approximate gradient A − Y (Neural Network with Hidden Layers)",
                    softmax, _mse_loss, lambda z, a, y: a - y),
     )
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import get_activation
+from .budget import accuracy_chunk, memory_limit
 from .config import NetConfig
 from .losses import get_output_loss
 
@@ -92,3 +93,28 @@ def loss_from(params: Params, x: np.ndarray, y: np.ndarray, cfg: NetConfig, *,
 
 def predict(params: Params, x: np.ndarray, cfg: NetConfig) -> np.ndarray:
     return forward(params, x, cfg)[1][-1]
+
+
+ACCURACY_CHUNK_BYTES = 64 * 2**20
+
+
+def accuracy(params: Params, cfg: NetConfig, data_set, dtype=None, max_bytes: int | None = None) -> float | None:
+    """The share of `data_set`'s samples whose largest output is their class, or None when
+    the set has no classes. Rows go through in chunks sized so one chunk's arrays stay
+    within `max_bytes` (default: the memory budget's limit) and 64 MiB. A diverged network's NaN
+    outputs count as wrong."""
+    labels = data_set.class_labels()
+    if labels is None or data_set.n_samples == 0:
+        return None
+    dtype = np.dtype(dtype if dtype is not None else cfg.dtype)
+    # chunks of more than a few thousand rows are no faster, only bigger
+    max_bytes = min(memory_limit()[0] if max_bytes is None else max_bytes, ACCURACY_CHUNK_BYTES)
+    chunk = accuracy_chunk(cfg.with_(dtype=dtype.name), data_set.n_samples, max_bytes)
+    correct = 0
+    for start in range(0, data_set.n_samples, chunk):
+        idx = np.arange(start, min(start + chunk, data_set.n_samples))
+        x, _ = data_set.batch(idx, dtype)  # (chunk, n0)
+        with np.errstate(all="ignore"):
+            out = predict(params, x, cfg)  # (chunk, nL)
+        correct += int(np.sum(np.argmax(out, axis=1) == labels[idx]))
+    return correct / data_set.n_samples

@@ -150,14 +150,18 @@ class Run:
         self.history_dropped = 0
         labels = data.train.class_labels() if data is not None else None
         self._labels = data.train.class_labels if labels is not None else None
+        self._plane = None  # (extent, samples, labels) of a 2-D data set, made once
         trainer.on_stage = self._observe
         st = trainer.state()
         self._add_checkpoint(TrainerState(st.params, st.steps_done, st.epoch, st.batch, (), (), 0))
 
     @classmethod
     def build(cls, cfg: NetConfig, data, **kw) -> "Run":
-        """A fresh run of `cfg` on `data` (bpviz.runs.RunData); raises ConfigError."""
+        """A fresh run of `cfg` on `data` (bpviz.runs.RunData); raises ConfigError, or
+        BudgetError when it would need more memory than the limit allows."""
         from bpviz.runs import make_trainer
+        from .budget import check_budget
+        check_budget(cfg, data.train.n_samples, data.test.n_samples if data.test is not None else 0)
         return cls(make_trainer(cfg, data), data, **kw)
 
     @classmethod
@@ -166,9 +170,7 @@ class Run:
         is built, so a caller replaces its run only with a complete one."""
         from .session import resume
         trainer = resume(session, data.train, data.identity)
-        acc = session.extras.get("test_accuracy")
-        acc = [] if acc is None else [(int(a), float(b)) for a, b in np.asarray(acc, dtype=float).reshape(-1, 2)]
-        run = cls(trainer, data, breakpoints=list(session.breakpoints), test_accuracy=acc, **kw)
+        run = cls(trainer, data, breakpoints=list(session.breakpoints), test_accuracy=session.test_accuracy, **kw)
         run.say(f"session loaded: step {session.state.steps_done}, epoch {session.state.epoch}")
         return run
 
@@ -225,20 +227,12 @@ class Run:
             self._measure_test_accuracy(t.steps_done)
 
     def _measure_test_accuracy(self, step: int) -> None:
+        from .network import accuracy
         test = self.data.test if self.data is not None else None
-        if test is None or test.class_labels() is None:
-            return
-        from .network import predict
-        t = self.trainer
-        correct = 0
-        for s in range(0, test.n_samples, 5000):
-            idx = np.arange(s, min(s + 5000, test.n_samples))
-            x, _ = test.batch(idx, t.dtype)  # (chunk, n0)
-            with np.errstate(all="ignore"):  # a diverged network predicts NaN: counted as wrong
-                out = predict(t.params, x, t.cfg)  # (chunk, nL)
-            correct += int(np.sum(np.argmax(out, axis=1) == test.class_labels(idx)))
-        self.test_accuracy.append((step, correct / test.n_samples))
-        self.test_accuracy.sort()
+        acc = accuracy(self.trainer.params, self.cfg, test, self.trainer.dtype) if test is not None else None
+        if acc is not None:
+            self.test_accuracy.append((step, acc))
+            self.test_accuracy.sort()
 
     def _add_checkpoint(self, st: TrainerState) -> None:
         size = CHECKPOINT_OVERHEAD + sum(w.nbytes + (0 if b is None else b.nbytes) for w, b in st.params)
@@ -415,21 +409,31 @@ class Run:
         return msg
 
     # -- the snapshot ---------------------------------------------------------------------
-    def snapshot(self, serial: int = 0, with_contrib: bool = True) -> Snapshot:
-        """Everything a panel draws now, as read-only data. `with_contrib` adds the per-sample
-        parts of the batch (a pass over the batch: paused only)."""
+    def snapshot(self, serial: int = 0, playing: bool = False) -> Snapshot:
+        """Everything a panel draws now, as read-only data. While paused it adds the per-sample
+        parts of the batch (a pass over the batch: too dear while playing)."""
         t = self.trainer
         r = t.last
         arrays = r.arrays if r is not None else None
         stats = layer_stats(arrays, t.cfg.n_layers, t.cfg.hidden, t.cfg.lr) if arrays is not None else {}
         contrib = None
-        if r is not None and with_contrib:
+        if r is not None and not playing:
             from .contrib import gradient_shares, per_sample_losses
             losses = per_sample_losses(arrays, t.cfg)
             if losses is not None:
                 contrib = {"losses": losses, "shares": gradient_shares(arrays, t.cfg)}
         oldest = self.checkpoints[0][0].steps_done if self.checkpoints else t.steps_done
         d = self.data
+        boundary = None
+        if d.train.n_features == 2:  # a plane the learner can see whole
+            from .boundary import decision_maps, plane_extent, shown_params
+            if self._plane is None:
+                x, _ = d.train.batch(np.arange(d.train.n_samples), np.float64)  # (n, 2)
+                extent = getattr(d, "extent", None) or plane_extent(x)
+                self._plane = (extent, x, d.train.class_labels())
+            extent, x, labels = self._plane
+            arrays = r.arrays if r is not None else self.snapshot_params()
+            boundary = decision_maps(shown_params(arrays, t.cfg.n_layers), t.cfg, extent, x, labels)
         return Snapshot(stage=r, config=t.cfg, params=t.params, losses=self.losses.view(),
                         epoch_losses=self.epoch_losses.view(), test_accuracy=tuple(self.test_accuracy),
                         stats=stats, stats_history=tuple(self.stats_history), data_name=d.name,
@@ -437,7 +441,12 @@ class Run:
                         status=status_text(t, r), message=self.message, message_kind=self.message_kind,
                         warnings=health_warnings(stats, t.cfg), serial=serial,
                         history=(len(self.checkpoints), oldest, self.history_dropped), contrib=contrib,
-                        run_id=self.run_id, position=t.steps_done, frontier=self.frontier)
+                        run_id=self.run_id, position=t.steps_done, frontier=self.frontier,
+                        playing=playing, boundary=boundary)
+
+    def snapshot_params(self) -> dict:
+        return {k: v for l, (w, b) in enumerate(self.trainer.params, 1)
+                for k, v in ((f"W{l}", w), (f"b{l}", b))}
 
 
 _HOW = {"stage": "Step", "sample": "Step sample", "pass": "Finish pass", "step": "Step batch",

@@ -204,6 +204,9 @@ class Snapshot:
                  saturated or dead), each one line
     position, frontier   steps completed where the run is now, and at the furthest point its
                  timeline reaches (position < frontier after stepping back or scrubbing)
+    boundary     for two input features: the network over the input plane (bpviz.engine.boundary
+                 .decision_maps), with the weights the stage shows; else None
+    playing      whether Play was running when it was taken (the last one after a pause is not)
     run_id       changes whenever the run is replaced (Reset, another data set or configuration,
                  an opened session): a panel drops everything it kept when it changes
     history      (stages kept, oldest step kept, stages dropped) of the step-back history
@@ -213,7 +216,7 @@ class Snapshot:
     __slots__ = ("stage", "config", "params", "losses", "epoch_losses", "test_accuracy", "stats",
                  "stats_history", "data_name", "image_shape", "class_names", "status", "message",
                  "serial", "history", "contrib", "message_kind", "warnings", "run_id",
-                 "position", "frontier")
+                 "position", "frontier", "playing", "boundary")
 
     def __init__(self, **kw):
         for k in self.__slots__:

@@ -1,6 +1,6 @@
 """The training loop as a generator that yields after every equation.
 
-`Trainer.next_stage()` runs exactly one stage (one equation of EQUATIONS.md) and
+`Trainer.next_stage()` runs exactly one stage (one equation of resources/equations.md) and
 returns its StageResult; every other way of advancing (a sample, the rest of the
 backward pass, a batch, an epoch, N steps at full speed) is a loop over it, so
 stepping and running give the same numbers by construction.

@@ -166,9 +166,10 @@ class Controller(QObject):
             self._on_frame()  # idle for a frame already: a Step is drawn at once, not at the next tick
 
     def _frame_gap(self) -> float:
-        """Seconds between frames: 1/30; while playing, longer when drawing costs more than
-        GUI_DUTY allows (a paused worker competes with nothing, so a Step draws at once)."""
-        if not self.full_speed:
+        """Seconds between frames: 1/30; while playing on a thread, longer when drawing costs
+        more than GUI_DUTY allows (a paused worker competes with nothing, so a Step draws at
+        once; a child process shares no interpreter with the window, so it never waits)."""
+        if not self.full_speed or self._thread is None:
             return FRAME_MS / 1000
         return max(FRAME_MS / 1000, self.frame_cost / GUI_DUTY)
 
@@ -226,6 +227,12 @@ class Controller(QObject):
         self.breakpoints_loaded.emit(items)
 
     # -- the end -------------------------------------------------------------------------
+    def worker_running(self) -> bool:
+        """Whether the training thread or process is still alive."""
+        if self._thread is None:
+            return self.worker.process.is_alive()
+        return self._thread.isRunning()
+
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         """Stop the worker and join its thread or end its process; True when it ended in time."""
         self._frame.stop()

@@ -2,12 +2,11 @@
 goes to the Controller, every panel draws the snapshots the Controller hands out."""
 from __future__ import annotations
 
-import os
-
-from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QSlider,
-                               QWidget)
+import numpy as np
+from PySide6.QtCore import QRect, QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QScrollArea,
+                               QSizePolicy, QSlider, QToolBar, QWidget)
 
 from bpviz import __version__
 from bpviz.engine.snapshot import Snapshot
@@ -18,10 +17,26 @@ from .panels.equations import EquationsPanel
 from .controller import Controller
 
 ORG, APP = "bpviz", "bpviz"
-PANELS_PER_FRAME = 1  # besides the loss curve, how many panels redraw per frame while playing
-LAYOUT_VERSION = 2  # bump when the set of docks changes, so an old saved layout is ignored
+LAYOUT_VERSION = 4  # bump when the set of docks changes, so an old saved layout is ignored
+LAYOUTS = ("learn", "train", "debug")
+# what each layout puts in front; the other docks are tabs behind them
+LAYOUT_PROMISES = {"learn": ("diagram", "equations"), "train": ("loss", "heatmaps"),
+                   "debug": ("inspector", "debugger")}
+ZOOMS = (0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0)
+MIN_DOCK = 40  # a restored dock smaller than this (pixels) means a broken layout
+INFO_MS = 4000  # an information message starts to fade after this long
+INFO_FADE_MS = 1000
+MESSAGE_STYLE = {"warning": "QLabel { color: black; background: #f6c343; padding: 4px; }",
+                 "error": "QLabel { color: white; background: #b3261e; padding: 4px; }"}
 # the speed slider's stops, in stages per second; the last is full speed
 SPEEDS = (1, 2, 4, 8, 15, 30, 60, 120, 250, 500, 1000, 0)
+
+
+def on_any_screen(rect: QRect) -> bool:
+    """Whether a good part of `rect` (at least MIN_DOCK pixels each way) lies on a screen."""
+    screens = [sc.availableGeometry() for sc in QGuiApplication.screens()]
+    return not screens or any(sc.intersected(rect).width() >= MIN_DOCK
+                              and sc.intersected(rect).height() >= MIN_DOCK for sc in screens)
 
 
 def panel_classes() -> list:
@@ -30,8 +45,20 @@ def panel_classes() -> list:
     from .panels.heatmaps import HeatmapPanel
     from .panels.inspector import InspectorPanel
     from .panels.loss import LossPanel
+    from .panels.boundary import BoundaryPanel
     from .panels.sample import SampleView
-    return [DiagramPanel, EquationsPanel, SampleView, LossPanel, HeatmapPanel, InspectorPanel]
+    return [DiagramPanel, EquationsPanel, SampleView, LossPanel, HeatmapPanel, InspectorPanel, BoundaryPanel]
+
+
+def with_suffix(path: str, pattern: str, chosen_filter: str, default: str) -> str:
+    """`path` as typed when it ends with a suffix any of the dialog's filters offers (x.svg
+    stays SVG whichever filter is chosen); else with the chosen filter's suffix, or `default`."""
+    import re
+    suffixes = re.compile(r"\*(\.\w+)")
+    if any(path.lower().endswith(s) for s in suffixes.findall(pattern)):
+        return path
+    chosen = suffixes.findall(chosen_filter or "")
+    return path + (chosen[0] if chosen else default)
 
 
 class MainWindow(QMainWindow):
@@ -39,6 +66,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("bpviz — backpropagation, one equation at a time")
         self.setObjectName("bpviz-main")
+        from .reference import app_icon
+        self.setWindowIcon(app_icon())
         self.setFocusPolicy(Qt.StrongFocus)
         self.setDockNestingEnabled(True)
         self.controller = controller or Controller(self)
@@ -47,21 +76,12 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self._progress: QProgressDialog | None = None
         self.last_error = ""
-        self._turn = 0
 
         self._make_actions()
         self._make_toolbar()
         self._make_menus()
         self._make_docks()
-        self.status = QLabel("epoch 0 · batch 0 · stage: ready")
-        self.status.setMinimumWidth(1)
-        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.statusBar().addWidget(self.status, 1)
-        self.banner = QLabel()
-        self.banner.setWordWrap(True)
-        self.banner.setStyleSheet("QLabel { color: white; background: #b3261e; padding: 4px; }")
-        self.banner.hide()
-        self.statusBar().addPermanentWidget(self.banner, 2)
+        self._make_status()
 
         c = self.controller
         c.snapshot_changed.connect(self.on_snapshot)
@@ -70,9 +90,11 @@ class MainWindow(QMainWindow):
         c.download_progress.connect(self.on_download_progress)
         c.config_changed.connect(self.on_config_changed)
         c.focus_changed.connect(self._on_focus)
-        c.session_saved.connect(lambda path: self.statusBar().showMessage(f"session saved to {path}", 5000))
-        self.resize(1500, 950)
+        c.session_saved.connect(lambda path: self.inform(f"session saved to {path}"))
+        self.resize(1366, 768)
         self._restore_layout()
+        from PySide6.QtWidgets import QApplication
+        QApplication.instance().installEventFilter(self)  # a click elsewhere drops the explanation
 
     # -- building ---------------------------------------------------------------------
     def _action(self, text, slot, keys=(), tip=""):
@@ -99,6 +121,9 @@ class MainWindow(QMainWindow):
                                        "Per-sample mode: the next sample's contribution")
         self.act_back = self._action("Step back", c.request_step_back, ("Left",),
                                      "One stage back, across batches, as far as the history reaches")
+        for a in (self.act_step, self.act_pass, self.act_batch, self.act_epoch, self.act_play, self.act_reset,
+                  self.act_sample, self.act_back):
+            a.triggered.connect(self.clear_message)  # the user acted: an old warning or error goes
 
     def _make_toolbar(self):
         tb = self.addToolBar("Training")
@@ -128,6 +153,9 @@ class MainWindow(QMainWindow):
                                      "Save the run (configuration, weights, position, history, breakpoints)")
         self.file_menu.addAction(self.act_open)
         self.file_menu.addAction(self.act_save)
+        self.act_open_data = self._action("Open data…", self.open_data, ("Ctrl+Shift+O",),
+                                          "Train on your own data: a .csv file or a folder of four IDX files")
+        self.file_menu.addAction(self.act_open_data)
         export = self.file_menu.addMenu("Export")
         export.addAction(self._action("Loss history as CSV…", self.export_losses))
         export.addAction(self._action("This step's arrays as NPZ…", self.export_trace))
@@ -139,10 +167,106 @@ class MainWindow(QMainWindow):
         for a in (self.act_back, self.act_step, self.act_sample, self.act_pass, self.act_batch, self.act_epoch, self.act_play,
                   self.act_reset):
             run.addAction(a)
+        run.addSeparator()
+        self.act_draw = self._action("Draw the focused sample's input…", self.draw_input, ("Ctrl+D",),
+                                     "Draw or edit the focused sample's image; the step is recomputed with it")
+        run.addAction(self.act_draw)
         self.view_menu = m.addMenu("&View")
+        layouts = self.view_menu.addMenu("Layouts")
+        self.layout_actions = {}
+        for name, tip in (("learn", "The network and the current equation with its numbers"),
+                          ("train", "The loss and test accuracy, and the weights"),
+                          ("debug", "Deltas and gradients, and the debugger")):
+            a = self._action(name.capitalize(), lambda _=False, n=name: self.apply_layout(n), (), tip)
+            layouts.addAction(a)
+            self.layout_actions[name] = a
+        layouts.addSeparator()
+        self.act_reset_layout = self._action("Reset layout", lambda: self.apply_layout("learn"), (),
+                                             "Back to the Learn layout at the window's size")
+        layouts.addAction(self.act_reset_layout)
+        zoom = self.view_menu.addMenu("Zoom")
+        zoom.addAction(self._action("Zoom in", lambda: self.step_zoom(+1), ("Ctrl+=", "Ctrl++"),
+                                    "Larger text, equations, numbers and lines in every panel"))
+        zoom.addAction(self._action("Zoom out", lambda: self.step_zoom(-1), ("Ctrl+-",)))
+        zoom.addAction(self._action("Actual size", lambda: self.set_zoom(1.0), ("Ctrl+0",)))
+        self.view_menu.addSeparator()
         helpm = m.addMenu("&Help")
+        helpm.addAction(self._action("Equations", self.show_equations, ("Shift+F1",)))
         helpm.addAction(self._action("Keyboard shortcuts", self.show_shortcuts, ("F1",)))
+        helpm.addAction(self._action("Sources", self.show_sources, (),
+                                     "The four documents the equations come from"))
+        helpm.addAction(self._action("Stage codes", self.show_stage_codes, (),
+                                     "What F1, F2, L, B1-B5 and U1 mean"))
         helpm.addAction(self._action("About bpviz", self.show_about))
+
+    def _make_status(self):
+        """The status line (where the run is), standing warnings (amber), and a message strip
+        under the toolbar for warnings and errors; information goes to the status bar and fades."""
+        self.status = QLabel("epoch 0 · batch 0 · stage: ready")
+        self.status.setMinimumWidth(1)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        from bpviz.engine.sources import stage_legend
+        self.status.setToolTip("Stage codes:\n" + stage_legend())
+        self.statusBar().addWidget(self.status, 1)
+        self.info_label = QLabel()
+        self.info_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.statusBar().addPermanentWidget(self.info_label)
+        from PySide6.QtCore import QPropertyAnimation
+        from PySide6.QtWidgets import QGraphicsOpacityEffect
+        self._info_effect = QGraphicsOpacityEffect(self.info_label)
+        self._info_effect.setOpacity(1.0)
+        self.info_label.setGraphicsEffect(self._info_effect)
+        self._info_fade = QPropertyAnimation(self._info_effect, b"opacity", self)
+        self._info_fade.setDuration(INFO_FADE_MS)
+        self._info_fade.setStartValue(1.0)
+        self._info_fade.setEndValue(0.0)
+        self._info_fade.finished.connect(self.info_label.clear)
+        self._info_timer = QTimer(self)
+        self._info_timer.setSingleShot(True)
+        self._info_timer.timeout.connect(self._info_fade.start)
+        self.warnings_label = QLabel()
+        self.warnings_label.setStyleSheet(MESSAGE_STYLE["warning"])
+        self.warnings_label.hide()
+        self.statusBar().addPermanentWidget(self.warnings_label)
+        self.message_bar = QToolBar("Messages")
+        self.message_bar.setObjectName("message-bar")
+        self.message_bar.setMovable(False)
+        self.message_bar.toggleViewAction().setVisible(False)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.banner.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.message_bar.addWidget(self.banner)
+        self.addToolBarBreak()
+        self.addToolBar(self.message_bar)
+        self.message_bar.hide()
+        self.message_kind = ""
+        self._shown_message = ("", "")
+
+    def inform(self, text: str) -> None:
+        """Information (edited, saved, copied): the status bar, fading after a few seconds."""
+        self._info_fade.stop()
+        self._info_effect.setOpacity(1.0)
+        self.info_label.setText(text)
+        self.info_label.setToolTip(text)
+        self._info_timer.start(INFO_MS)
+
+    def show_message(self, text: str, kind: str) -> None:
+        """A message by kind: information fades in the status bar; a warning (amber) or an
+        error (red) stays in the strip under the toolbar until Reset or the user acts."""
+        if kind not in MESSAGE_STYLE:
+            self.inform(text)
+            return
+        self.banner.setText(("⚠ " if kind == "warning" else "✖ ") + text)
+        self.banner.setToolTip(text)
+        self.banner.setStyleSheet(MESSAGE_STYLE[kind])
+        self.message_kind = kind
+        self.message_bar.show()
+
+    def clear_message(self) -> None:
+        self.banner.clear()
+        self.message_kind = ""
+        self.message_bar.hide()
 
     def _make_docks(self):
         self.config_dock = ConfigDock(self.controller, self)
@@ -153,6 +277,13 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.debugger.toggleViewAction())
         self.docks["config"] = self.config_dock
         self.docks["debugger"] = self.debugger
+        for dock in (self.config_dock, self.debugger):
+            # forms scroll rather than hold the whole window to their width (at 1366x768 and 2x zoom)
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.NoFrame)
+            scroll.setWidget(dock.widget())
+            dock.setWidget(scroll)
         areas = {"left": Qt.LeftDockWidgetArea, "right": Qt.RightDockWidgetArea,
                  "bottom": Qt.BottomDockWidgetArea, "top": Qt.TopDockWidgetArea}
         for cls in panel_classes():
@@ -167,8 +298,10 @@ class MainWindow(QMainWindow):
                 panel.edit_requested.connect(self.edit_weight)
             if hasattr(panel, "input_edited"):
                 panel.input_edited.connect(self.edit_input)
-            if hasattr(panel, "explain_requested"):
-                panel.explain_requested.connect(lambda *_a, p=panel: self.mark_explained(p))
+            if hasattr(panel, "notice"):
+                panel.notice.connect(self.inform)
+            if hasattr(panel, "explanation_changed"):
+                panel.explanation_changed.connect(lambda p=panel: self.mark_explained(p))
             self.panels.append(panel)
             self.docks[cls.object_name] = dock
             self.export_panels.addAction(self._action(f"{cls.title}…", lambda _=False, n=cls.object_name: self.export_panel(n)))
@@ -177,66 +310,184 @@ class MainWindow(QMainWindow):
         self._default_layout()
 
     def _default_layout(self):
-        """Settings on the left above the sample; diagram and equations on top; loss,
-        weights and inspector along the bottom. A saved layout replaces this."""
-        d = self.docks
-        if not all(k in d for k in ("diagram", "equations", "sample", "loss", "heatmaps", "inspector")):
+        """The Learn layout; a saved layout replaces it when it is sound."""
+        if not all(k in self.docks for k in ("diagram", "equations", "sample", "loss", "heatmaps", "inspector")):
             return
-        self.addDockWidget(Qt.LeftDockWidgetArea, self.config_dock)
-        self.splitDockWidget(self.config_dock, d["sample"], Qt.Vertical)
-        self.tabifyDockWidget(self.config_dock, self.debugger)
-        self.config_dock.raise_()
-        self.addDockWidget(Qt.RightDockWidgetArea, d["diagram"])
-        self.splitDockWidget(d["diagram"], d["equations"], Qt.Horizontal)
-        self.addDockWidget(Qt.BottomDockWidgetArea, d["loss"])
-        self.splitDockWidget(d["loss"], d["heatmaps"], Qt.Horizontal)
-        self.splitDockWidget(d["heatmaps"], d["inspector"], Qt.Horizontal)
-        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.apply_layout("learn", sizes=False)
         self._sizes_pending = True
 
-    def _default_sizes(self):
-        """Dock sizes in proportion to the window; only effective once it is shown."""
+    def apply_layout(self, name: str, sizes: bool = True) -> None:
+        """Arrange the docks for `name` (learn, train or debug): the views it promises in
+        front and large, every other view a tab behind them."""
+        if name not in LAYOUTS:
+            raise ValueError(f"unknown layout {name!r} (choose from {', '.join(LAYOUTS)})")
+        d = self.docks
+        for dock in d.values():
+            dock.setFloating(False)
+            self.removeDockWidget(dock)
+        left, right = Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea
+        if name == "learn":
+            # the sample beside the network and the equation; settings a tab behind it
+            self.addDockWidget(left, d["sample"])
+            for k in ("config", "debugger"):
+                self.tabifyDockWidget(d["sample"], d[k])
+            self.addDockWidget(right, d["diagram"])
+            self.splitDockWidget(d["diagram"], d["equations"], Qt.Horizontal)
+            for k in ("loss", "heatmaps", "inspector", "boundary"):
+                self.tabifyDockWidget(d["diagram"], d[k])
+            front = ("sample", "diagram", "equations")
+        elif name == "train":
+            self.addDockWidget(left, d["config"])
+            for k in ("sample", "debugger"):
+                self.tabifyDockWidget(d["config"], d[k])
+            self.addDockWidget(right, d["loss"])
+            self.splitDockWidget(d["loss"], d["heatmaps"], Qt.Vertical)
+            # the tall views behind one tab group, so the window's minimum height stays under
+            # 768 even at twice the text size
+            for k in ("inspector", "diagram", "equations", "boundary"):
+                self.tabifyDockWidget(d["heatmaps"], d[k])
+            front = ("config", "loss", "heatmaps")
+        else:
+            self.addDockWidget(left, d["debugger"])
+            for k in ("config", "sample"):
+                self.tabifyDockWidget(d["debugger"], d[k])
+            self.addDockWidget(right, d["inspector"])
+            for k in ("equations", "diagram", "loss", "heatmaps", "boundary"):
+                self.tabifyDockWidget(d["inspector"], d[k])
+            front = ("debugger", "inspector")
+        for dock in d.values():
+            dock.show()
+        for k in front:
+            d[k].raise_()
+        self.layout_name = name
+        self._front_boundary(self.controller.latest)
+        if sizes:
+            self._layout_sizes()
+            QTimer.singleShot(0, self._layout_sizes)  # again after the first layout pass
+
+    def _front_boundary(self, snap) -> None:
+        """In Learn, a network with two inputs shows its decision boundary in front of the
+        diagram: the plane is the view to watch (the diagram is a tab away)."""
+        if snap is not None and snap.boundary is not None and getattr(self, "layout_name", "learn") == "learn":
+            self.docks["boundary"].raise_()
+
+    def _layout_sizes(self) -> None:
+        """Dock sizes in proportion to the window (effective once it is shown)."""
         d, W, H = self.docks, self.width(), self.height()
-        self.resizeDocks([self.config_dock], [int(W * 0.2)], Qt.Horizontal)
-        self.resizeDocks([d["diagram"], d["equations"]], [int(W * 0.33), int(W * 0.47)], Qt.Horizontal)
-        self.resizeDocks([d["diagram"], d["loss"]], [int(H * 0.62), int(H * 0.3)], Qt.Vertical)
-        self.resizeDocks([d["loss"], d["heatmaps"], d["inspector"]], [int(W * 0.25)] * 2 + [int(W * 0.3)],
-                         Qt.Horizontal)
-        self.resizeDocks([self.config_dock, d["sample"]], [int(H * 0.45), int(H * 0.5)], Qt.Vertical)
+        name = getattr(self, "layout_name", "learn")
+        if name == "learn":
+            self.resizeDocks([d["sample"], d["diagram"], d["equations"]],
+                             [int(W * 0.2), int(W * 0.34), int(W * 0.46)], Qt.Horizontal)
+        elif name == "train":
+            side = max(int(W * 0.24), d["config"].widget().widget().minimumSizeHint().width() + 24)
+            self.resizeDocks([d["config"], d["loss"]], [side, W - side], Qt.Horizontal)
+            self.resizeDocks([d["loss"], d["heatmaps"]], [int(H * 0.4), int(H * 0.6)], Qt.Vertical)
+        else:
+            self.resizeDocks([d["debugger"], d["inspector"]], [int(W * 0.32), int(W * 0.68)], Qt.Horizontal)
 
     def showEvent(self, event):
         super().showEvent(event)
         self.setFocus()  # no input field starts with the keys Step and Play use
         if getattr(self, "_sizes_pending", False):
             self._sizes_pending = False
-            if not self._restored:
-                from PySide6.QtCore import QTimer
-                QTimer.singleShot(0, self._default_sizes)  # after the first layout pass
+            if self._restored:
+                QTimer.singleShot(0, self._check_restored)
+            else:
+                QTimer.singleShot(0, self._layout_sizes)  # after the first layout pass
 
     # -- layout memory ----------------------------------------------------------------
     def _restore_layout(self):
         self._restored = False
+        self.set_zoom(float(self.settings.value("zoom", 1.0)), save=False)
         if self.settings.value("layout_version", 0, int) == LAYOUT_VERSION:
-            self._restored = True
             geo = self.settings.value("geometry")
             state = self.settings.value("state")
-            if geo is not None:
+            ok = state is not None and self.restoreState(state, LAYOUT_VERSION)
+            if ok and geo is not None:
                 self.restoreGeometry(geo)
-            if state is not None:
-                self.restoreState(state, LAYOUT_VERSION)
+            self._restored = bool(ok)
+            name = self.settings.value("layout_name", "learn")
+            self.layout_name = name if name in LAYOUTS else "learn"
+            if not ok:
+                self.apply_layout("learn", sizes=False)
+            elif not self.layout_is_sound(shown=False):
+                self._restored = False
+                self.apply_layout("learn", sizes=False)
+
+    def layout_is_sound(self, shown: bool = True) -> bool:
+        on_screen = on_any_screen
+        """No dock off every screen, and (once shown) no visible dock squeezed to a sliver."""
+        if shown and (not on_screen(self.frameGeometry()) or self.width() < 600 or self.height() < 400):
+            return False
+        for dock in self.docks.values():
+            if dock.isFloating() and dock.isVisible() and (
+                    not on_screen(dock.frameGeometry()) or min(dock.width(), dock.height()) < MIN_DOCK):
+                return False
+            if shown and dock.isVisible() and not dock.isFloating() and dock.widget().isVisible():
+                if dock.width() < MIN_DOCK or dock.height() < MIN_DOCK:
+                    return False
+        return True
+
+    def _check_restored(self) -> None:
+        if not self.layout_is_sound():
+            self._restored = False
+            screen = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+            if not on_any_screen(self.frameGeometry()) or self.width() < 600 or self.height() < 400:
+                self.setGeometry(QRect(screen.x(), screen.y(), min(1366, screen.width()), min(768, screen.height())))
+            self.apply_layout("learn")
+            self.inform("the saved layout did not fit this screen: back to the Learn layout")
 
     def save_layout(self):
         self.settings.setValue("layout_version", LAYOUT_VERSION)
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("state", self.saveState(LAYOUT_VERSION))
+        self.settings.setValue("layout_name", getattr(self, "layout_name", "learn"))
+        self.settings.setValue("zoom", self.zoom)
         self.settings.sync()
+
+    # -- zoom -----------------------------------------------------------------------------
+    def set_zoom(self, factor: float, save: bool = True) -> None:
+        """Scale the text, typeset equations, numbers and lines of every panel together."""
+        factor = min(max(float(factor), ZOOMS[0]), ZOOMS[-1])
+        if not hasattr(self, "_base_font"):
+            self._base_font = QGuiApplication.font()
+        self.zoom = factor
+        font = QFont(self._base_font)
+        font.setPointSizeF(self._base_font.pointSizeF() * factor)
+        self.setFont(font)
+        for p in self.panels + [self.config_dock, self.debugger]:
+            if hasattr(p, "set_zoom"):
+                p.set_zoom(factor)
+        if save:
+            self.settings.setValue("zoom", factor)
+            if self.isVisible():
+                QTimer.singleShot(0, self._layout_sizes)
+
+    def step_zoom(self, direction: int) -> None:
+        i = min(range(len(ZOOMS)), key=lambda k: abs(ZOOMS[k] - self.zoom))
+        self.set_zoom(ZOOMS[min(max(i + direction, 0), len(ZOOMS) - 1)])
 
     # -- reacting -------------------------------------------------------------------------
     @Slot(object)
     def on_snapshot(self, snap: Snapshot):
         self.status.setText(snap.status)
-        if snap.message:
-            self._show_banner(snap.message)
+        prev = getattr(self, "controller_run_id", None)
+        if snap.run_id != prev:  # the first run, Reset, another data set or configuration, an opened session
+            if prev is not None:
+                self.clear_message()
+                self.info_label.clear()
+            self._front_boundary(snap)
+        self.controller_run_id = snap.run_id
+        message = snap.message or ""
+        if message != self._shown_message[0]:  # each message once; a repeat of it is not news
+            self._shown_message = (message, snap.message_kind or "info")
+            if message:
+                self.show_message(message, snap.message_kind or "info")
+        warnings = tuple(snap.warnings or ())
+        self.warnings_label.setVisible(bool(warnings))
+        if warnings:
+            self.warnings_label.setText("⚠ " + warnings[0] + (f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""))
+            self.warnings_label.setToolTip("\n".join(warnings))
         # every panel draws the same snapshot in the same frame: they never show different stages
         for p in self.panels:
             p.show_snapshot(snap)
@@ -245,29 +496,22 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def on_error(self, msg: str):
         self.last_error = msg
-        self._show_banner(msg)
+        self.show_message(msg, "error")
         if msg.startswith("not applied"):
             self.config_dock.apply_failed(msg)
         if self._progress is not None:
             self._progress.close()
             self._progress = None
 
-    def _show_banner(self, msg: str):
-        self.banner.setText(msg)
-        self.banner.setToolTip(msg)
-        self.banner.show()
-
     @Slot(bool)
     def on_playing(self, on: bool):
         self.act_play.setText("Pause" if on else "Play")
-        if on:
-            self.banner.hide()
-        elif self.controller.latest is not None:
+        if not on and self.controller.latest is not None:
             self.on_snapshot(self.controller.latest)  # every panel at the same stage again
 
     @Slot(object)
     def on_config_changed(self, cfg):
-        self.banner.hide()
+        self.clear_message()
         if self._progress is not None:
             self._progress.close()
             self._progress = None
@@ -306,6 +550,16 @@ class MainWindow(QMainWindow):
             if hasattr(p, "set_marks"):
                 p.set_marks(cells)
 
+    def eventFilter(self, obj, event):
+        """A click outside the equations panel drops an explained number's marks."""
+        from PySide6.QtCore import QEvent
+        if event.type() == QEvent.MouseButtonPress and isinstance(obj, QWidget):
+            eq = next((p for p in self.panels if p.object_name == "equations"), None)
+            if eq is not None and eq.model.get("explanation") is not None and obj.window() is self \
+                    and not (obj is eq or eq.isAncestorOf(obj)):
+                eq.drop_explanation()
+        return False
+
     # -- editing --------------------------------------------------------------------------
     @Slot(str, int, int)
     def edit_weight(self, name: str, i: int, j: int):
@@ -328,6 +582,27 @@ class MainWindow(QMainWindow):
             return
         self.controller.edit_input(int(snap.stage.batch_indices[batch_row]), values)
 
+    def draw_input(self) -> bool:
+        """Draw or edit the focused sample's input image (image data sets)."""
+        from .widgets.draw import DrawInputDialog
+        snap = self.controller.latest
+        if snap is None or snap.image_shape is None:
+            self.statusBar().showMessage("Drawing an input needs an image data set (MNIST, Fashion-MNIST, "
+                                         "your own IDX files or an image CSV)", 5000)
+            return False
+        if snap.stage is None:
+            self.statusBar().showMessage("Step once first: the input belongs to the batch in progress", 5000)
+            return False
+        row = min(self.controller.focus, len(snap.stage.batch_indices) - 1)
+        image = np.asarray(snap.arrays["X"][row], dtype=np.float64).reshape(snap.image_shape)  # (h, w)
+        top = float(image.max(initial=0.0))
+        scale = top if top > 1 else 1.0  # the inputs' own range: 0 to 1 for the scaled image sets
+        dialog = DrawInputDialog(image / scale, f"Draw sample {int(snap.stage.batch_indices[row])}", self)
+        if dialog.exec() != DrawInputDialog.Accepted:
+            return False
+        self.edit_input(row, dialog.values() * scale)
+        return True
+
     def may_branch(self) -> bool:
         """An edit in the past starts a new branch: say so, and let the user keep the old future."""
         snap = self.controller.latest
@@ -344,10 +619,23 @@ class MainWindow(QMainWindow):
     def _ask_path(self, title: str, pattern: str, save: bool, suffix: str) -> str:
         from PySide6.QtWidgets import QFileDialog
         fn = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-        path, _ = fn(self, title, "", pattern)
-        if path and save and not path.endswith(suffix):
-            path += suffix
-        return path
+        path, chosen = fn(self, title, "", pattern)
+        return with_suffix(path, pattern, chosen, suffix) if path and save else path
+
+    def open_data(self, path: str | None = None) -> bool:
+        """Your own data: a CSV file, or a folder of four IDX files (checked for structure,
+        not against a checksum); the network is fitted to it, keeping its hidden layers."""
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+            path, _ = QFileDialog.getOpenFileName(self, "Open data: a CSV file (Cancel to pick a folder of IDX files)",
+                                                  "", "CSV (*.csv);;All files (*)")
+            if not path:
+                path = QFileDialog.getExistingDirectory(self, "Open data: a folder of four IDX files")
+        if not path:
+            return False
+        cfg = self.controller.config or self.controller.latest.config
+        self.controller.rebuild(cfg, path)
+        return True
 
     def save_session(self, path: str | None = None):
         path = path or self._ask_path("Save session", "bpviz sessions (*.bpviz)", True, ".bpviz")
@@ -365,7 +653,7 @@ class MainWindow(QMainWindow):
         except OSError as e:
             self.on_error(f"could not write {what}: {e.strerror or e}")
             return False
-        self.statusBar().showMessage(f"wrote {what}", 5000)
+        self.inform(f"wrote {what}")
         return True
 
     def export_losses(self, path: str | None = None) -> bool:
@@ -395,28 +683,8 @@ class MainWindow(QMainWindow):
         path = path or self._ask_path(f"Export {panel.title}", "PNG (*.png);;SVG (*.svg)", True, ".png")
         if not path:
             return False
-        if path.lower().endswith(".svg"):
-            def write():
-                from PySide6.QtCore import QPoint, QRect, QSize
-                from PySide6.QtGui import QPainter
-                from PySide6.QtSvg import QSvgGenerator
-                tmp = path + ".part"
-                gen = QSvgGenerator()
-                gen.setFileName(tmp)
-                gen.setSize(QSize(panel.width(), panel.height()))
-                gen.setViewBox(QRect(0, 0, panel.width(), panel.height()))
-                gen.setTitle(f"bpviz: {panel.title}")
-                painter = QPainter(gen)
-                panel.render(painter, QPoint(0, 0))
-                painter.end()
-                os.replace(tmp, path)
-        else:
-            def write():
-                tmp = path + ".part.png"
-                if not panel.grab().save(tmp, "PNG"):
-                    raise OSError(f"cannot write {path}")
-                os.replace(tmp, path)
-        return self._write(path, write)
+        from bpviz.gui.export import export_widget
+        return self._write(path, lambda: export_widget(panel, path, f"bpviz: {panel.title}"))
 
     # -- help -----------------------------------------------------------------------------
     def shortcut_rows(self) -> list[tuple[str, str]]:
@@ -427,16 +695,43 @@ class MainWindow(QMainWindow):
                 rows.append((a.text(), keys))
         return rows
 
+    def show_equations(self):
+        """The equations reference; typeset on first use (about 2 s), then kept."""
+        if getattr(self, "reference", None) is None:
+            from PySide6.QtWidgets import QApplication
+            from .reference import ReferenceDialog
+            QApplication.setOverrideCursor(Qt.WaitCursor)
+            try:
+                self.reference = ReferenceDialog(self, self.windowIcon())
+            finally:
+                QApplication.restoreOverrideCursor()
+        self.reference.show()
+        self.reference.raise_()
+
     def show_shortcuts(self):
         text = "<table>" + "".join(f"<tr><td>{n}</td><td>&nbsp;&nbsp;<b>{k}</b></td></tr>"
                                    for n, k in self.shortcut_rows()) + "</table>"
         QMessageBox.information(self, "Keyboard shortcuts", text)
+
+    def show_sources(self):
+        from bpviz.engine.sources import sources_html
+        box = QMessageBox(QMessageBox.Information, "Sources of the equations", sources_html(), QMessageBox.Ok, self)
+        box.setTextFormat(Qt.RichText)
+        box.exec()
+
+    def show_stage_codes(self):
+        from bpviz.engine.sources import STAGE_CODES
+        text = "<table>" + "".join(f"<tr><td><b>{c}</b></td><td>&nbsp;&nbsp;{w}</td></tr>"
+                                   for c, w in STAGE_CODES) + "</table>"
+        QMessageBox.information(self, "Stage codes", text)
 
     def show_about(self):
         QMessageBox.about(self, "About bpviz",
                           f"bpviz {__version__}: step through backpropagation one equation at a time.")
 
     def closeEvent(self, event):
+        from PySide6.QtWidgets import QApplication
+        QApplication.instance().removeEventFilter(self)
         self.save_layout()
         self.controller.shutdown()
         super().closeEvent(event)

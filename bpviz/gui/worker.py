@@ -117,7 +117,9 @@ class ProcessWorker(_Signals):
         from bpviz.engine.host import child_main
         ctx = mp.get_context("spawn")  # never fork a process that runs Qt's threads
         self._conn, child_conn = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=child_main, args=(child_conn,), name="bpviz-training", daemon=True)
+        from bpviz.engine import threads  # the window's GUI thread keeps a core busy: reserve it
+        self.process = ctx.Process(target=child_main, args=(child_conn, threads.choose(reserve=1)),
+                                   name="bpviz-training", daemon=True)
         self.process.start()
         child_conn.close()
         self.playing = False

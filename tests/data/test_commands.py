@@ -91,3 +91,38 @@ def test_cli_finds_debian_fashion(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout == ("fashion-mnist: 60000 training and 10000 test images (28x28), verified, "
                         "in /usr/share/datasets/fashion-mnist\n")
+
+
+@pytest.mark.parametrize("argv,words", [
+    (("--mirror", "http://[::1"), "Invalid IPv6 URL"),
+    (("--mirror", "ftp://example.org/"), "starts with https://"),
+    (("--mirror", "http://:80/"), "names no host"),
+    (("--deadline", "0"), "positive number of seconds"),
+    (("--deadline", "inf"), "positive number of seconds"),
+    (("--deadline", "soon"), "not a number of seconds"),
+])
+def test_bad_options_are_usage_errors(argv, words, capsys):
+    with pytest.raises(SystemExit) as e:
+        parse("mnist", *argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+
+
+def test_a_malformed_mirror_in_the_environment_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BPVIZ_MIRRORS", "http://[::1")
+    assert run_download(parse("mnist", "--data-dir", str(tmp_path))) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("bpviz: error: BPVIZ_MIRRORS 'http://[::1': not a URL") and err.count("\n") == 1
+
+
+@needs_cli
+def test_cli_deadline_stops_a_silent_server(tmp_path):
+    import socket
+    with socket.socket() as listener:  # accepts the connection, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        r = cli("mnist", "--data-dir", str(tmp_path / "d"), "--mirror", url, "--deadline", "1", tmp_path=tmp_path)
+    assert r.returncode == 1 and r.stdout == ""
+    assert "did not finish within its deadline of 1 s" in r.stderr and r.stderr.count("\n") == 1

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bpviz.data.errors import DataError
-from bpviz.data.idx import (encode_idx, read_bytes, read_idx, read_images, read_labels, read_pair,
+from bpviz.data.idx import (encode_idx, parse_idx, read_bytes, read_idx, read_images, read_labels, read_pair,
                             write_idx)
 
 
@@ -216,3 +216,10 @@ def test_directory_instead_of_file(tmp_path):
 def test_writer_refuses_non_uint8(tmp_path):
     with pytest.raises(ValueError, match="only uint8"):
         write_idx(tmp_path / "x", np.zeros(3, np.float32))
+
+
+def test_empty_array_with_dimensions_past_numpy_is_refused():
+    # zero images of 3355443200 x 2751463424: no data, but NumPy cannot shape it (found by the fuzz test)
+    data = b"\x00\x00\x08\x03" + struct.pack(">3I", 3355443200, 2751463424, 0)
+    with pytest.raises(DataError, match="dimensions 3355443200x2751463424x0 cannot be held in an array"):
+        parse_idx(data, "f")

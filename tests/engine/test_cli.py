@@ -56,7 +56,7 @@ def test_train_human_output(capsys):
 
 @pytest.mark.parametrize("argv, needle", [
     (["--sizes", "3,0,1"], "at least 1"),
-    (["--lr", "-1"], "learning rate"),
+    (["--lr", "-1"], "argument --lr"),
     (["--hidden", "swish"], "unknown activation"),
     (["--batch", "10"], "larger than the data set"),
     (["--output-loss", "hinge"], "output/loss"),
@@ -142,3 +142,64 @@ def test_a_data_set_without_a_preset_starts_from_seed_000s_setup(monkeypatch):
     name, _, cfg, dataset = _resolve(ns)
     assert (name, dataset) == ("mnist", "fashion-mnist")
     assert (cfg.sizes, cfg.hidden, cfg.output_loss, cfg.batch_size, cfg.lr) == ((784, 64, 10), "relu", "softmax-ce", 100, 0.1)
+
+
+# -- the rule: every option checked before any work -------------------------------------
+def test_trace_divergence_is_one_line_and_exit_1(capsys, tmp_path):
+    path = tmp_path / "t.npz"
+    code, _, err = run(capsys, "trace", "--dtype", "float32", "--lr", "3e38", "--output-loss", "identity-mse",
+                       "--out", str(path))
+    assert code == 1 and err.startswith("bpviz: error: non-finite value") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["--max-entries", "0"], ["--max-entries", "-1"], ["--samples", "0"]])
+def test_gradcheck_refuses_to_check_nothing(capsys, argv):
+    code, out, err = run(capsys, "gradcheck", *argv)
+    assert code == 2 and out == "" and "must be at least 1" in err
+
+
+def test_a_network_over_the_memory_limit_is_refused_up_front(capsys):
+    code, out, err = run(capsys, "train", "--sizes", "3,4000,1", "--max-memory", "1M")
+    assert code == 2 and out == ""
+    assert err.startswith("bpviz: error: 3-4000-1") and "the limit is 1 MiB" in err and "--max-memory" in err
+
+
+def test_the_limit_can_come_from_the_environment(capsys, monkeypatch):
+    monkeypatch.setenv("BPVIZ_MAX_MEMORY", "1M")
+    code, _, err = run(capsys, "gradcheck", "--sizes", "3,4000,1")
+    assert code == 2 and "the limit is 1 MiB" in err
+
+
+@pytest.mark.parametrize("path, needle", [("/etc/passwd", "not a folder: /etc/passwd"),
+                                          ("/no/such/dir", "no such folder: /no/such/dir")])
+def test_data_dir_must_be_a_folder(capsys, path, needle):
+    code, _, err = run(capsys, "train", "--data-dir", path)
+    assert code == 2 and "--data-dir" in err and needle in err
+
+
+def test_the_window_options_take_the_space_form(monkeypatch):
+    import bpviz.gui.main as gui_main
+    seen = []
+    monkeypatch.setattr(gui_main, "run_gui", lambda args: seen.append(args) or 0)
+    assert main(["--preset", "mnist", "--dataset", "fashion-mnist", "--max-memory", "2G"]) == 0
+    assert (seen[0].preset, seen[0].dataset, seen[0].max_memory) == ("mnist", "fashion-mnist", 2 * 2**30)
+
+
+def test_help_lists_the_window_options(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0
+    for option in ("--preset", "--dataset", "--data-dir", "--max-memory", "train", "screenshot"):
+        assert option in out
+
+
+def test_window_options_before_a_command_are_refused(capsys):
+    code, _, err = run(capsys, "--preset", "mnist", "train")
+    assert code == 2 and "--preset goes after the command" in err
+
+
+def test_subcommands_keep_their_own_preset(capsys):
+    code, out, _ = run(capsys, "train", "--preset", "toy", "--steps", "1", "--json")
+    assert code == 0 and last_json(out)["preset"] == "toy"

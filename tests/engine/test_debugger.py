@@ -202,10 +202,10 @@ def test_session_round_trips_bit_for_bit_mid_step(tmp_path):
         t.next_stage()
     path = tmp_path / "run.bpviz"
     bps = [Breakpoint("loss_rise", 2.0), Breakpoint("step", 9, enabled=False)]
-    save_session(path, t, "synthetic", "abc123", bps, extras={"test_accuracy": np.array([[3, 0.5]])})
+    save_session(path, t, "synthetic", "abc123", bps, extras={"test_accuracy": np.array([[t.steps_done, 0.5]])})
     s = load_session(path)
     assert s.config == t.cfg and s.dataset == "synthetic" and s.breakpoints == tuple(bps)
-    np.testing.assert_array_equal(s.extras["test_accuracy"], [[3, 0.5]])
+    np.testing.assert_array_equal(s.extras["test_accuracy"], [[t.steps_done, 0.5]])
     u = resume(s, data(), "abc123")
     assert u.state().stage_index == t.state().stage_index
     for _ in range(50):

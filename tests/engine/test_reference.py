@@ -1,4 +1,4 @@
-"""Numbers the sources publish (EQUATIONS.md, "Reference numbers")."""
+"""Numbers the sources publish (resources/equations.md, "Reference numbers the tests reproduce")."""
 import numpy as np
 
 from bpviz.data.toy import toy_set

@@ -95,14 +95,14 @@ def test_panel_classes_in_dock_order():
     from bpviz.gui.panels.base import Panel
     from bpviz.gui.window import panel_classes
     classes = panel_classes()
-    assert [c.object_name for c in classes] == ["diagram", "equations", "sample", "loss", "heatmaps", "inspector"]
+    assert [c.object_name for c in classes] == ["diagram", "equations", "sample", "loss", "heatmaps", "inspector", "boundary"]
     assert all(issubclass(c, Panel) and c.area in ("left", "right", "top", "bottom") for c in classes)
     assert len({c.object_name for c in classes}) == len(classes)
 
 
 # -- before the first Step -------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["diagram", "equations", "sample", "loss", "heatmaps", "inspector"])
+@pytest.mark.parametrize("name", ["diagram", "equations", "sample", "loss", "heatmaps", "inspector", "boundary"])
 def test_before_the_first_step_every_panel_draws(make, name):
     t = toy_trainer()
     p = make(name)
@@ -181,7 +181,7 @@ def test_one_step_moves_every_panel_as_the_stage_says(make):
             np.testing.assert_array_equal(h_grad.image.image, a["dW1"], err_msg=where)
             np.testing.assert_allclose(h_upd.model["shown"], -TOY.lr * a["dW1"], err_msg=where)
         else:
-            assert h_grad.model["shown"] is None and "not computed yet" in h_grad.hover.text(), where
+            assert h_grad.model["shown"] is None and h_grad.place.showing_note and "appears here" in h_grad.place.note.text(), where
             assert h_upd.model["shown"] is None, where
 
         # inspector (last layer by default): Delta2 over the batch, then the histogram of dW2
@@ -240,9 +240,9 @@ def test_the_inspector_draws_the_stats_history(make):
     for key in ("grad_rms", "update_ratio"):
         for layer in (1, 2):
             c = ins._curves[(key, layer)]
-            xs, ys = c.xData, c.yData  # the data given, not the log10 the plot draws
+            xs, ys = c.xData, c.yData  # log10 of the values, on an axis labelled with the values
             np.testing.assert_array_equal(xs, [1, 2, 3, 4, 5])
-            np.testing.assert_allclose(ys, [st[layer][key] for _, st in history])
+            np.testing.assert_allclose(10 ** ys, [st[layer][key] for _, st in history])
 
 
 def test_pixel_probes_show_something_is_drawn(make):
@@ -359,3 +359,25 @@ def test_inspector_unit_axis_counts_units(make):
     ins.show_snapshot(snap_of(t, r))
     ins.grab()
     assert "x0.001" not in ins.delta_plot.getAxis("bottom").labelString()
+
+
+def test_the_diagram_draws_an_image_input_upright(make):
+    """Row 0 of the image is at the top of the box, where its pixels' edges start (it was
+    drawn upside down: the view's y grows upward)."""
+    n = 40
+    labels = np.zeros(n, dtype=int)
+    labels[1::2] = 1
+    x = np.zeros((n, 28, 28), dtype=np.uint8)
+    x[:, :4, :] = 255  # a bright band along the top rows
+    ds = ArraySet(x.reshape(n, 784), labels=labels, n_classes=2, scale=1 / 255, image_shape=(28, 28))
+    t = Trainer(get_preset("mnist").config.with_(sizes=(784, 8, 2), batch_size=10), ds)
+    r = t.next_stage()
+    d = make("diagram")
+    d.show_snapshot(snap_of(t, r, name="band"))
+    img = d.plot.grab().toImage()
+    box = d.image.mapRectToScene(d.image.boundingRect())
+    rect = d.plot.mapFromScene(box).boundingRect()
+    from PySide6.QtGui import QColor
+    top = QColor(img.pixel(rect.center().x(), rect.top() + 3)).lightness()
+    bottom = QColor(img.pixel(rect.center().x(), rect.bottom() - 3)).lightness()
+    assert top > 200 and bottom < 60, (top, bottom)

@@ -57,7 +57,7 @@ def test_starts_on_the_toy_network_ready(window):
     snap = window.controller.latest
     assert snap.stage is None and snap.config == TOY
     assert window.status.text() == "epoch 0 · batch 0 · stage: ready"
-    assert len(window.panels) == 6
+    assert len(window.panels) == 7
 
 
 def test_one_backward_pass_stage_by_stage_moves_every_panel(qtbot, window):
@@ -115,11 +115,11 @@ def test_play_then_pause_stops_promptly_and_stays_stopped(qtbot, window):
     with qtbot.waitSignal(c.playing_changed, timeout=2000) as sig:
         c.request_pause()
     assert sig.args == [False]
-    qtbot.wait(150)  # the pause snapshot lands
+    qtbot.waitUntil(lambda: not c.latest.playing, timeout=5000)  # the pause snapshot
     serial, steps = c.latest.serial, len(c.latest.losses)
     qtbot.wait(400)
     assert c.latest.serial == serial and len(c.latest.losses) == steps
-    assert steps == c.worker.trainer.steps_done  # the loss curve is complete
+    assert steps == c.latest.position  # the loss curve is complete
     assert window.act_play.text() == "Play"
 
 
@@ -144,7 +144,7 @@ def test_closing_while_playing_ends_the_thread(qtbot, window):
     qtbot.waitUntil(lambda: c.playing, timeout=5000)
     qtbot.wait(200)
     window.close()
-    assert not c._thread.isRunning()
+    assert not c.worker_running()
 
 
 def test_a_divergence_reaches_the_window_and_keeps_the_last_state(qtbot, window):
@@ -307,3 +307,18 @@ def test_after_pause_every_panel_shows_the_exact_stage(qtbot, window):
     eq = next(p for p in window.panels if p.object_name == "equations")
     assert eq.model["current"] == final.stage.spec
     assert window.status.text() == final.status
+
+
+def test_open_data_trains_on_a_csv_and_fits_the_network(qtbot, window, tmp_path):
+    csv = tmp_path / "blobs.csv"
+    rng = np.random.default_rng(0)
+    rows = ["a,b,c,label"] + [f"{x:.3f},{y:.3f},{z:.3f},{'yes' if x + y > 0 else 'no'}"
+                              for x, y, z in rng.normal(size=(60, 3))]
+    csv.write_text("\n".join(rows) + "\n")
+    c = window.controller
+    assert window.open_data(str(csv))
+    qtbot.waitUntil(lambda: c.latest.data_name == str(csv), timeout=20000)
+    snap = c.latest
+    assert snap.config.sizes[0] == 3 and snap.config.sizes[-1] == 2 and snap.config.output_loss == "softmax-ce"
+    assert window.config_dock.dataset.currentText() == str(csv)
+    assert "fitted" in snap.message

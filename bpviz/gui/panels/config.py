@@ -4,6 +4,7 @@ Apply validates first; an impossible setting is explained and nothing changes. T
 shows the running configuration, or says that an edit is not applied yet."""
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QLabel,
                                QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
@@ -109,6 +110,9 @@ class ConfigDock(QDockWidget):
         if self.preset.findText("custom") < 0:
             self.preset.addItem("custom")
         self.preset.setCurrentText(match[0] if match else "custom")
+        if self.dataset.findText(dataset) < 0:  # the user's own data, opened by its path
+            self.dataset.addItem(dataset)
+            self.dataset.setItemData(self.dataset.count() - 1, f"{dataset} (unverified: your data)", Qt.ToolTipRole)
         self.dataset.setCurrentText(dataset)
         self.sizes.setText(",".join(map(str, cfg.sizes)))
         self.hidden.setCurrentText(cfg.hidden)

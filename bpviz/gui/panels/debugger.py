@@ -74,6 +74,7 @@ class DebuggerDock(QDockWidget):
         self.scrub.sliderReleased.connect(lambda: self.controller.request_rewind(self.scrub.value()))
         lay.addWidget(self.scrub)
         self.scrub_label = QLabel()
+        self.scrub_label.setWordWrap(True)
         lay.addWidget(self.scrub_label)
         self.history_label = QLabel()
         self.history_label.setWordWrap(True)
@@ -236,12 +237,18 @@ class DebuggerDock(QDockWidget):
             self.gc_table.setItem(i, 4, _num(c.max_rel_error, f"{c.max_rel_error:.2e} {'ok' if c.ok else 'FAILS'}"))
         self.gc_table.resizeColumnsToContents()
         approx = self.snapshot is not None and get_output_loss(self.snapshot.config.output_loss).approximate
-        ok = all(c.ok for c in checks)
+        ok = all(c.ok for c in checks) and sum(c.n_checked for c in checks) > 0
+        kinks = sum(getattr(c, "n_kinks", 0) for c in checks)
         note = (f"all within {TOLERANCE:g}: the analytic gradient matches central differences" if ok else
-                f"relative error above {TOLERANCE:g}")
+                f"relative error above {TOLERANCE:g}" if any(c.n_checked for c in checks) else
+                "nothing could be checked")
+        if kinks:
+            note += (f"; {kinks} entries sit at a kink of the activation (the finite difference straddles "
+                     "z = 0, where the derivative jumps): not checkable, left out")
         if approx:
-            note += (". This network uses seed 002's approximate output delta A − Y, which is not the "
-                     "gradient of its squared-error loss: the error shows how far the approximation is.")
+            note += (". This network uses the approximate output delta A − Y of Neural Network with Hidden "
+                     "Layers, which is not the gradient of its squared-error loss: the error shows how far "
+                     "the approximation is.")
         self.gc_note.setText(note)
         self.last_checks = checks
 
@@ -292,10 +299,10 @@ class DebuggerDock(QDockWidget):
         frontier = snap.frontier or 0 if snap is not None else 0
         per_epoch = snap.stage.n_batches if snap is not None and snap.stage is not None else 0
         where = f" (epoch {step // per_epoch}, batch {step % per_epoch})" if per_epoch else ""
-        return f"step {step}{where} {what} · the timeline reaches step {frontier}"
+        return f"step {step}{where} {what}; the timeline reaches step {frontier}"
 
     def _show_scrub_target(self, step: int) -> None:
-        self.scrub_label.setText(self._scrub_text(step, "under the handle: release to go there"))
+        self.scrub_label.setText(self._scrub_text(step, "under the handle (release to go there)"))
 
     def _fill_contrib(self, snap: Snapshot) -> None:
         c = snap.contrib

@@ -13,11 +13,13 @@ from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout
 
+from bpviz.engine.equations import equation_title
+from bpviz.engine.sources import plain_words
 from bpviz.engine.explain import update_of
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import DIVERGING, color_level, elastic, strongest, style_plot, symmetric_limit
+from ..widgets.plots import DIVERGING, color_level, elastic, strongest, style_plot, symmetric_limit, zoom_plots
 
 MAX_EDGES_PER_LAYER = 256  # a layer with more than ALL_EDGES_UP_TO edges shows only its strongest
 ALL_EDGES_UP_TO = 2048  # 128 -> 10 is drawn in full; 784 -> 128 (100,352) is not
@@ -83,9 +85,14 @@ class DiagramPanel(Panel):
         bar.addWidget(self.mode)
         self.note = elastic(QLabel())
         bar.addWidget(self.note, 1)
-        legend = elastic(QLabel("nodes: the focused sample's activation (its delta going backward), "
-                                "red + / blue −, scaled per layer · edges: red + / blue −, wider = larger"))
-        legend.setStyleSheet("font-size: 10px;")
+        self.note.setToolTip("Edges of a layer whose gradient this step has not computed yet are not drawn")
+        legend = QLabel("nodes: the focused sample's activation (Δ going backward) · "
+                        "edges: red + / blue −, wider = larger")
+        legend.setWordWrap(True)
+        legend.setToolTip("Node colour: the focused sample's activation A, or its delta Δ during the backward "
+                          "pass, red positive, blue negative, scaled per layer.\nEdge colour: the weight (or "
+                          "gradient, or update), red positive, blue negative; wider and stronger = larger.")
+        self.legend = legend
         lay.addLayout(bar)
         lay.addWidget(legend)
         self.plot = pg.PlotWidget()
@@ -125,8 +132,32 @@ class DiagramPanel(Panel):
         self._pos = None
         self._layout_key = None
         self._node_pen = pg.mkPen(self.palette().text().color(), width=0.6)
+        self._zoom = 1.0
         self._node_brushes = [pg.mkBrush(*c) for c in DIVERGING.map(np.linspace(0, 1, COLOR_LEVELS), mode="byte")]
         self.model: dict = {}
+
+    def reset_view(self) -> None:
+        self._marked = {}
+        self.mark_nodes.setData([], [])
+        self.mark_edges.setData([], [])
+        self.edges.set_groups([])
+        self.image.clear()
+        self._layout_key = None
+        self._pos = None
+        self.model = {}
+
+    def set_zoom(self, factor: float) -> None:
+        from PySide6.QtGui import QFont
+        self._zoom = factor
+        zoom_plots(self, factor)
+        font = QFont()
+        font.setPointSizeF(9 * factor)
+        for t in self.labels + [self.arrow]:
+            t.setFont(font)
+        self.mark_nodes.setSize(22 * factor)
+        self._node_pen = pg.mkPen(self.palette().text().color(), width=0.6 * factor)
+        if self.snapshot is not None:
+            self.redraw()
 
     def _image_box(self, image_shape) -> tuple[float, float, float, float]:
         """The largest box inside IMAGE_BOX whose pixels are square on screen (the view
@@ -251,14 +282,17 @@ class DiagramPanel(Panel):
             xs.append(pos[l][0])
             ys.append(pos[l][1])
             brushes += [self._node_brushes[k] for k in level.tolist()]
-            sizes_px.append(np.full(n, 14.0 if n <= 16 else (8.0 if n <= 64 else 4.0)))
+            sizes_px.append(np.full(n, (14.0 if n <= 16 else (8.0 if n <= 64 else 4.0)) * self._zoom))
         self.nodes.setData(np.concatenate(xs), np.concatenate(ys), brush=brushes, size=np.concatenate(sizes_px),
                            pen=self._node_pen)
 
         # an image input: the focused sample itself
         if image_input and "X" in arrays:
             self.image.setImage(np.asarray(arrays["X"][focus]).reshape(image_shape), levels=(0, 1))
-            self.image.setRect(QRectF(*self._image_box(image_shape)))
+            bx, by, bw, bh = self._image_box(image_shape)
+            # the view's y grows upward: a rectangle of negative height puts row 0 at the top,
+            # where the pixel nodes the edges leave from are
+            self.image.setRect(QRectF(bx, by + bh, bw, -bh))
             self.image.show()
         else:
             self.image.hide()
@@ -270,8 +304,11 @@ class DiagramPanel(Panel):
             self.highlight.setRect(QRectF(left - 0.08, -0.02, 1.16, 1.04))
             self.highlight.show()
             arrow = {"forward": "→", "loss": "L", "backward": "←", "update": "↻"}[stage.phase]
-            self.arrow.setText(f"{arrow} {stage.eq} (layer {l})", color=self.palette().text().color())
-            self.arrow.setPos(left + 0.5, 1.1)
+            title = plain_words(equation_title(stage.eq, l))
+            self.arrow.setText(f"{arrow} {stage.eq}: {title}", color=self.palette().text().color())
+            x, x0, x1 = left + 0.5, -0.55, len(sizes) - 0.45
+            self.arrow.setAnchor(((x - x0) / (x1 - x0), 1.0))  # a long title stays inside the view
+            self.arrow.setPos(x, 1.1)
             self.model["highlight"] = (l, stage.phase)
         else:
             self.highlight.hide()
@@ -312,6 +349,9 @@ class DiagramPanel(Panel):
         vb = self.plot.getViewBox()
         while len(self.labels) < len(cfg.sizes):
             t = pg.TextItem(anchor=(0.5, 0.0))
+            f = t.textItem.font()
+            f.setPointSizeF(9 * self._zoom)
+            t.setFont(f)
             vb.addItem(t)
             self.labels.append(t)
         for l, (n, name) in enumerate(zip(cfg.sizes, names)):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton,
                                QRadioButton, QScrollArea, QSpinBox, QTextBrowser, QVBoxLayout, QWidget)
 
 from bpviz.engine import explain as ex
+from bpviz.engine import sources as src
 from bpviz.engine.explain import EquationView
 from bpviz.engine.snapshot import Snapshot, StageSpec
 from bpviz.engine.trainer import step_plan
@@ -72,6 +73,23 @@ def _group(plan: tuple[StageSpec, ...]) -> list[tuple[StageSpec, list[int]]]:
     return out
 
 
+def _linked_sources(text: str) -> str:
+    """The sources line as rich text, each "[000]" a link whose hover names its document."""
+    import html
+    parts = []
+    for chunk in text.split("; "):
+        refs = src.references(chunk)
+        if refs:
+            key, where = refs[0]
+            tag = f"[{key}]"
+            rest = chunk.split(tag, 1)[1] if tag in chunk else chunk
+            parts.append(f'<a href="src:{key}:{html.escape(where)}" style="text-decoration: none">{tag}</a>'
+                         f"{html.escape(rest)}")
+        else:
+            parts.append(html.escape(chunk))
+    return "; ".join(parts)
+
+
 class ArrayView(QWidget):
     """One operand or result: its name and shape, then every number when the array
     is small, else its summary and the focused sample's row (or unit's column)."""
@@ -84,6 +102,7 @@ class ArrayView(QWidget):
         lay.setContentsMargins(0, 2, 0, 2)
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.RichText)
+        self.caption.setWordWrap(True)
         self.grid = NumberGrid()
         self.grid.cell_picked.connect(self._on_pick)
         lay.addWidget(self.caption)
@@ -128,6 +147,8 @@ class ArrayView(QWidget):
         self.caption.setText(label)
         self.grid.set_values(self.shown, digits)
         h = self.grid.horizontalHeader().height() + sum(self.grid.rowHeight(i) for i in range(self.grid.rowCount()))
+        if self.grid.horizontalHeader().length() + self.grid.verticalHeader().width() + 4 > self.grid.width():
+            h += self.grid.horizontalScrollBar().sizeHint().height()  # the scroll bar must not hide a row
         self.grid.setFixedHeight(h + 4)
 
     def highlight(self, cells) -> None:
@@ -145,6 +166,8 @@ class EquationsPanel(Panel):
     title = "Equations"
     area = "right"
     explain_requested = Signal(str, tuple)  # a result cell was clicked (name, displayed index)
+    explanation_changed = Signal()  # an explanation was made or dropped: the marks elsewhere follow
+    notice = Signal(str)  # information for the status bar ("copied")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -158,10 +181,11 @@ class EquationsPanel(Panel):
 
         root = QVBoxLayout(self)
         bar = QHBoxLayout()
-        self.row_btn = QRadioButton("rows: Z=AW+b")
-        self.col_btn = QRadioButton("columns: Z=WA+b")
-        self.row_btn.setToolTip("Samples are rows (seed 000, and the engine)")
-        self.col_btn.setToolTip("Samples are columns (seeds 002 and 003); every array is shown transposed")
+        self.row_btn = QRadioButton("rows")
+        self.col_btn = QRadioButton("columns")
+        self.row_btn.setToolTip(f"Z = A W + b: samples are rows, as in {src.cite('000')} and in bpviz's engine")
+        self.col_btn.setToolTip(f"Z = W A + b: samples are columns, as in {src.cite('002')} and {src.cite('003')}; "
+                                "every array is shown transposed")
         self.row_btn.setChecked(True)
         grp = QButtonGroup(self)
         grp.addButton(self.row_btn)
@@ -180,7 +204,7 @@ class EquationsPanel(Panel):
         self.unit_box.setToolTip("Which unit's column large weight arrays show")
         self.unit_box.valueChanged.connect(self.set_unit)
         self.copy_btn = QPushButton("LaTeX")
-        self.copy_btn.setToolTip("Copy the current equation with its values as LaTeX")
+        self.copy_btn.setToolTip("Copy the current equation with its values as LaTeX (to paste in a document)")
         self.copy_btn.clicked.connect(self.copy_latex)
         for w in (self.row_btn, self.col_btn, self.digits_box, self.full, self.unit_box, self.copy_btn):
             bar.addWidget(w)
@@ -195,17 +219,19 @@ class EquationsPanel(Panel):
         self.list_layout = QVBoxLayout(self.list_host)
         self.list_layout.setSpacing(2)
         self.list_area.setWidget(self.list_host)
-        self.list_area.setMinimumWidth(200)
+        self.list_area.setMinimumWidth(150)
         self.list_area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # equations shrink to fit instead
         body.addWidget(self.list_area, 2)
 
         right = QVBoxLayout()
         self.title_label = QLabel("ready: press Step")
         self.title_label.setWordWrap(True)
-        self.title_label.setStyleSheet("font-weight: bold; font-size: 14px;")
+        self.title_label.setToolTip("Stage codes:\n" + src.stage_legend())
         self.current = MathView(size=22)
         self.source = QLabel()
         self.source.setWordWrap(True)
+        self.source.setTextFormat(Qt.RichText)
+        self.source.linkHovered.connect(self._source_hovered)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #b45f06;")
@@ -217,15 +243,67 @@ class EquationsPanel(Panel):
         self.values_area.setWidgetResizable(True)
         self.values_host = QWidget()
         self.values_layout = QVBoxLayout(self.values_host)
+        self.values_layout.addStretch(1)  # the arrays stack at the top, whatever the height
         self.values_area.setWidget(self.values_host)
-        right.addWidget(self.values_area, 3)
+        right.addWidget(self.values_area, 4)
         self.explain_box = QTextBrowser()
+        self.explain_box.setMinimumHeight(48)
         self.explain_box.setPlaceholderText("Click a number of the result to see where it came from.")
-        right.addWidget(self.explain_box, 2)
+        self._explained: tuple | None = None  # (stage key, name, index) of the explanation shown
+        self._zoom = 1.0
+        right.addWidget(self.explain_box, 1)
         body.addLayout(right, 5)
         root.addLayout(body)
         self._rows: list[tuple[QFrame, MathView, QLabel]] = []
         self._array_views: list[ArrayView] = []
+        self.set_zoom(1.0)
+
+    def reset_view(self) -> None:
+        self._plan_key = None
+        self.drop_explanation()
+
+    def set_zoom(self, factor: float) -> None:
+        """Typeset equations, numbers and titles at `factor` times their size."""
+        self._zoom = factor
+        base = self.font().pointSizeF() if self.font().pointSizeF() > 0 else 9.0
+        title = QFont(self.font())
+        title.setBold(True)
+        title.setPointSizeF(base * 1.25)
+        self.title_label.setFont(title)
+        self.current.set_scale(factor)
+        small = QFont(self.font())
+        small.setPointSizeF(base * 0.9)
+        for _, mv, label in self._rows:
+            mv.set_scale(factor)
+            label.setFont(small)
+        for av in self._array_views:
+            av.grid.set_scale(factor)
+        if self.snapshot is not None:
+            self.redraw()
+
+    def mousePressEvent(self, event) -> None:
+        """A click outside the result's numbers drops the explanation and its marks."""
+        self.drop_explanation()
+        super().mousePressEvent(event)
+
+    def drop_explanation(self) -> None:
+        had = self._explained is not None or self.model.get("explanation") is not None
+        self._explained = None
+        self.model["explanation"] = None
+        self.explain_box.clear()
+        for av in self._array_views:
+            av.highlight([])
+        if had:
+            self.explanation_changed.emit()
+
+    def _source_hovered(self, link: str) -> None:
+        from PySide6.QtGui import QCursor
+        from PySide6.QtWidgets import QToolTip
+        if link.startswith("src:"):
+            key, _, where = link[4:].partition(":")
+            QToolTip.showText(QCursor.pos(), src.cite(key) + (f": {where}" if where else ""), self.source)
+        else:
+            QToolTip.hideText()
 
     # -- options --------------------------------------------------------------------
     def set_column(self, on: bool) -> None:
@@ -258,21 +336,31 @@ class EquationsPanel(Panel):
         if stage is None:
             self.title_label.setText("ready: press Step to compute the first equation")
             self.current.set_latex(ex.symbolic(plan[0], cfg, self.column))
-            self.source.setText("")
+            self.source.setText("Each equation's numbers appear below as it is computed: the operands it "
+                                "reads, then its result.")
+            self.source.setToolTip("")
             self.note.setText("")
             self._draw_values([])
+            self.drop_explanation()
+            self.list_area.verticalScrollBar().setValue(0)  # a new run starts at the top of the plan
             return
         v = ex.view(stage.spec, cfg, stage.arrays, self.column)
         self.model["current"] = stage.spec
         self.model["view"] = v
-        self.title_label.setText(f"{stage.spec.eq} · {v.title} · stage {stage.index + 1}/{stage.n_stages}")
+        self.title_label.setText(f"{stage.spec.eq} · {src.plain_words(v.title)} · stage {stage.index + 1}/{stage.n_stages}")
         self.current.set_latex(v.latex)
-        self.source.setText(f"Sources: {v.sources}")
+        self.source.setText("Sources: " + _linked_sources(v.sources))
+        self.source.setToolTip(src.explain_references(v.sources) + "\n(Help → Sources lists the documents)")
         note = v.note
         if v.approximate:
             note = "⚠ " + note
-        self.note.setText(note)
+        self.note.setText(src.plain_words(note))
         self._draw_values(list(v.operands) + list(v.results))
+        key = (snap.run_id, stage.step, stage.index, self.column)
+        if self._explained is not None and self._explained[0] == key:
+            self.explain(*self._explained[1:])  # the same equation (new digits, focus): kept
+        else:
+            self.drop_explanation()
 
     def _draw_plan(self, cfg, groups, stage) -> None:
         key = (cfg, len(groups), self.column)
@@ -286,9 +374,15 @@ class EquationsPanel(Panel):
                 lay = QVBoxLayout(frame)
                 lay.setContentsMargins(4, 2, 4, 2)
                 label = QLabel(spec.eq + (" (per sample)" if spec.sample is not None else ""))
-                label.setStyleSheet("font-size: 10px;")
+                small = QFont(self.font())
+                small.setPointSizeF(max(self.font().pointSizeF(), 1.0) * 0.9)
+                label.setFont(small)
                 label.setWordWrap(True)
+                tip = f"{src.stage_meaning(spec.eq)}\n{src.plain_words(spec.title)}"
+                label.setToolTip(tip)
+                frame.setToolTip(tip)
                 mv = MathView(size=14)
+                mv.set_scale(self._zoom)
                 mv.set_latex(ex.symbolic(spec.__class__(spec.eq, spec.layer, spec.phase), cfg, self.column))
                 lay.addWidget(label)
                 lay.addWidget(mv)
@@ -333,8 +427,9 @@ class EquationsPanel(Panel):
     def _draw_values(self, operands) -> None:
         while len(self._array_views) < len(operands):
             av = ArrayView()
+            av.grid.set_scale(self._zoom)
             av.picked.connect(self._on_pick)
-            self.values_layout.addWidget(av)
+            self.values_layout.insertWidget(self.values_layout.count() - 1, av)
             self._array_views.append(av)
         for av, o in zip(self._array_views, operands):
             if o.array is None:
@@ -345,13 +440,16 @@ class EquationsPanel(Panel):
             self.model["shown"][o.name] = av.shown
         for av in self._array_views[len(operands):]:
             av.hide()
-        self.explain_box.clear()
-        self.model["explanation"] = None
+        results = {r.name for r in (self.model.get("view").results if self.model.get("view") else ())}
+        first = next((av for av in self._array_views[:len(operands)] if av.name in results and av.isVisible()), None)
+        if first is not None:  # the result is what the learner looks for: keep it in view
+            QTimer.singleShot(0, lambda: self.values_area.ensureWidgetVisible(first, 0, 0))  # once laid out
 
     # -- explain this number --------------------------------------------------------
     def _on_pick(self, name: str, index: tuple) -> None:
         v = self.model.get("view")
         if v is None or name not in {r.name for r in v.results}:
+            self.drop_explanation()
             self.explain_box.setPlainText(f"{name}{list(index)}: an input of this equation; "
                                           "click a number of the result to expand it.")
             return
@@ -380,7 +478,10 @@ class EquationsPanel(Panel):
             by_name.setdefault(n, []).append(ix)
         for av in self._array_views:
             av.highlight(by_name.get(av.name, []))
+        stage = snap.stage
+        self._explained = ((snap.run_id, stage.step, stage.index, self.column), name, index)
         self.explain_requested.emit(name, index)
+        self.explanation_changed.emit()
         return e
 
     def copy_latex(self) -> str:
@@ -389,5 +490,6 @@ class EquationsPanel(Panel):
             return ""
         tex = ex.latex_with_values(v, self.digits)
         QGuiApplication.clipboard().setText(tex)
+        self.notice.emit(f"copied {v.title} as LaTeX ({len(tex)} characters)")
         return tex
 

@@ -12,7 +12,8 @@ from bpviz.engine.explain import fmt, update_of
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import DIVERGING, elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot, symmetric_limit
+from ..widgets.plots import (DIVERGING, Placeholder, elastic, fill_layer_choice, index_ticks, signed_image_plot,
+                             style_plot, symmetric_limit, zoom_plots)
 
 MODES = {"W": "weights W", "dW": "gradient dL/dW", "update": "update −α dL/dW"}
 
@@ -30,6 +31,9 @@ def montage(w: np.ndarray, image_shape: tuple[int, int]) -> tuple[np.ndarray, in
         r, c = divmod(k, cols)
         out[r * (h + 1):r * (h + 1) + h, c * (wd + 1):c * (wd + 1) + wd] = tiles[k]
     return out, cols
+
+
+HINT = "hover: value · double-click: edit"
 
 
 class HeatmapPanel(Panel):
@@ -52,7 +56,9 @@ class HeatmapPanel(Panel):
         bar.addWidget(QLabel("layer"))
         bar.addWidget(self.layer)
         bar.addWidget(self.what)
-        self.hover = elastic(QLabel("hover a cell; double-click a weight to edit it"))
+        self.what.setToolTip("The weights, their gradient, or the update this step applies")
+        self.hover = elastic(QLabel(HINT))
+        self.hover.setToolTip("Hover a cell to read it; double-click a weight to edit it")
         bar.addWidget(self.hover, 1)
         lay.addLayout(bar)
         split = QSplitter()
@@ -69,7 +75,9 @@ class HeatmapPanel(Panel):
         self.image.mouseClickEvent = self._click
         self.mont_view = pg.GraphicsLayoutWidget()
         style_plot(self, self.mont_view)
-        self.mont_plot = self.mont_view.addPlot(title="each hidden unit's input weights")
+        self.mont_plot = self.mont_view.addPlot()  # no title: every pixel goes to the tiles
+        self.mont_view.setToolTip("Each hidden unit's input weights as a 28x28 image, one tile per unit "
+                                  "(red +, blue −): what each unit looks for in a picture")
         self.mont_plot.invertY(True)
         self.mont_plot.hideAxis("left")
         self.mont_plot.hideAxis("bottom")
@@ -77,12 +85,26 @@ class HeatmapPanel(Panel):
         self.mont = pg.ImageItem()
         self.mont.setColorMap(DIVERGING)
         self.mont_plot.addItem(self.mont)
-        split.addWidget(self.view)
+        self.place = Placeholder(self.view)
+        split.addWidget(self.place.widget)
         split.addWidget(self.mont_view)
         lay.addWidget(split)
         self.model: dict = {}
         self._shown: np.ndarray | None = None
         self._name = ""
+
+    def reset_view(self) -> None:
+        self.image.clear()
+        self.mont.clear()
+        self._marked = {}
+        self._shown = None
+        self.marks.setData([], [])
+        self.hover.setText(HINT)
+        self.model = {}
+
+    def set_zoom(self, factor: float) -> None:
+        zoom_plots(self, factor)
+        self.marks.setSize(14 * factor)
 
     def _array(self, snap: Snapshot, layer: int, what: str):
         a = snap.arrays
@@ -106,10 +128,14 @@ class HeatmapPanel(Panel):
         self._name = name
         if arr is None:
             self.image.clear()
-            self.hover.setText(f"{name} is not computed yet in this step")
+            self.hover.setText(HINT)
+            when = "B2 computes it in this step's backward pass" if what == "dW" else \
+                "it exists once B2 has computed dL/dW in this step's backward pass"
+            self.place.show_note(f"{MODES[what]} of layer {layer} appears here when {when}.")
             self._shown = None
             self.model = {"name": name, "shown": None}
         else:
+            self.place.show_content()
             arr = np.asarray(arr)
             lim = symmetric_limit(arr)
             self.image.setImage(arr, levels=(-lim, lim))

@@ -11,8 +11,13 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot, symmetric_limit
+from ..widgets.plots import (Placeholder, PowerAxis, elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot,
+                             symmetric_limit, zoom_plots)
 
+NOW_EMPTY = ("Δ of this layer over the batch and a histogram of its dL/dW appear here when the "
+             "backward pass reaches the layer (B1 or B5, then B2).")
+TIME_EMPTY = ("Per layer over the steps: the gradient's RMS, the update/weight ratio and the share of "
+              "dead or saturated units, drawn here once the first step has ended.")
 LAYER_COLORS = [(80, 130, 220), (220, 90, 40), (40, 160, 80), (160, 60, 170), (120, 120, 120)]
 
 
@@ -27,6 +32,7 @@ class InspectorPanel(Panel):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("layer"))
         self.layer = QComboBox()
+        self.layer.setToolTip("Which layer's Δ and dL/dW the top row shows")
         self.layer.currentIndexChanged.connect(lambda _: self.snapshot is not None and self.redraw())
         bar.addWidget(self.layer)
         self.info = elastic(QLabel())
@@ -34,30 +40,63 @@ class InspectorPanel(Panel):
         lay.addLayout(bar)
         self.view = pg.GraphicsLayoutWidget()
         style_plot(self, self.view)
-        lay.addWidget(self.view)
+        self.now_place = Placeholder(self.view, NOW_EMPTY)
+        lay.addWidget(self.now_place.widget, 1)
+        self.time_view = pg.GraphicsLayoutWidget()
+        style_plot(self, self.time_view)
+        self.time_place = Placeholder(self.time_view, TIME_EMPTY)
+        lay.addWidget(self.time_place.widget, 1)
         self.delta_plot, self.delta_img, self.delta_bar = signed_image_plot(
             self.view, "sample", "unit", "Δ (samples × units)", row=0, col=0, bar_width=12)
         self.hist_plot = self.view.addPlot(row=0, col=1, title="dL/dW histogram")
         self.hist = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(80, 130, 220, 120),
                                     pen=pg.mkPen((80, 130, 220)))
         self.hist_plot.addItem(self.hist)
-        self.rms_plot = self.view.addPlot(row=1, col=0, title="grad RMS")
-        self.ratio_plot = self.view.addPlot(row=1, col=1, title="update/weight")
-        self.dead_plot = self.view.addPlot(row=1, col=2, title="dead/saturated")
-        for p in (self.rms_plot, self.ratio_plot):
-            p.setLogMode(False, True)
+        # RMS and ratio span decades: drawn as log10, labelled with the values
+        self.rms_plot = self.time_view.addPlot(row=0, col=0, title="grad RMS", axisItems={"left": PowerAxis("left")})
+        self.ratio_plot = self.time_view.addPlot(row=0, col=1, title="update/weight",
+                                                 axisItems={"left": PowerAxis("left")})
+        self.dead_plot = self.time_view.addPlot(row=0, col=2, title="dead/saturated")
         self.dead_plot.setYRange(0, 1)
         for p in (self.rms_plot, self.ratio_plot, self.dead_plot):
             p.setLabel("bottom", "step")
+            p.getAxis("bottom").enableAutoSIPrefix(False)  # steps, never "(x0.001)"
             p.addLegend(offset=(5, 5), labelTextSize="8pt")
         self._curves: dict[tuple[str, int], pg.PlotDataItem] = {}
         self.model: dict = {}
+        self._zoom = 1.0
+        self.now_place.show_note(NOW_EMPTY)
+        self.time_place.show_note(TIME_EMPTY)
+
+    def reset_view(self) -> None:
+        for c in self._curves.values():
+            vb = c.getViewBox()
+            if vb is not None:
+                vb.removeItem(c)
+            for p in (self.rms_plot, self.ratio_plot, self.dead_plot):
+                if p.legend is not None:
+                    p.legend.removeItem(c)
+        self._curves.clear()
+        self.delta_img.clear()
+        self.hist.setData([], [])
+        for p in (self.rms_plot, self.ratio_plot):
+            p.enableAutoRange()
+        self.info.setText("")
+        self.now_place.show_note(NOW_EMPTY)
+        self.time_place.show_note(TIME_EMPTY)
+        self.model = {}
+
+    def set_zoom(self, factor: float) -> None:
+        self._zoom = factor
+        zoom_plots(self, factor)
 
     def _curve(self, plot, key: str, layer: int) -> pg.PlotDataItem:
         c = self._curves.get((key, layer))
         if c is None:
-            c = plot.plot(pen=pg.mkPen(LAYER_COLORS[(layer - 1) % len(LAYER_COLORS)], width=1.5),
+            color = LAYER_COLORS[(layer - 1) % len(LAYER_COLORS)]
+            c = plot.plot(pen=pg.mkPen(color, width=1.5 * self._zoom), symbolBrush=color, symbolPen=color,
                           name=f"layer {layer}")
+            c._zoom_base_width = 1.5
             self._curves[(key, layer)] = c
         return c
 
@@ -65,9 +104,7 @@ class InspectorPanel(Panel):
         snap: Snapshot = self.snapshot
         L = snap.config.n_layers
         if self.layer.count() != L:  # a new network: its layers, and no curves of the old one
-            for c in self._curves.values():
-                c.getViewBox() and c.getViewBox().removeItem(c)
-            self._curves.clear()
+            self.reset_view()
         fill_layer_choice(self.layer, L, select_last=True)
         l = self.layer.currentIndex() + 1
         a = snap.arrays
@@ -92,10 +129,21 @@ class InspectorPanel(Panel):
         else:
             self.hist.setData([], [])
             self.model["hist_total"] = 0
+        if delta is None and dw is None:
+            self.now_place.show_note(NOW_EMPTY)
+        else:
+            self.now_place.show_content()
         info = snap.stats.get(l, {}) if snap.stats else {}
-        parts = [f"{k.replace('_', ' ')} {v:.3g}" for k, v in info.items()]
-        self.info.setText(" · ".join(parts) if parts else "statistics appear once the layer's gradient exists")
+        short = {"grad_rms": "RMS", "update_ratio": "upd/W", "inactive_share": "inactive"}
+        parts = [f"{short.get(k, k)} {v:.3g}" for k, v in info.items()]
+        self.info.setText(" · ".join(parts) if parts else "no gradient yet")
+        self.info.setToolTip("\n".join(f"{k.replace('_', ' ')}: {v:.6g}" for k, v in info.items())
+                             or "The layer's statistics appear once its gradient exists in this step.")
         hist = snap.stats_history or ()
+        if not hist:
+            self.time_place.show_note(TIME_EMPTY)
+        else:
+            self.time_place.show_content()
         steps = np.array([s for s, _ in hist])
         for key, plot in (("grad_rms", self.rms_plot), ("update_ratio", self.ratio_plot),
                           ("inactive_share", self.dead_plot)):
@@ -103,5 +151,8 @@ class InspectorPanel(Panel):
                 ys = np.array([st.get(layer, {}).get(key, np.nan) for _, st in hist], dtype=float)
                 ok = np.isfinite(ys) & ((ys > 0) if key != "inactive_share" else True)
                 if ok.any():
-                    self._curve(plot, key, layer).setData(steps[ok], ys[ok])
+                    c = self._curve(plot, key, layer)
+                    c.setData(steps[ok], ys[ok] if key == "inactive_share" else np.log10(ys[ok]))
+                    c.setSymbol("o" if ok.sum() < 3 else None)  # one point is a dot, not nothing
+                    c.setSymbolSize(5)
         self.model["history_points"] = len(hist)

@@ -10,7 +10,11 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import elastic, style_plot
+from ..widgets.plots import Placeholder, elastic, style_plot, zoom_plots
+
+
+EMPTY = ("The loss of each training step is drawn here once the first step ends "
+         "(after its update U1); with a test set, the test accuracy after each epoch too.")
 
 
 class LossPanel(Panel):
@@ -23,6 +27,7 @@ class LossPanel(Panel):
         lay = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.log = QCheckBox("log scale")
+        self.log.setToolTip("Show the loss on a logarithmic axis")
         self.log.toggled.connect(lambda on: self.plot.setLogMode(False, on))
         self.readout = elastic(QLabel())
         bar.addWidget(self.log)
@@ -53,14 +58,43 @@ class LossPanel(Panel):
         self.acc_view.addItem(self.acc)
         pi.legend.addItem(self.acc, "test accuracy")
         pi.vb.sigResized.connect(lambda: self.acc_view.setGeometry(pi.vb.sceneBoundingRect()))
-        lay.addWidget(self.plot)
+        self.place = Placeholder(self.plot, EMPTY)
+        self.place.show_note(EMPTY)
+        lay.addWidget(self.place.widget)
         self.model: dict = {}
+
+    def reset_view(self) -> None:
+        for item in (self.steps, self.epochs, self.acc):
+            item.setData([], [])
+        self.plot.enableAutoRange()
+        self.readout.setText("")
+        self.place.show_note(EMPTY)
+        self.model = {}
+
+    def _legend_entry(self, item, name: str, on: bool) -> None:
+        """The legend names only curves that can appear (no test accuracy on the toy set)."""
+        legend = self.plot.getPlotItem().legend
+        listed = any(sample.item is item for sample, _ in legend.items)
+        if on and not listed:
+            legend.addItem(item, name)
+        elif listed and not on:
+            legend.removeItem(item)
+
+    def set_zoom(self, factor: float) -> None:
+        zoom_plots(self, factor)
 
     def redraw(self) -> None:
         snap: Snapshot = self.snapshot
         losses = np.asarray(snap.losses)
+        if len(losses) == 0:
+            self.place.show_note(EMPTY)
+            self.readout.setText("no step finished yet")
+            self.model = {"steps": 0, "epochs": 0, "accuracy_points": 0}
+            return
+        self.place.show_content()
         x = np.arange(1, len(losses) + 1)  # step k's loss is plotted at k (steps done)
         self.steps.setData(x, losses)
+        self.steps.setSymbol("o" if len(losses) < 3 else None)  # one point is a dot, not nothing
         n_batches = snap.stage.n_batches if snap.stage is not None else 1
         ep = np.asarray(snap.epoch_losses)
         if n_batches > 1:  # with one batch an epoch, the epoch mean is the step loss itself
@@ -71,12 +105,16 @@ class LossPanel(Panel):
         acc = np.asarray(snap.test_accuracy, dtype=float).reshape(-1, 2)
         self.acc.setData(acc[:, 0], acc[:, 1])
         self.plot.getPlotItem().getAxis("right").setVisible(len(acc) > 0)
-        text = f"{len(losses)} steps"
-        if len(losses):
-            text += f" · last loss {losses[-1]:.5g}"
+        self._legend_entry(self.acc, "test accuracy", len(acc) > 0)
+        self._legend_entry(self.epochs, "mean per epoch", n_batches > 1)
+        text = f"{len(losses)} steps · loss {losses[-1]:.4g}"
+        tip = f"{len(losses)} steps done; the last step's loss is {losses[-1]:.6g}"
         if len(ep):
-            text += f" · epoch {len(ep)} mean {ep[-1]:.5g}"
+            text += f" · epoch {len(ep)}: {ep[-1]:.4g}"
+            tip += f"\nmean loss of epoch {len(ep)}: {ep[-1]:.6g}"
         if len(acc):
-            text += f" · test accuracy {acc[-1, 1]:.4f}"
+            text += f" · test {acc[-1, 1]:.1%}"
+            tip += f"\ntest accuracy after epoch {len(acc)}: {acc[-1, 1]:.4f}"
         self.readout.setText(text)
+        self.readout.setToolTip(tip)
         self.model = {"steps": len(losses), "epochs": len(ep), "accuracy_points": len(acc)}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from bpviz.engine.explain import fmt
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import style_plot
+from ..widgets.plots import style_plot, zoom_plots
 
 
 class SampleView(Panel):
@@ -24,9 +25,11 @@ class SampleView(Panel):
         super().__init__(parent)
         lay = QVBoxLayout(self)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("focused sample (row of the batch)"))
+        focus_label = QLabel("focused sample")
+        focus_label.setToolTip("Which sample (row of the batch) every panel follows")
+        bar.addWidget(focus_label)
         self.pick = QSpinBox()
-        self.pick.setToolTip("Which sample of the batch every panel follows")
+        self.pick.setToolTip("Which sample (row of the batch) every panel follows")
         self.pick.valueChanged.connect(self._picked)
         bar.addWidget(self.pick)
         bar.addStretch(1)
@@ -41,23 +44,61 @@ class SampleView(Panel):
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.cellClicked.connect(lambda r, _: self.pick.setValue(r))
         lay.addWidget(self.table, 2)
-        self.view = pg.GraphicsLayoutWidget()
-        style_plot(self, self.view)
-        self.img_plot = self.view.addPlot(row=0, col=0)
+        # the image and the output bars side by side, each its own view so a hidden one
+        # leaves no empty cell behind
+        self.view = QWidget()
+        row = QHBoxLayout(self.view)
+        row.setContentsMargins(0, 0, 0, 0)
+        self._row = row
+        self.img_view = pg.GraphicsLayoutWidget()
+        style_plot(self, self.img_view)
+        self.img_plot = self.img_view.addPlot(row=0, col=0)
         self.img_plot.invertY(True)
         self.img_plot.setAspectLocked(True)
         self.img_plot.hideAxis("left")
         self.img_plot.hideAxis("bottom")
         self.img = pg.ImageItem()
         self.img_plot.addItem(self.img)
-        self.out_plot = self.view.addPlot(row=0, col=1, title="output")
+        self.out_view = pg.GraphicsLayoutWidget()
+        style_plot(self, self.out_view)
+        self.out_plot = self.out_view.addPlot(row=0, col=0, title="output")
+        self.out_view.setToolTip("Blue bars: the network's output for the focused sample; green outlines: its target")
+        row.addWidget(self.img_view, 1)
+        row.addWidget(self.out_view, 1)
         self.out_plot.setYRange(0, 1)
+        self.out_plot.setMouseEnabled(False, False)
+        self.out_plot.getAxis("left").setWidth(44)  # room for "1e+06" and the like, decided once
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=(80, 130, 220))
         self.target_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=None, pen=pg.mkPen((40, 160, 80), width=2))
         self.out_plot.addItem(self.bars)
         self.out_plot.addItem(self.target_bars)
         lay.addWidget(self.view, 3)
         self.model: dict = {}
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # a tall narrow dock stacks the image above the bars, so neither is squeezed
+        tall = self.width() < 1.1 * self.view.height() or self.width() < 420
+        self._row.setDirection(QHBoxLayout.TopToBottom if tall else QHBoxLayout.LeftToRight)
+
+    def reset_view(self) -> None:
+        self.table.blockSignals(True)
+        self.table.clearContents()
+        self.table.setRowCount(0)
+        self.table.setColumnCount(0)
+        self.table.blockSignals(False)
+        self.img.clear()
+        self.bars.setOpts(x=[], height=[])
+        self.target_bars.setOpts(x=[], height=[])
+        self.out_plot.setYRange(0, 1)
+        self.caption.setText("")
+        self.model = {}
+
+    def set_zoom(self, factor: float) -> None:
+        zoom_plots(self, factor)
+        self.out_plot.getAxis("left").setWidth(int(44 * factor))
+        self.table.resizeColumnsToContents()  # the text grew: no cell may end in "…"
+        self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 1.5))
 
     def _picked(self, row: int) -> None:
         if row != self.focus_sample:
@@ -76,9 +117,13 @@ class SampleView(Panel):
         x = a.get("X")
         y = a.get("Y")
         if x is None:  # before the first step: no batch yet
-            self.caption.setText("Press Step: the first batch appears with the first equation.")
+            self.caption.setText("The batch's samples, the focused sample's target and the network's "
+                                 "output for it appear here at the first Step.")
+            self.table.hide()
+            self.view.hide()
             self.model = {}
             return
+        self.view.show()
         m = len(x)
         self.pick.setMaximum(m - 1)
         f = min(self.focus_sample, m - 1)
@@ -95,18 +140,28 @@ class SampleView(Panel):
             text += f" · predicted {guess}" + (f" ({classes[guess]})" if classes else "") + f" at {out[f, guess]:.1%}"
         elif out is not None:
             text += f" · output {fmt(out[f, 0], 4)} for target {fmt(y[f, 0], 4)}"
+        if out is None:
+            text += " · the output appears when the forward pass reaches the last layer"
         self.caption.setText(text)
         self.model = {"focus": f, "row": row, "output": None if out is None else np.asarray(out[f])}
         self.table.setVisible(not image)
         if image:
             self.img.setImage(np.asarray(x[f]).reshape(snap.image_shape), levels=(0, 1))
-            self.img_plot.show()
+            self.img_view.show()
         else:
-            self.img_plot.hide()
+            self.img_view.hide()
             self._fill_table(x, y, out, f)
+        self.out_view.setVisible(out is not None)
+        self.view.setVisible(image or out is not None)
         if out is not None:
             k = out.shape[1]
-            self.bars.setOpts(x=np.arange(k), height=np.asarray(out[f]), width=0.7)
+            heights = np.nan_to_num(np.asarray(out[f], dtype=np.float64), nan=0.0, posinf=1e300, neginf=-1e300)
+            self.bars.setOpts(x=np.arange(k), height=heights, width=0.7)
+            # 0-1 unless an output leaves it (a diverged or identity output): then all of it
+            lo = min(0.0, float(heights.min()), float(np.min(y[f])))
+            hi = max(1.0, float(heights.max()), float(np.max(y[f])))
+            self.out_plot.setYRange(lo, hi, padding=0.02)
+            self.model["out_range"] = (lo, hi)
             self.target_bars.setOpts(x=np.arange(k), height=np.asarray(y[f]), width=0.7)
             # class indices on the axis (names would overlap); the caption names the classes
             self.out_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(k)]])
@@ -133,7 +188,8 @@ class SampleView(Panel):
                     item = QTableWidgetItem()
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                     self.table.setItem(r, c, item)
-                item.setText(f"{v:.4g}" if c < n0 + k else f"{v:.4f}")
+                # fmt switches to scientific notation for huge or tiny values (a diverged output)
+                item.setText(f"{v:.4g}" if c < n0 + k else fmt(v, 4))
                 editable = c < n0  # an input can be edited; targets and outputs cannot
                 item.setFlags((item.flags() | Qt.ItemIsEditable) if editable else (item.flags() & ~Qt.ItemIsEditable))
                 item.setToolTip("double-click to edit this input" if editable else "")

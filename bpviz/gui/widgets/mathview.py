@@ -11,7 +11,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFontDatabase, QPainter
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QPainter
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QSizePolicy, QTableWidget, QTableWidgetItem, QWidget
 
@@ -103,6 +103,7 @@ class MathView(QWidget):
 
     def __init__(self, parent=None, size: float = 18):
         super().__init__(parent)
+        self._base_size = size
         self._size = size
         self._tex = ""
         self._renderer: QSvgRenderer | None = None
@@ -121,6 +122,14 @@ class MathView(QWidget):
     def warm(self, tex: str) -> list[tuple[str, str, float]]:
         """The cache keys this view would render `tex` with (plain and muted)."""
         return [(tex, self.color(False), self._size), (tex, self.color(True), self._size)]
+
+    def set_scale(self, factor: float) -> None:
+        """Typeset at `factor` times the size given at construction (View → Zoom)."""
+        size = round(self._base_size * factor, 1)
+        if size != self._size:
+            self._size = size
+            tex, self._tex = self._tex, ""
+            self.set_latex(tex)
 
     def set_muted(self, muted: bool) -> None:
         """Grey for an equation still to come."""
@@ -168,15 +177,15 @@ class NumberGrid(QTableWidget):
         super().__init__(parent)
         self.setEditTriggers(QTableWidget.NoEditTriggers)
         self.setSelectionMode(QTableWidget.SingleSelection)
-        font = QFontDatabase.systemFont(QFontDatabase.FixedFont)
-        self.setFont(font)
-        self.horizontalHeader().setDefaultSectionSize(78)
-        self.verticalHeader().setDefaultSectionSize(22)
+        self._fixed = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+        self._fixed_pt = self._fixed.pointSizeF() if self._fixed.pointSizeF() > 0 else 9.0
         self.cellClicked.connect(lambda r, c: self.cell_picked.emit(r, c))
         self._values = np.zeros((0, 0))
         self._digits: int | None = 4
         self._highlight: set[tuple[int, int]] = set()
         self._sized_for: int | None | str = "never"
+        self._sized_chars: list[int] = []
+        self.set_scale(1.0)
 
     def set_values(self, values: np.ndarray, digits: int | None = 4) -> None:
         values = np.atleast_2d(np.asarray(values))
@@ -190,6 +199,7 @@ class NumberGrid(QTableWidget):
             self.setVerticalHeaderLabels([str(i) for i in range(rows)])
             self.setHorizontalHeaderLabels([str(j) for j in range(cols)])
         top = float(np.max(np.abs(values))) if values.size else 0.0
+        longest = [0] * cols  # per column: a column sized for "+0.0000" cannot show "+7.584e-06"
         for i in range(rows):
             for j in range(cols):
                 v = float(values[i, j])
@@ -198,12 +208,34 @@ class NumberGrid(QTableWidget):
                     item = QTableWidgetItem()
                     item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
                     self.setItem(i, j, item)
-                item.setText(fmt(v, digits))
+                text = fmt(v, digits)
+                longest[j] = max(longest[j], len(text))
+                item.setText(text)
                 item.setToolTip(f"[{i}, {j}] = {v!r}")
                 item.setBackground(self._tint(v, top, (i, j) in self._highlight))
-        if reshaped or digits != self._sized_for:
-            self.resizeColumnsToContents()  # measuring text is slow: only when the layout changes
+        if (reshaped or digits != self._sized_for or len(self._sized_chars) != cols
+                or any(n > m for n, m in zip(longest, self._sized_chars))):
+            # measuring text is slow: only when the layout changes or a number grows longer
+            # (scientific notation), never leaving a cell that ends in "…"
+            self.resizeColumnsToContents()
             self._sized_for = digits
+            self._sized_chars = longest
+
+    def set_scale(self, factor: float) -> None:
+        """Numbers, cells and headers at `factor` times their size (View → Zoom)."""
+        font = QFont(self._fixed)
+        font.setPointSizeF(self._fixed_pt * factor)
+        self.setFont(font)
+        self.horizontalHeader().setFont(font)
+        self.verticalHeader().setFont(font)
+        self.horizontalHeader().setDefaultSectionSize(int(78 * factor))
+        self.verticalHeader().setDefaultSectionSize(int(22 * factor))
+        self.verticalHeader().setMinimumSectionSize(int(18 * factor))
+        for i in range(self.rowCount()):
+            self.setRowHeight(i, int(22 * factor))
+        self._sized_for = "never"  # columns measured again at the next set_values
+        if self._values.size:
+            self.set_values(self._values, self._digits)
 
     def text_at(self, i: int, j: int) -> str:
         return self.item(i, j).text()

@@ -97,3 +97,75 @@ def strongest(values: np.ndarray, k: int) -> np.ndarray:
     if flat.size <= k:
         return np.arange(flat.size)
     return np.argpartition(flat, flat.size - k)[flat.size - k:]
+
+
+class Placeholder:
+    """A plot, or in its place one sentence saying what will appear there and when (never
+    empty axes). Wraps `content` in a QStackedWidget: add `.widget` to a layout."""
+
+    def __init__(self, content, text: str = ""):
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QLabel, QStackedWidget
+        self.widget = QStackedWidget()
+        self.note = QLabel(text)
+        self.note.setWordWrap(True)
+        self.note.setAlignment(Qt.AlignCenter)
+        self.note.setMargin(12)
+        self.note.setMinimumWidth(1)
+        self.widget.addWidget(content)
+        self.widget.addWidget(self.note)
+        self.content = content
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.widget.setCurrentWidget(self.note)
+
+    def show_content(self) -> None:
+        self.widget.setCurrentWidget(self.content)
+
+    @property
+    def showing_note(self) -> bool:
+        return self.widget.currentWidget() is self.note
+
+
+TICK_PT = 8.0  # axis tick labels at zoom 1
+PLOT_TITLE_PT = 9.0
+
+
+def zoom_plots(widget, factor: float) -> None:
+    """Scale every pyqtgraph axis (ticks, labels), plot title and curve width inside
+    `widget` by `factor`, from the sizes they had at zoom 1 (remembered on first call)."""
+    from PySide6.QtGui import QFont
+    for view in widget.findChildren(pg.GraphicsView):
+        for item in view.scene().items():
+            if isinstance(item, pg.AxisItem):
+                font = QFont()
+                font.setPointSizeF(TICK_PT * factor)
+                item.setStyle(tickFont=font, tickTextOffset=max(2, int(3 * factor)))
+                item.label.setFont(font)
+                item.picture = None
+                item.update()
+            elif isinstance(item, pg.LabelItem):
+                base = getattr(item, "_zoom_base_pt", None)
+                if base is None:
+                    base = item._zoom_base_pt = PLOT_TITLE_PT
+                item.setText(item.text, size=f"{base * factor:.1f}pt")
+            elif isinstance(item, pg.PlotDataItem) or (isinstance(item, pg.PlotCurveItem)
+                                                       and not isinstance(item.parentItem(), pg.PlotDataItem)):
+                pen = item.opts.get("pen")
+                if pen is None:
+                    continue
+                pen = pg.mkPen(pen)
+                base = getattr(item, "_zoom_base_width", None)
+                if base is None:
+                    base = item._zoom_base_width = pen.widthF()
+                pen.setWidthF((base if base > 0 else 1.0) * factor)
+                item.setPen(pen)
+
+
+class PowerAxis(pg.AxisItem):
+    """An axis for log10 of the values, labelled with the values. Its ticks are spaced as on
+    any linear axis, so they never pile up the way log mode's 2..9 ticks do in a short plot."""
+
+    def tickStrings(self, values, scale, spacing):
+        return [f"{10.0 ** v:.2g}" for v in values]

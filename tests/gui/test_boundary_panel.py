@@ -1,0 +1,64 @@
+"""The decision-boundary panel draws exactly the run model's maps."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+
+from bpviz.engine.presets import get_preset
+from bpviz.engine.run import Run
+from bpviz.runs import load_run_data
+
+
+@pytest.fixture
+def panel(qtbot):
+    from bpviz.gui.panels.boundary import BoundaryPanel
+    p = BoundaryPanel()
+    qtbot.addWidget(p)
+    p.resize(500, 500)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+def test_the_drawn_image_is_the_models_output_and_units(panel):
+    run = Run.build(get_preset("circle").config, load_run_data("circle"))
+    for _ in range(20):
+        run.advance("step")
+    snap = run.snapshot()
+    panel.show_snapshot(snap)
+    b = snap.boundary
+    np.testing.assert_array_equal(panel.image.image, b["output"])
+    assert panel.model["n_points"] == len(b["points"]) == len(panel.points.data)
+    assert panel.what.count() == 1 + run.cfg.sizes[1]
+    panel.what.setCurrentIndex(3)  # layer 1, unit 3
+    panel.redraw()
+    np.testing.assert_array_equal(panel.image.image, b["units"][1][:, :, 2])
+    img = panel.plot.grab().toImage()
+    colours = {img.pixel(x, y) & 0xFFFFFF for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
+    assert len(colours) > 20  # a colour map, not a blank plot
+
+
+def test_without_two_features_the_panel_says_what_will_appear(panel):
+    run = Run.build(get_preset("toy").config, load_run_data("toy"))
+    panel.show_snapshot(run.snapshot())
+    assert panel.stack.currentIndex() == 0 and "two input features" in panel.empty.text()
+    spiral = Run.build(get_preset("spiral").config, load_run_data("spiral"))
+    panel.show_snapshot(spiral.snapshot())  # a new run: the choices follow its units
+    assert panel.stack.currentIndex() == 1 and panel.what.count() == 1 + 8 + 8
+
+
+def test_the_window_shows_the_plane_for_a_2d_set(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+    from bpviz.gui.window import MainWindow
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    c = win.controller
+    c.rebuild(get_preset("spiral").config, "spiral")
+    qtbot.waitUntil(lambda: c.latest is not None and c.latest.boundary is not None, timeout=20000)
+    boundary = next(p for p in win.panels if p.object_name == "boundary")
+    qtbot.waitUntil(lambda: boundary.isVisible() and boundary.snapshot is c.latest, timeout=5000)
+    np.testing.assert_array_equal(boundary.image.image, c.latest.boundary["output"])
+    c.shutdown()

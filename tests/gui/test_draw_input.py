@@ -1,0 +1,69 @@
+"""Drawing an input (issue 12, item 4): the drawn image becomes the sample's input and the
+step is recomputed; exactly the values downstream of that sample change."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+
+from bpviz.engine.config import NetConfig
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from bpviz.runs import load_run_data
+    try:
+        load_run_data("fashion-mnist", allow_download=False)
+    except Exception as e:
+        pytest.skip(f"Fashion-MNIST is not installed here ({e})")
+    from bpviz.gui.window import MainWindow
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    cfg = NetConfig((784, 16, 10), hidden="relu", output_loss="softmax-ce", batch_size=8, init="he")
+    win.controller.rebuild(cfg, "fashion-mnist")
+    qtbot.waitUntil(lambda: win.controller.latest is not None and win.controller.latest.data_name == "fashion-mnist",
+                    timeout=60000)
+    yield win
+    win.controller.shutdown()
+
+
+def test_the_canvas_paints_and_erases(qtbot):
+    from bpviz.gui.widgets.draw import DrawCanvas
+    c = DrawCanvas(np.zeros((28, 28)))
+    qtbot.addWidget(c)
+    c.paint_at(14.0, 10.0)
+    assert c.image[14, 10] == 1.0 and c.image[0, 0] == 0.0 and 0 < c.image.sum() < 30
+    c._erase = True
+    c.paint_at(14.0, 10.0, erase=True)
+    assert c.image[14, 10] == 0.0
+
+
+def test_a_drawn_input_changes_exactly_its_sample_downstream(qtbot, window, monkeypatch):
+    from bpviz.gui.widgets import draw
+    c = window.controller
+    before_serial = c.latest.serial
+    c.request_finish_pass()
+    qtbot.waitUntil(lambda: c.latest.serial > before_serial, timeout=20000)
+    before = c.latest
+    c.set_focus(2)
+
+    def draw_a_stroke(dialog):
+        dialog.canvas.clear()
+        for col in range(6, 22):
+            dialog.canvas.paint_at(14.0, float(col))
+        return draw.DrawInputDialog.Accepted
+    monkeypatch.setattr(draw.DrawInputDialog, "exec", draw_a_stroke)
+    serial = c.latest.serial
+    assert window.draw_input()
+    qtbot.waitUntil(lambda: c.latest.serial > serial, timeout=20000)
+    after = c.latest
+    assert after.message.startswith("edited the input of sample")
+    x = after.arrays["X"]  # (8, 784)
+    assert x[2].reshape(28, 28)[14, 10] == 1.0 and x[2].reshape(28, 28)[0, 0] == 0.0
+    for name in ("X", "Z1", "A1", "Z2", "A2"):
+        changed = np.flatnonzero(np.any(after.arrays[name] != before.arrays[name], axis=1))
+        assert list(changed) == [2], name  # only the drawn sample's rows
+    assert not np.array_equal(after.arrays["dW1"], before.arrays["dW1"])  # the batch gradient follows
+    np.testing.assert_array_equal(after.arrays["W1"], before.arrays["W1"])  # the weights do not

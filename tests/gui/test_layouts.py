@@ -1,0 +1,553 @@
+"""The window as a learner sees it at 1366x768: each layout shows what it promises with no
+label cut and no tick labels overlapping; messages are coloured by kind; zoom scales the
+panels; a panel forgets the previous run; the explained-cell marks follow the explanation.
+Checked through the widgets (font metrics, items), never through pixels."""
+import os
+import re
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from dataclasses import replace
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage, QPainter, QTextDocument
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel
+
+from bpviz.engine.presets import get_preset
+
+TOY = get_preset("toy").config
+W, H = 1366, 768
+
+
+def make_window(qtbot, path, size=(W, H)):
+    from bpviz.gui.window import MainWindow
+    win = MainWindow(settings=QSettings(str(path), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.resize(*size)
+    win.show()
+    win.controller.rebuild(TOY, "toy")
+    qtbot.waitUntil(lambda: win.controller.latest is not None, timeout=10000)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = make_window(qtbot, tmp_path / "settings.ini")
+    yield win
+    win.controller.shutdown()
+
+
+def steps(qtbot, win, n, fn=None):
+    c = win.controller
+    for _ in range(n):
+        before = c.latest.serial
+        with qtbot.waitSignal(c.snapshot_changed, timeout=10000, check_params_cb=lambda s: s.serial > before):
+            (fn or c.request_step)()
+    return c.latest
+
+
+def settle(qtbot):
+    for _ in range(3):  # the layout's sizes are applied after a layout pass
+        QApplication.processEvents()
+        qtbot.wait(30)
+
+
+def plain(label: QLabel) -> str:
+    if label.textFormat() == label.textFormat().RichText or "<" in label.text():
+        doc = QTextDocument()
+        doc.setHtml(label.text())
+        return doc.toPlainText()
+    return label.text()
+
+
+def shown(widget) -> bool:
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
+def cut_texts(win) -> list[str]:
+    """Every visible label or button whose text does not fit in it."""
+    bad = []
+    for label in win.findChildren(QLabel):
+        text = plain(label)
+        if not text.strip() or not shown(label) or label.pixmap() is not None and not label.pixmap().isNull():
+            continue
+        room = label.contentsRect()
+        if label.wordWrap():
+            need = label.heightForWidth(label.width())
+            if need > label.height() + 1:
+                bad.append(f"label {text[:50]!r}: needs {need} px of height, has {label.height()}")
+        else:
+            fm = label.fontMetrics()
+            need = max(fm.horizontalAdvance(line) for line in text.splitlines())
+            if need > room.width() - 2 * label.margin() + 1:
+                bad.append(f"label {text[:50]!r}: needs {need} px, has {room.width()}")
+        bad += hidden_by_container(label, text)
+    for button in win.findChildren(QAbstractButton):
+        if not button.text() or not shown(button):
+            continue
+        if button.sizeHint().width() > button.width() + 1:
+            bad.append(f"button {button.text()!r}: needs {button.sizeHint().width()} px, has {button.width()}")
+        bad += hidden_by_container(button, button.text())
+    return bad
+
+
+def hidden_by_container(widget, text) -> list[str]:
+    """A widget wide enough for its text, but cut at the right by what holds it (a scroll
+    area or a dock narrower than its content)."""
+    visible = widget.visibleRegion().boundingRect()
+    if visible.right() < widget.rect().right() - 1 and visible.height() > 0:
+        return [f"{type(widget).__name__} {text[:50]!r}: only {visible.width()} of {widget.width()} px in view"]
+    return []
+
+
+def overlapping_ticks(win) -> list[str]:
+    """Tick labels of a visible axis that overlap one another or leave their plot's widget."""
+    bad = []
+    image = QImage(10, 10, QImage.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        for view in win.findChildren(pg.GraphicsView):
+            if not shown(view.viewport()):
+                continue
+            for item in view.scene().items():
+                if not isinstance(item, pg.AxisItem) or not item.isVisible() or item.linkedView() is None:
+                    continue
+                specs = item.generateDrawSpecs(painter)
+                if specs is None:
+                    continue
+                rects = [(item.mapRectToScene(r), text) for r, _, text in specs[2]]
+                for k, (r, text) in enumerate(rects):
+                    for r2, text2 in rects[k + 1:]:
+                        if r.adjusted(1, 1, -1, -1).intersects(r2.adjusted(1, 1, -1, -1)):
+                            bad.append(f"ticks {text!r} and {text2!r} overlap on {item.orientation} axis")
+                    on_view = view.mapFromScene(r).boundingRect()
+                    if not view.rect().adjusted(-1, -1, 1, 1).contains(on_view):
+                        bad.append(f"tick {text!r} of the {item.orientation} axis is cut by its panel")
+    finally:
+        painter.end()
+    return bad
+
+
+@pytest.mark.parametrize("name", ["learn", "train", "debug"])
+def test_each_layout_shows_what_it_promises_with_nothing_cut(qtbot, window, name):
+    from bpviz.gui.window import LAYOUT_PROMISES
+    steps(qtbot, window, 14)  # into the second step: a loss point, statistics, mid-forward
+    window.layout_actions[name].trigger()
+    settle(qtbot)
+    steps(qtbot, window, 7)  # mid-backward, every panel redrawn in this layout
+    settle(qtbot)
+    if os.environ.get("BPVIZ_TEST_GRAB"):  # to look at what the test saw
+        window.grab().save(os.path.join(os.environ["BPVIZ_TEST_GRAB"], f"layout-{name}.png"))
+    for dock in LAYOUT_PROMISES[name]:
+        d = window.docks[dock]
+        assert shown(d) and d.widget().isVisible(), f"{name}: {dock} is not in front"
+        assert d.width() >= 300 and d.height() >= 250, f"{name}: {dock} is {d.width()}x{d.height()}"
+    assert window.layout_is_sound()
+    assert cut_texts(window) == [], name
+    assert overlapping_ticks(window) == [], (name, overlapping_ticks(window))
+
+
+def test_learn_is_the_default_and_gives_most_room_to_the_network_and_the_equation(qtbot, window):
+    settle(qtbot)
+    d = window.docks
+    assert window.layout_name == "learn"
+    big = d["diagram"].width() * d["diagram"].height() + d["equations"].width() * d["equations"].height()
+    others = sum(dk.width() * dk.height() for k, dk in d.items() if k not in ("diagram", "equations")
+                 and shown(dk))
+    assert big > 2 * others
+
+
+def test_reset_layout_brings_back_learn(qtbot, window):
+    window.layout_actions["debug"].trigger()
+    window.docks["diagram"].setFloating(True)
+    window.act_reset_layout.trigger()
+    settle(qtbot)
+    assert not window.docks["diagram"].isFloating()
+    assert shown(window.docks["diagram"]) and shown(window.docks["equations"])
+
+
+def test_a_broken_saved_layout_is_not_restored(qtbot, tmp_path):
+    """Saved from a window squeezed to a few pixels: restoring it would squeeze every dock."""
+    from bpviz.gui.window import MainWindow
+    path = tmp_path / "settings.ini"
+    win = make_window(qtbot, path)
+    win.resize(260, 180)
+    settle(qtbot)
+    win.save_layout()
+    win.controller.shutdown()
+    again = MainWindow(settings=QSettings(str(path), QSettings.IniFormat))
+    qtbot.addWidget(again)
+    again.show()
+    settle(qtbot)
+    assert not again._restored and again.layout_is_sound()
+    assert again.width() >= 600 and shown(again.docks["diagram"])
+    again.controller.shutdown()
+
+
+def test_the_checker_finds_a_cut_label(qtbot, window):
+    window.status.setText("a status line far too long for any window " * 20)
+    assert any("status line" in b for b in cut_texts(window))
+
+
+def test_a_sound_saved_layout_is_restored(qtbot, tmp_path):
+    path = tmp_path / "settings.ini"
+    win = make_window(qtbot, path)
+    win.layout_actions["train"].trigger()
+    settle(qtbot)
+    win.save_layout()
+    win.controller.shutdown()
+    again = make_window(qtbot, path)
+    settle(qtbot)
+    assert again._restored and again.layout_name == "train"
+    assert shown(again.docks["loss"]) and not shown(again.docks["equations"])
+    again.controller.shutdown()
+
+
+def test_messages_by_kind(qtbot, window):
+    window.show_message("edited W1[0, 0]", "info")
+    assert window.info_label.text() == "edited W1[0, 0]" and not window.message_bar.isVisible()
+    window.show_message("breakpoint: step 3 reached", "warning")
+    assert window.message_bar.isVisible() and "#f6c343" in window.banner.styleSheet()
+    window.show_message("training stopped: non-finite loss", "error")
+    assert window.message_kind == "error" and "#b3261e" in window.banner.styleSheet()
+    window.act_step.trigger()  # the user acted: the error goes
+    assert not window.message_bar.isVisible()
+
+
+def test_an_edit_is_information_and_a_bad_session_an_error_until_reset(qtbot, window, tmp_path):
+    steps(qtbot, window, 3)
+    c = window.controller
+    before = c.latest.serial
+    with qtbot.waitSignal(c.snapshot_changed, timeout=10000, check_params_cb=lambda s: s.serial > before):
+        c.edit_param("W1", (0, 0), 0.5)
+    qtbot.waitUntil(lambda: "edited" in window.info_label.text(), timeout=3000)
+    assert not window.message_bar.isVisible()
+    bad = tmp_path / "bad.bpviz"
+    bad.write_bytes(b"not a session")
+    window.open_session(str(bad))
+    qtbot.waitUntil(lambda: window.message_kind == "error", timeout=5000)
+    assert window.message_bar.isVisible() and str(bad.name) in window.banner.text()
+    steps(qtbot, window, 1, c.request_reset)
+    assert not window.message_bar.isVisible()
+
+
+def test_copy_as_latex_says_copied(qtbot, window):
+    steps(qtbot, window, 2)
+    eq = next(p for p in window.panels if p.object_name == "equations")
+    tex = eq.copy_latex()
+    assert tex and window.info_label.text().startswith("copied")
+    assert QApplication.clipboard().text() == tex
+
+
+def test_standing_warnings_are_shown_amber(qtbot, window):
+    from bpviz.engine.snapshot import Snapshot
+    snap = window.controller.latest
+    fields = {k: getattr(snap, k) for k in Snapshot.__slots__}
+    fields["warnings"] = ("layer 1: 92% of units saturated",)
+    window.on_snapshot(Snapshot(**fields))
+    assert window.warnings_label.isVisible() and "92% of units saturated" in window.warnings_label.text()
+    assert "#f6c343" in window.warnings_label.styleSheet()
+    fields["warnings"] = ()
+    window.on_snapshot(Snapshot(**fields))
+    assert not window.warnings_label.isVisible()
+
+
+def test_zoom_scales_text_equations_numbers_and_lines(qtbot, window):
+    steps(qtbot, window, 14)
+    eq = next(p for p in window.panels if p.object_name == "equations")
+    loss = next(p for p in window.panels if p.object_name == "loss")
+    base_font = window.font().pointSizeF()
+    base_math = eq.current._size
+    grid = eq._array_views[0].grid
+    base_grid = grid.font().pointSizeF()
+    base_tick = loss.plot.getAxis("left").style["tickFont"]
+    window.set_zoom(1.5)
+    assert window.font().pointSizeF() == pytest.approx(base_font * 1.5)
+    assert eq.current._size == pytest.approx(base_math * 1.5)
+    assert grid.font().pointSizeF() == pytest.approx(base_grid * 1.5)
+    tick = loss.plot.getAxis("left").style["tickFont"]
+    assert tick is not None and (base_tick is None or tick.pointSizeF() > base_tick.pointSizeF())
+    assert loss.steps.opts["pen"].widthF() == pytest.approx(1.5)
+    sample = next(p for p in window.panels if p.object_name == "sample")
+    t = sample.table
+    fm = t.fontMetrics()
+    for r in range(t.rowCount()):  # no number ends in "…" in the zoomed table
+        for c in range(t.columnCount()):
+            assert fm.horizontalAdvance(t.item(r, c).text()) < t.columnWidth(c), (r, c)
+    window.set_zoom(1.0)
+    assert window.font().pointSizeF() == pytest.approx(base_font)
+    assert loss.steps.opts["pen"].widthF() == pytest.approx(1.0)
+
+
+def test_zoom_keys_step_through_the_zoom_levels(qtbot, window):
+    zoom_in = next(a for a in window.actions() if a.text() == "Zoom in")
+    zoom_in.trigger()
+    assert window.zoom > 1.0
+    next(a for a in window.actions() if a.text() == "Actual size").trigger()
+    assert window.zoom == 1.0
+
+
+@pytest.mark.parametrize("name", ["learn", "train", "debug"])
+def test_the_layouts_still_fit_when_zoomed(qtbot, window, name):
+    from bpviz.gui.window import LAYOUT_PROMISES, ZOOMS
+    steps(qtbot, window, 21)
+    window.set_zoom(ZOOMS[-1])
+    window.layout_actions[name].trigger()
+    settle(qtbot)
+    need = window.minimumSizeHint()
+    assert need.width() <= W and need.height() <= H, (name, need)
+    assert (window.width(), window.height()) == (W, H)
+    for dock in LAYOUT_PROMISES[name]:
+        assert shown(window.docks[dock])
+    window.set_zoom(1.5)
+    settle(qtbot)
+    assert overlapping_ticks(window) == [], name
+    assert cut_texts(window) == [], name
+
+
+# -- a panel forgets the previous run ------------------------------------------------------
+def worker_snaps(cfg=TOY, dataset="toy"):
+    """(worker, snapshots) of the real worker, driven without a thread."""
+    from bpviz.gui.worker import TrainingWorker
+    w = TrainingWorker()
+    got = []
+    w.snapshot_ready.connect(got.append)
+    w.rebuild(cfg, dataset, None)
+    return w, got
+
+
+def run_a_then_b(how):
+    """Run A: 1.5 steps with its history; run B: the first snapshot after `how`."""
+    w, got = worker_snaps()
+    for _ in range(18):
+        w.frame_consumed()
+        w.step()
+    run_a = list(got)
+    if how == "reset":
+        w.request("reset", ())
+    else:
+        w.rebuild(replace(TOY, sizes=(3, 6, 1)), "toy", None)
+    assert got[-1].run_id != run_a[-1].run_id and got[-1].stage is None
+    return run_a, got[-1]
+
+
+@pytest.mark.parametrize("how", ["reset", "new network"])
+def test_no_panel_keeps_anything_of_the_previous_run(qtbot, how):
+    from bpviz.gui.window import panel_classes
+    run_a, b = run_a_then_b(how)
+    panels = {}
+    for cls in panel_classes():
+        p = cls()
+        qtbot.addWidget(p)
+        p.resize(900, 600)
+        p.show()
+        panels[p.object_name] = p
+    for s in run_a:
+        for p in panels.values():
+            p.show_snapshot(s)
+    eq = panels["equations"]
+    eq.explain("Z1", (0, 0)) if run_a[-1].stage.eq == "F1" else None
+    panels["heatmaps"].set_marks({"W1": [(0, 0)]})
+    panels["diagram"].set_marks({"W1": [(0, 0)]})
+    assert len(panels["inspector"]._curves) > 0 and panels["sample"].table.rowCount() == 4
+    for p in panels.values():
+        p.show_snapshot(b)
+    loss = panels["loss"]
+    assert loss.place.showing_note and len(loss.steps.getData()[0] or []) == 0
+    insp = panels["inspector"]
+    assert insp._curves == {} and insp.time_place.showing_note and insp.now_place.showing_note
+    sample = panels["sample"]
+    assert sample.table.rowCount() == 0 and not sample.table.isVisible()
+    assert "first Step" in sample.caption.text()
+    assert panels["heatmaps"].model["marks"] == [] and panels["diagram"].model["marks"] == {"nodes": 0, "edges": 0}
+    assert eq.model["explanation"] is None and eq._explained is None
+    if how == "new network":
+        assert panels["diagram"].model["node_values"][1][1].shape == (6,)
+
+
+FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+@pytest.mark.skipif(not os.path.isdir(FASHION), reason="Fashion-MNIST is not installed")
+def test_the_toy_table_leaves_when_the_data_set_is_fashion_mnist(qtbot):
+    from bpviz.gui.window import panel_classes
+    sample = {c.object_name: c for c in panel_classes()}["sample"]()
+    qtbot.addWidget(sample)
+    sample.show()
+    w, got = worker_snaps()
+    w.frame_consumed()
+    w.step()
+    sample.show_snapshot(got[-1])
+    assert sample.table.isVisible()
+    w.rebuild(get_preset("mnist").config, "fashion-mnist", None)
+    sample.show_snapshot(got[-1])
+    assert not sample.table.isVisible() and sample.table.rowCount() == 0
+    w.frame_consumed()
+    w.step()
+    sample.show_snapshot(got[-1])
+    assert not sample.table.isVisible() and sample.img_view.isVisible()
+
+
+# -- the explain highlight -----------------------------------------------------------------
+def test_the_explained_marks_clear_on_the_next_equation_a_click_and_a_reset(qtbot, window):
+    eq = next(p for p in window.panels if p.object_name == "equations")
+    heat = next(p for p in window.panels if p.object_name == "heatmaps")
+    dia = next(p for p in window.panels if p.object_name == "diagram")
+    steps(qtbot, window, 1)  # F1: Z1 = A0 W1
+
+    def explain():
+        eq.explain("Z1", (0, 1))
+        assert heat.model["marks"] and dia.model["marks"]["edges"] > 0
+    explain()
+    eq.set_digits(6)  # the same equation, drawn again: the explanation stays
+    assert eq.model["explanation"] is not None and heat.model["marks"]
+    steps(qtbot, window, 1)
+    assert eq.model["explanation"] is None and heat.model["marks"] == [] and dia.model["marks"]["edges"] == 0
+    steps(qtbot, window, 1, window.controller.request_reset)
+    steps(qtbot, window, 1)
+    explain()
+    qtbot.mouseClick(eq, pg.QtCore.Qt.LeftButton)  # a click beside the numbers
+    assert eq.model["explanation"] is None and heat.model["marks"] == []
+    explain()
+    qtbot.mouseClick(dia.plot.viewport(), pg.QtCore.Qt.LeftButton)  # a click in another panel
+    assert eq.model["explanation"] is None and dia.model["marks"]["edges"] == 0
+    explain()
+    steps(qtbot, window, 1, window.controller.request_reset)
+    assert eq.model["explanation"] is None and heat.model["marks"] == [] and dia.model["marks"]["nodes"] == 0
+
+
+# -- empty panels say what will appear ---------------------------------------------------------
+def test_empty_panels_say_what_will_appear_and_one_loss_point_is_drawn(qtbot, window):
+    loss = next(p for p in window.panels if p.object_name == "loss")
+    insp = next(p for p in window.panels if p.object_name == "inspector")
+    heat = next(p for p in window.panels if p.object_name == "heatmaps")
+    sample = next(p for p in window.panels if p.object_name == "sample")
+    assert loss.place.showing_note and "first step ends" in loss.place.note.text()
+    assert insp.time_place.showing_note
+    heat.what.setCurrentIndex(heat.what.findData("dW"))
+    assert heat.place.showing_note and "appears here" in heat.place.note.text()
+    assert not sample.out_view.isVisible()
+    steps(qtbot, window, 12)  # one whole step: one loss value
+    loss.redraw()
+    assert not loss.place.showing_note
+    assert len(loss.steps.getData()[0]) == 1 and loss.steps.opts["symbol"] == "o"
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the engine's overflow on the way to divergence
+def test_a_diverged_output_is_shown_in_scientific_notation_and_the_bars_rescale(qtbot):
+    from bpviz.gui.window import panel_classes
+    sample = {c.object_name: c for c in panel_classes()}["sample"]()
+    qtbot.addWidget(sample)
+    sample.show()
+    cfg = replace(TOY, hidden="identity", output_loss="identity-mse", lr=5.0)
+    w, got = worker_snaps(cfg)
+    for _ in range(12 * 6):  # identity output, lr 5: the outputs grow without bound
+        w.frame_consumed()
+        try:
+            w.step()
+        except Exception:
+            break
+    snap = next(s for s in reversed(got) if s.stage is not None and "A2" in s.stage.arrays)
+    out = np.asarray(snap.stage.arrays["A2"])
+    assert np.nanmax(np.abs(out)) > 1e5, "the run did not diverge far enough to test anything"
+    sample.show_snapshot(snap)
+    texts = [sample.table.item(r, sample.table.columnCount() - 1).text() for r in range(sample.table.rowCount())]
+    assert all(len(t) <= 12 for t in texts), texts
+    lo, hi = sample.model["out_range"]
+    row = out[sample.model["focus"]]
+    assert lo <= float(np.min(row)) and hi >= float(np.max(row)) and hi - lo > 1.5
+
+
+def test_the_checker_finds_overlapping_ticks(qtbot, window):
+    steps(qtbot, window, 24)
+    window.layout_actions["train"].trigger()
+    settle(qtbot)
+    loss = next(p for p in window.panels if p.object_name == "loss")
+    loss.plot.getAxis("bottom").setTicks([[(x, f"step number {x}") for x in (1.5, 1.52, 1.54)]])
+    settle(qtbot)
+    assert any("overlap" in b for b in overlapping_ticks(window))
+
+
+def test_the_checker_finds_a_form_cut_by_its_dock(qtbot, window):
+    window.layout_actions["train"].trigger()
+    settle(qtbot)
+    window.docks["config"].widget().widget().setMinimumWidth(1200)  # the form outgrows its dock
+    settle(qtbot)
+    assert any("in view" in b for b in cut_texts(window))
+
+
+def test_references_and_stage_codes_are_explained_where_they_appear(qtbot, window):
+    from PySide6.QtWidgets import QWidget
+    from bpviz.engine.sources import SOURCES
+    steps(qtbot, window, 1)  # F1: [000], [002] and [003]
+    eq = next(p for p in window.panels if p.object_name == "equations")
+    tip = eq.source.toolTip()
+    for key in ("000", "002", "003"):
+        assert SOURCES[key].title in tip
+    assert 'href="src:000' in eq.source.text()
+    assert "F1" in eq.title_label.toolTip() and "U1" in window.status.toolTip()
+    assert any(a.text() == "Sources" for a in window.actions())
+    settings = set(window.config_dock.findChildren(QWidget))  # its presets: the next test
+    for w in window.findChildren(QWidget):  # no internal numbers in anything a user reads
+        if w not in settings:
+            assert not re.search(r"seeds? \d{3}", w.toolTip()), w.toolTip()
+
+
+def test_the_preset_tooltips_name_documents(window):
+    from PySide6.QtWidgets import QWidget
+    tips = [w.toolTip() for w in window.config_dock.findChildren(QWidget)]
+    assert not any(re.search(r"seeds? \d{3}", t) for t in tips)
+
+
+def test_information_fades_away(qtbot, window):
+    window.inform("session saved to x.bpviz")
+    assert window.info_label.text() == "session saved to x.bpviz"
+    window._info_timer.timeout.emit()  # the wait is over (no clock in the test)
+    qtbot.waitUntil(lambda: window.info_label.text() == "", timeout=10000)
+    window.inform("copied")
+    assert window._info_effect.opacity() == 1.0 and window.info_label.text() == "copied"
+
+
+def test_a_number_grid_widens_when_a_number_turns_scientific(qtbot):
+    from bpviz.gui.widgets.mathview import NumberGrid
+    g = NumberGrid()
+    qtbot.addWidget(g)
+    g.show()
+    g.set_values(np.array([[0.5, -1.9e+123]]))
+    g.set_values(np.array([[4.337e-05, -0.25]]))  # same shape, the long text in another column
+    fm = g.fontMetrics()
+    for j in range(2):
+        assert fm.horizontalAdvance(g.text_at(0, j)) < g.columnWidth(j), g.text_at(0, j)
+
+
+def test_a_breakpoint_is_amber_and_a_divergence_red_until_reset(qtbot, window):
+    c = window.controller
+    dbg = window.debugger
+    dbg.bp_kind.setCurrentIndex([dbg.bp_kind.itemData(i) for i in range(dbg.bp_kind.count())].index("step"))
+    dbg.bp_value.setValue(3)
+    dbg.add_breakpoint()
+    qtbot.wait(50)
+    with qtbot.waitSignal(c.playing_changed, timeout=5000):
+        c.request_play()
+    qtbot.waitUntil(lambda: window.message_kind == "warning", timeout=10000)
+    assert "step 3" in window.banner.text() and "#f6c343" in window.banner.styleSheet()
+    bad = TOY.with_(hidden="identity", output_loss="identity-mse", lr=1e300)
+    c.rebuild(bad, "toy")
+    qtbot.waitUntil(lambda: c.latest.config == bad, timeout=5000)
+    assert window.message_kind == ""  # the new run cleared the old warning
+    c.request_play()
+    qtbot.waitUntil(lambda: window.message_kind == "error", timeout=10000)
+    assert "non-finite" in window.banner.text() and "#b3261e" in window.banner.styleSheet()
+    steps(qtbot, window, 1, c.request_reset)
+    assert window.message_kind == "" and not window.message_bar.isVisible()
+
+
+def test_the_loss_legend_names_only_what_can_appear(qtbot, window):
+    steps(qtbot, window, 12)
+    loss = next(p for p in window.panels if p.object_name == "loss")
+    loss.redraw()
+    names = [label.text for _, label in loss.plot.getPlotItem().legend.items]
+    assert names == ["loss per step"]  # the toy set: one batch an epoch, no test set
