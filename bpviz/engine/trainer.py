@@ -74,6 +74,12 @@ def _norm_or_fault(a: np.ndarray) -> float | tuple:
     return cell if cell is not None else math.inf
 
 
+def _norms(params) -> list[float]:
+    """‖W‖ per layer; an overflowing square is inf (the stage checks find the cause)."""
+    with _quiet():
+        return [float(np.linalg.norm(np.asarray(w, np.float64))) for w, _ in params]
+
+
 def _act_kind(name: str) -> str:
     if name in ("relu", "leaky_relu", "identity"):  # leaky slopes are in [0, 1)
         return "contracting"
@@ -166,7 +172,7 @@ class Trainer:
     def reset(self) -> None:
         """Back to the initial weights; the same seed gives the same run again."""
         self.params: Params = self.initial_params
-        self._param_norms = [float(np.linalg.norm(w.astype(np.float64))) for w, _ in self.params]
+        self._param_norms = _norms(self.params)
         self.steps_done = 0
         self.epoch = 0
         self.batch = 0
@@ -188,7 +194,7 @@ class Trainer:
         """Continue from `st`: the step in progress is recomputed up to the same stage,
         so the numbers are those of the run that produced `st`."""
         self.params = tuple(st.params)
-        self._param_norms = [float(np.linalg.norm(np.asarray(w, np.float64))) for w, _ in self.params]
+        self._param_norms = _norms(self.params)
         self.steps_done, self.epoch, self.batch = st.steps_done, st.epoch, st.batch
         self.losses, self.epoch_losses = list(st.losses), list(st.epoch_losses)
         self.diverged = None
