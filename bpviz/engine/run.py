@@ -29,12 +29,20 @@ from .trainer import DivergenceError, Trainer, TrainerState
 HISTORY_MB = 256  # default memory for the timeline: about 320 checkpoints of 784-128-10 in float64
 STATS_HISTORY = 4000  # per-layer figures kept for the inspector's plots
 STATS_EVERY = 10  # at full speed, per-layer figures are recorded every this many steps
-CHECKPOINT_EVERY = 10  # at full speed a checkpoint every this many steps (recomputing 10 steps takes ~10 ms)
+# at full speed a checkpoint every this many steps: 10 for 784-128-10 (recomputing them takes
+# ~10 ms), more for smaller nets, whose steps are cheaper (1,000 for the toy net: ~0.2 s)
+CHECKPOINT_WORK = 1_000_000  # parameters x steps between two checkpoints at full speed
+CHECKPOINT_EVERY = (10, 1000)  # the fewest and the most steps between them
 MOSTLY = 0.75  # a warning when at least this share of a hidden layer's units is dead or saturated
 
 CHECKPOINT_OVERHEAD = 600  # bytes a checkpoint costs besides its arrays' data (objects, array headers)
 
 _run_ids = itertools.count(1)
+
+
+def checkpoint_interval(n_params: int) -> int:
+    """Steps between two checkpoints at full speed for a network of `n_params` parameters."""
+    return int(np.clip(CHECKPOINT_WORK // max(n_params, 1), *CHECKPOINT_EVERY))
 
 
 class Series:
@@ -151,6 +159,8 @@ class Run:
         labels = data.train.class_labels() if data is not None else None
         self._labels = data.train.class_labels if labels is not None else None
         self._plane = None  # (extent, samples, labels) of a 2-D data set, made once
+        self._checkpoint_every = checkpoint_interval(sum(w.size + (0 if b is None else b.size)
+                                                         for w, b in trainer.params))
         trainer.on_stage = self._observe
         st = trainer.state()
         self._add_checkpoint(TrainerState(st.params, st.steps_done, st.epoch, st.batch, (), (), 0))
@@ -207,7 +217,7 @@ class Run:
     def _observe(self, r: StageResult) -> None:
         """Sees every stage the trainer computes (not the ones recomputed on a rewind)."""
         if r.index == 0:
-            every = CHECKPOINT_EVERY if self.full_speed else 1
+            every = self._checkpoint_every if self.full_speed else 1
             if not self.checkpoints or r.step - self.checkpoints[-1][0].steps_done >= every:
                 params = tuple((r.info.base[f"W{l}"], r.info.base.get(f"b{l}"))
                                for l in range(1, self.cfg.n_layers + 1))

@@ -194,9 +194,17 @@ def test_a_series_view_never_changes_after_it_is_handed_out():
 def test_checkpoints_count_their_real_cost_so_the_budget_bounds_memory(toy):
     from bpviz.engine.run import CHECKPOINT_OVERHEAD
     run = Run.build(TOY, toy, history_mb=0.1)
+    run._checkpoint_every = 10  # as often as for 784-128-10, so the budget fills in a few thousand steps
     going = True
     while run.position < 5000 and going:
         going = run.play(0.05, paced=False)
     assert run.history_bytes <= 0.1 * 2**20
     per = CHECKPOINT_OVERHEAD + 16 * 8  # 3x4 + 4x1 float64 weights, no biases
     assert len(run.checkpoints) == run.history_bytes // per and run.history_dropped > 0
+
+
+def test_smaller_networks_keep_fewer_checkpoints_while_playing():
+    from bpviz.engine.run import checkpoint_interval
+    assert checkpoint_interval(784 * 128 + 128 + 128 * 10 + 10) == 10  # recomputing 10 steps: ~10 ms
+    assert checkpoint_interval(16) == 1000  # the toy net: 1,000 steps are as cheap
+    assert 10 < checkpoint_interval(2 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2) <= 1000  # spiral's 2-8-8-2

@@ -62,3 +62,23 @@ def test_the_window_shows_the_plane_for_a_2d_set(qtbot, tmp_path):
     qtbot.waitUntil(lambda: boundary.isVisible() and boundary.snapshot is c.latest, timeout=5000)
     np.testing.assert_array_equal(boundary.image.image, c.latest.boundary["output"])
     c.shutdown()
+
+
+def test_each_hidden_node_of_the_diagram_shows_its_unit_over_the_plane(qtbot):
+    from bpviz.gui.panels.diagram import UNIT_MAP_STEP, DiagramPanel
+    d = DiagramPanel()
+    qtbot.addWidget(d)
+    d.resize(700, 600)
+    d.show()
+    qtbot.waitExposed(d)
+    run = Run.build(get_preset("spiral").config, load_run_data("spiral"))
+    run.advance("step")
+    snap = run.snapshot()
+    d.show_snapshot(snap)
+    assert d.model["unit_maps"] == 16  # 8 + 8 hidden units
+    units = snap.boundary["units"]
+    np.testing.assert_array_equal(d._unit_maps[0].image, units[1][::UNIT_MAP_STEP, ::UNIT_MAP_STEP, 0])
+    np.testing.assert_array_equal(d._unit_maps[9].image, units[2][::UNIT_MAP_STEP, ::UNIT_MAP_STEP, 1])
+    toy = Run.build(get_preset("toy").config, load_run_data("toy"))
+    d.show_snapshot(toy.snapshot())
+    assert d.model["unit_maps"] == 0 and not any(m.isVisible() for m in d._unit_maps)

@@ -25,6 +25,9 @@ MAX_EDGES_PER_LAYER = 256  # a layer with more than ALL_EDGES_UP_TO edges shows 
 ALL_EDGES_UP_TO = 2048  # 128 -> 10 is drawn in full; 784 -> 128 (100,352) is not
 COLOR_LEVELS = 17
 WIDTHS = (1, 2, 3)  # whole pixels: lines without antialiasing stay crisp
+UNIT_MAP_PX = 34  # a hidden node's map of the input plane, in screen pixels at zoom 1
+UNIT_MAP_STEP = 4  # every 4th point of the run model's 64x64 grid: 16x16 is enough at that size
+MAX_UNIT_MAPS = 64  # more maps than this would be too small to read
 IMAGE_BOX = (-0.42, 0.15, 0.84, 0.7)  # x, y, width, height an image input may fill at most
 
 
@@ -109,6 +112,7 @@ class DiagramPanel(Panel):
         self.highlight.setPen(QPen(Qt.NoPen))
         self.highlight.setZValue(-10)
         vb.addItem(self.highlight)
+        self._unit_maps: list = []
         self.image = pg.ImageItem()
         self.image.setZValue(5)  # above the edges: the digit stays readable, edges leave its border
         vb.addItem(self.image)
@@ -174,8 +178,8 @@ class DiagramPanel(Panel):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if self.snapshot is not None and self.snapshot.image_shape is not None:
-            self.redraw()  # square image pixels depend on the panel's shape
+        if self.snapshot is not None and (self.snapshot.image_shape is not None or self.snapshot.boundary is not None):
+            self.redraw()  # square image pixels and unit maps depend on the panel's shape
 
     def set_marks(self, cells: dict[str, list]) -> None:
         """Mark what an explained number came from: {array name: [index, ...]} in the
@@ -204,6 +208,36 @@ class DiagramPanel(Panel):
         self.mark_nodes.setData(nx, ny)
         self.mark_edges.setData(np.array(ex, dtype=float), np.array(ey, dtype=float))
         self.model["marks"] = {"nodes": len(nx), "edges": len(ex) // 2}
+
+    def _draw_unit_maps(self, snap: Snapshot, pos) -> None:
+        """Two inputs: on each hidden node, that unit's activation over the input plane
+        (the run model's maps, every UNIT_MAP_STEP-th grid point), as TensorFlow Playground
+        shows it. Hidden when there is no plane or too many units to read."""
+        b = snap.boundary
+        units = [] if b is None else [(l, k) for l in sorted(b["units"]) for k in range(b["units"][l].shape[2])]
+        if len(units) > MAX_UNIT_MAPS:
+            units = []
+        while len(self._unit_maps) < len(units):
+            item = pg.ImageItem()
+            item.setZValue(6)  # above the nodes they stand for
+            item.setLookupTable(DIVERGING.getLookupTable(nPts=256))
+            self.plot.getViewBox().addItem(item)
+            self._unit_maps.append(item)
+        sx, sy = self.plot.getViewBox().viewPixelSize()  # view units per screen pixel
+        for item, (l, k) in zip(self._unit_maps, units):
+            a = b["units"][l][::UNIT_MAP_STEP, ::UNIT_MAP_STEP, k]  # (16, 16) of (64, 64)
+            top = float(np.nanmax(np.abs(a))) if np.isfinite(a).any() else 1.0
+            item.setImage(a, levels=(-max(top, 1e-12), max(top, 1e-12)))
+            n = len(pos[l][1])
+            gap_px = (0.92 / max(n - 1, 1)) / sy if sy > 0 else 30  # between two nodes of the layer
+            side = min(UNIT_MAP_PX * self._zoom, 0.9 * gap_px)
+            w, h = side * sx, side * sy
+            x, y = pos[l][0][k], pos[l][1][k]
+            item.setRect(QRectF(x - w / 2, y - h / 2, w, h))  # the plane's y grows upward, as the view's
+            item.show()
+        for item in self._unit_maps[len(units):]:
+            item.hide()
+        self.model["unit_maps"] = len(units)
 
     # -- geometry -----------------------------------------------------------------------
     def _positions(self, sizes, image_shape):
@@ -285,6 +319,8 @@ class DiagramPanel(Panel):
             sizes_px.append(np.full(n, (14.0 if n <= 16 else (8.0 if n <= 64 else 4.0)) * self._zoom))
         self.nodes.setData(np.concatenate(xs), np.concatenate(ys), brush=brushes, size=np.concatenate(sizes_px),
                            pen=self._node_pen)
+
+        self._draw_unit_maps(snap, pos)
 
         # an image input: the focused sample itself
         if image_input and "X" in arrays:
