@@ -132,11 +132,17 @@ def test_closing_during_a_download_ends_cleanly(qtbot, tmp_path, monkeypatch):
     assert not [p for p in leftovers if not p.name.startswith(".")], leftovers  # nothing a run would trust
 
 
-def test_cancelling_a_download_keeps_the_running_network(qtbot, tmp_path, monkeypatch, window):
+def test_cancelling_a_download_keeps_the_running_network(qtbot, tmp_path, monkeypatch):
+    from bpviz.gui.window import MainWindow
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    # before the window starts its training process, which reads them
     monkeypatch.setenv("BPVIZ_MIRRORS", f"http://127.0.0.1:{server.server_address[1]}/")
     monkeypatch.setenv("BPVIZ_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
     c = window.controller
     load(qtbot, window, get_preset("toy").config, "toy")
     with qtbot.waitSignal(c.download_progress, timeout=20000):
@@ -149,6 +155,7 @@ def test_cancelling_a_download_keeps_the_running_network(qtbot, tmp_path, monkey
     assert "cancelled" in sig.args[0]
     server.shutdown()
     assert c.latest.config == get_preset("toy").config
+    c.shutdown()
 
 
 def test_closing_during_a_session_save_leaves_a_whole_file(qtbot, window, tmp_path):

@@ -309,8 +309,10 @@ def child_main(conn, blas_threads: int = 1) -> None:
         due[0] = time.perf_counter() + seconds
 
     def progress_hook():
-        while conn.poll(0):  # requests that come in during a download: keep them, except cancel
+        while conn.poll(0):  # requests that come in during a download: keep them, except these
             msg = conn.recv()
+            if msg[0] == "quit":
+                raise SystemExit(0)  # the window is closing: the download's temporary file goes too
             if msg[0] == "cancel_download":
                 raise Cancelled()
             pending.append(msg)

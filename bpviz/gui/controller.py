@@ -34,8 +34,8 @@ class Controller(QObject):
     breakpoints_loaded = Signal(object)
 
     def __init__(self, parent=None, backend: str | None = None):
-        """`backend` "thread" (a training thread) or "process" (a child process); by default
-        $BPVIZ_WORKER, else "thread"."""
+        """`backend` "process" (a child process: the default, measured faster in
+        benchmarks/gui_bench.py) or "thread" (a training thread); by default $BPVIZ_WORKER."""
         super().__init__(parent)
         self.latest: Snapshot | None = None
         self.playing = False
@@ -46,7 +46,7 @@ class Controller(QObject):
         self._last_frame = 0.0
         self.frame_cost = 0.0  # seconds a frame takes to redraw and paint, smoothed
         self.speed = 0.0  # stages per second while playing; 0 is full speed
-        self.backend = backend or os.environ.get("BPVIZ_WORKER", "thread")
+        self.backend = backend or os.environ.get("BPVIZ_WORKER") or "process"
         self._thread = None
         if self.backend == "process":
             self.worker = ProcessWorker(self)

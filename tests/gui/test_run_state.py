@@ -17,10 +17,13 @@ from bpviz.engine.presets import get_preset
 TOY = get_preset("toy").config
 
 
-@pytest.fixture
-def window(qtbot, tmp_path):
+@pytest.fixture(params=["process", "thread"])
+def window(qtbot, tmp_path, request):
+    """The window on each way of hosting the run: every test here holds for both."""
+    from bpviz.gui.controller import Controller
     from bpviz.gui.window import MainWindow
-    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    win = MainWindow(controller=Controller(backend=request.param),
+                     settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(win)
     win.show()
     win.controller.rebuild(TOY, "toy")
