@@ -8,7 +8,6 @@ A table holds cases that were seen to fail; hypothesis combines bad values with 
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,8 +22,10 @@ MAX_RSS_KB = 1024 * 1024  # peak resident size a refused command may reach (1 Gi
 UNREACHABLE = "http://127.0.0.1:9/"  # the discard port: a download fails at once, offline
 
 
-def _limit_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+# The limit is set by a fresh interpreter that then becomes bpviz: a preexec_fn would make
+# subprocess fork this test process, and the child's peak RSS would count the test's pages.
+LAUNCH = ("import os, resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({n}, {n})); "
+          "os.execv(sys.executable, [sys.executable, '-m', 'bpviz.cli', *sys.argv[1:]])").format(n=ADDRESS_SPACE)
 
 
 def run_bpviz(argv: list[str], folder: str) -> tuple[int, str, int]:
@@ -33,9 +34,8 @@ def run_bpviz(argv: list[str], folder: str) -> tuple[int, str, int]:
                BPVIZ_MIRRORS=UNREACHABLE, QT_QPA_PLATFORM="offscreen", OPENBLAS_NUM_THREADS="1")
     env.pop("BPVIZ_MAX_MEMORY", None)
     with tempfile.TemporaryFile() as err_file:
-        p = subprocess.Popen([sys.executable, "-m", "bpviz.cli", *argv], cwd=folder, env=env,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_file,
-                             preexec_fn=_limit_memory)
+        p = subprocess.Popen([sys.executable, "-c", LAUNCH, *argv], cwd=folder, env=env,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_file)
         try:
             _, status, usage = os.wait4(p.pid, 0)  # the child's own peak RSS, not the test's
         finally:

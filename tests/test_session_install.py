@@ -54,12 +54,18 @@ def test_an_invalid_session_changes_nothing(qtbot, window, tmp_path, edit):
         np.savez(f, **arrays)
     with qtbot.waitSignal(c.snapshot_changed, timeout=10000):
         c.request_reset()  # back to step 0, so a half install would show
-    qtbot.waitUntil(lambda: c.worker.trainer.steps_done == 0, timeout=10000)
+    qtbot.waitUntil(lambda: c.latest.position == 0 and c.latest.stage is None, timeout=10000)
+    reset = c.latest
     breakpoints = window.debugger.breakpoints()
     assert breakpoints == [Breakpoint("loss_rise", 3.0)]
     with qtbot.waitSignal(c.error_occurred, timeout=10000) as sig:
         window.open_session(str(bad))
     assert sig.args[0].startswith(f"session not loaded: {bad}") and "\n" not in sig.args[0]
     qtbot.wait(100)
-    assert c.worker.trainer.steps_done == 0 and c.worker.trainer.losses == []
+    assert c.latest is reset  # nothing was published: the run is the one before the load
     assert window.debugger.breakpoints() == breakpoints
+    with qtbot.waitSignal(c.snapshot_changed, timeout=10000):
+        c.request_step()
+    after = c.latest  # the run goes on from step 0, untouched
+    assert after.run_id == reset.run_id and (after.stage.step, after.stage.index) == (0, 0)
+    assert len(after.losses) == 0
