@@ -429,9 +429,10 @@ class Run:
         contrib = None
         if r is not None and not playing:
             from .contrib import gradient_shares, per_sample_losses
-            losses = per_sample_losses(arrays, t.cfg)
-            if losses is not None:
-                contrib = {"losses": losses, "shares": gradient_shares(arrays, t.cfg)}
+            with np.errstate(all="ignore"):  # a diverging run's parts are inf, not warnings
+                losses = per_sample_losses(arrays, t.cfg)
+                if losses is not None:
+                    contrib = {"losses": losses, "shares": gradient_shares(arrays, t.cfg)}
         oldest = self.checkpoints[0][0].steps_done if self.checkpoints else t.steps_done
         d = self.data
         boundary = None
@@ -448,11 +449,22 @@ class Run:
                         epoch_losses=self.epoch_losses.view(), test_accuracy=tuple(self.test_accuracy),
                         stats=stats, stats_history=tuple(self.stats_history), data_name=d.name,
                         image_shape=d.train.image_shape, class_names=d.class_names,
-                        status=status_text(t, r), message=self.message, message_kind=self.message_kind,
+                        status=self._status(r), message=self.message, message_kind=self.message_kind,
                         warnings=health_warnings(stats, t.cfg), serial=serial,
                         history=(len(self.checkpoints), oldest, self.history_dropped), contrib=contrib,
                         run_id=self.run_id, position=t.steps_done, frontier=self.frontier,
                         playing=playing, boundary=boundary)
+
+    def _status(self, r) -> str:
+        """The status line; after a divergence it says that the panels show the last finite
+        stage, and which stage failed (nothing non-finite is ever committed)."""
+        t = self.trainer
+        text = status_text(t, r)
+        e = t.diverged
+        if e is not None:
+            text += (f" · stopped: the next stage, {e.spec.eq} ({e.spec.title}), made a non-finite "
+                     f"{e.name}; the panels show the last finite stage")
+        return text
 
     def snapshot_params(self) -> dict:
         return {k: v for l, (w, b) in enumerate(self.trainer.params, 1)

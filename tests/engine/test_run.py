@@ -136,6 +136,8 @@ def test_a_divergence_is_an_error_message_naming_the_stage(toy):
             run.advance("step")
     msg = run.fail(e.value)
     assert msg.startswith("training stopped: non-finite value") and run.message_kind == "error"
+    status = run.snapshot().status
+    assert f"stopped: the next stage, {e.value.spec.eq}" in status and "last finite stage" in status
 
 
 def test_session_round_trip_builds_a_whole_new_run(toy, tmp_path):
