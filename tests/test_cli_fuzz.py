@@ -22,10 +22,22 @@ MAX_RSS_KB = 1024 * 1024  # peak resident size a refused command may reach (1 Gi
 UNREACHABLE = "http://127.0.0.1:9/"  # the discard port: a download fails at once, offline
 
 
-# The limit is set by a fresh interpreter that then becomes bpviz: a preexec_fn would make
-# subprocess fork this test process, and the child's peak RSS would count the test's pages.
-LAUNCH = ("import os, resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({n}, {n})); "
-          "os.execv(sys.executable, [sys.executable, '-m', 'bpviz.cli', *sys.argv[1:]])").format(n=ADDRESS_SPACE)
+# A launcher forks bpviz and reports its peak RSS. Measured from this test process, the
+# figure would include the test's own size: Linux keeps the largest RSS a process had before
+# it exec'd, and a child of this process starts as a copy of it. The launcher is small, so
+# its fork's figure is bpviz's own. The address-space limit stops a blow-up in the child.
+LAUNCH = """
+import os, resource, sys
+out = sys.argv[1]
+pid = os.fork()
+if pid == 0:
+    resource.setrlimit(resource.RLIMIT_AS, ({n}, {n}))
+    os.execv(sys.executable, [sys.executable, "-m", "bpviz.cli", *sys.argv[2:]])
+_, status, usage = os.wait4(pid, 0)
+with open(out, "w") as f:
+    f.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+""".format(n=ADDRESS_SPACE)
 
 
 def run_bpviz(argv: list[str], folder: str) -> tuple[int, str, int]:
@@ -34,15 +46,18 @@ def run_bpviz(argv: list[str], folder: str) -> tuple[int, str, int]:
                BPVIZ_MIRRORS=UNREACHABLE, QT_QPA_PLATFORM="offscreen", OPENBLAS_NUM_THREADS="1")
     env.pop("BPVIZ_MAX_MEMORY", None)
     with tempfile.TemporaryFile() as err_file:
-        p = subprocess.Popen([sys.executable, "-c", LAUNCH, *argv], cwd=folder, env=env,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_file)
-        try:
-            _, status, usage = os.wait4(p.pid, 0)  # the child's own peak RSS, not the test's
-        finally:
-            p.returncode = 0  # reaped above: keep Popen from waiting again
+        rss_file = os.path.join(tempfile.gettempdir(), f"bpviz-fuzz-rss-{os.getpid()}-{id(err_file)}")
+        p = subprocess.run([sys.executable, "-c", LAUNCH, rss_file, *argv], cwd=folder, env=env,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_file)
         err_file.seek(0)
         err = err_file.read().decode("utf-8", "replace")
-    return os.waitstatus_to_exitcode(status), err, usage.ru_maxrss
+        try:
+            with open(rss_file) as f:
+                rss = int(f.read())
+        finally:
+            if os.path.exists(rss_file):
+                os.unlink(rss_file)
+    return p.returncode, err, rss
 
 
 def check_refused(argv: list[str], expected: set[int] = frozenset({1, 2})) -> None:
