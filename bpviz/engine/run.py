@@ -4,8 +4,8 @@ history, the breakpoints, the message to show — and the Snapshots built from i
 
 A Run is replaced whole (Reset, another data set or configuration, an opened session),
 so nothing of a previous run can survive into the next: each Run has its own `run_id`,
-which every Snapshot carries. The GUI's worker is a thin adapter that hosts one Run in
-a thread (it could as well be a child process); tests and benchmarks use Runs directly.
+which every Snapshot carries. The window hosts one Run through bpviz.engine.host, in a child
+process or on a thread; tests and benchmarks use Runs directly.
 
 The timeline: stepping back or scrubbing moves the trainer into the past by recomputing
 from the nearest checkpoint (the engine is deterministic, so the numbers are identical)
