@@ -7,6 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
+from waiting import do, same_arrays
 
 from bpviz.engine.breakpoints import Breakpoint
 from bpviz.engine.presets import get_preset
@@ -25,18 +26,8 @@ def window(qtbot, tmp_path):
     win.controller.shutdown()
 
 
-def do(qtbot, win, fn, *args):
-    c = win.controller
-    before = c.latest.serial
-    with qtbot.waitSignal(c.snapshot_changed, timeout=10000, check_params_cb=lambda s: s.serial > before):
-        fn(*args)
-    return c.latest
 
 
-def same_arrays(a, b):
-    assert set(a.stage.arrays) == set(b.stage.arrays)
-    for k in a.stage.arrays:
-        np.testing.assert_array_equal(a.stage.arrays[k], b.stage.arrays[k])
 
 
 def test_step_back_across_a_batch_then_forward_gives_the_same_numbers(qtbot, window):
@@ -243,7 +234,7 @@ def test_per_sample_parts_when_paused(qtbot, window):
 def test_explaining_a_number_marks_its_cells_in_the_heatmap_and_the_diagram(qtbot, window):
     c = window.controller
     for _ in range(10):
-        snap = do(qtbot, window, c.request_step)  # B2 of layer 1: dW1 = A0ᵀ Δ1
+        do(qtbot, window, c.request_step)  # B2 of layer 1: dW1 = A0ᵀ Δ1
     panels = {p.object_name: p for p in window.panels}
     heat = panels["heatmaps"]
     heat.what.setCurrentIndex(1)  # dL/dW of layer 1

@@ -11,6 +11,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
+from waiting import do
 
 from bpviz.engine.presets import get_preset
 from bpviz.engine.run import Run
@@ -29,11 +30,6 @@ def controller(qtbot):
     c.shutdown()
 
 
-def do(qtbot, c, fn, *args):
-    before = c.latest.serial
-    with qtbot.waitSignal(c.snapshot_changed, timeout=20000, check_params_cb=lambda s: s.serial > before):
-        fn(*args)
-    return c.latest
 
 
 def same(snap, run):

@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
+from waiting import do
 
 from bpviz.engine.breakpoints import Breakpoint
 from bpviz.engine.presets import get_preset
@@ -32,12 +33,6 @@ def window(qtbot, tmp_path, request):
     win.controller.shutdown()
 
 
-def do(qtbot, win, fn, *args):
-    c = win.controller
-    before = c.latest.serial
-    with qtbot.waitSignal(c.snapshot_changed, timeout=20000, check_params_cb=lambda s: s.serial > before):
-        fn(*args)
-    return c.latest
 
 
 def assert_every_panel_shows(win, snap):

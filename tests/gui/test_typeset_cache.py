@@ -1,6 +1,5 @@
 """Equations are typeset once per machine: the disk cache is keyed by the LaTeX and the
 typesetter's version, survives a new process (memory cleared), and never breaks drawing."""
-import os
 
 import pytest
 

@@ -1,0 +1,19 @@
+"""Waiting for the window's run, shared by the window tests."""
+import numpy as np
+
+
+def do(qtbot, target, fn, *args, timeout=20000):
+    """Call `fn(*args)` and wait for the snapshot it causes; `target` is a window or its
+    controller. Returns that snapshot."""
+    c = getattr(target, "controller", target)
+    before = c.latest.serial
+    with qtbot.waitSignal(c.snapshot_changed, timeout=timeout, check_params_cb=lambda s: s.serial > before):
+        fn(*args)
+    return c.latest
+
+
+def same_arrays(a, b):
+    """Two snapshots hold the same stage with identical arrays."""
+    assert set(a.stage.arrays) == set(b.stage.arrays)
+    for k in a.stage.arrays:
+        np.testing.assert_array_equal(a.stage.arrays[k], b.stage.arrays[k])
