@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import secrets
 import time
 from contextlib import contextmanager
@@ -171,3 +172,28 @@ def save_losses_csv(path, losses, epoch_losses, n_batches: int, test_accuracy=()
             cells = [str(k), repr(float(loss))]
             cells += [repr(float(epoch_at[k])) if k in epoch_at else "", repr(float(acc_at[k])) if k in acc_at else ""]
             f.write(",".join(cells) + "\n")
+
+
+class NotRegularFile(OSError):
+    """A path that is a folder, a pipe or a device: `what` says which, for the message."""
+
+    def __init__(self, path, what: str):
+        super().__init__(f"{path} is {what}, not a regular file")
+        self.what = what
+
+
+def open_regular(path):
+    """`path` opened for binary reading. A FIFO or a device is refused without blocking on
+    it (an ordinary open of a FIFO waits for a writer): raises NotRegularFile, or the
+    OSError of the open (FileNotFoundError, PermissionError, ...)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "a device or socket"
+            raise NotRegularFile(path, what)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

@@ -15,7 +15,6 @@ import hashlib
 import io
 import math
 import os
-import stat
 import struct
 import zlib
 from pathlib import Path
@@ -39,21 +38,13 @@ CHUNK = 1 << 20
 
 def _open_regular(path: Path):
     """`path` opened for reading; a FIFO or device is refused without blocking on it."""
+    from bpviz.files import NotRegularFile, open_regular
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        return open_regular(path)
+    except NotRegularFile as e:
+        raise DataError(f"{path}: cannot read the file (it is {e.what}, not a regular file)") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read the file ({e.strerror or e})") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            what = "a directory" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "a device or socket"
-            raise DataError(f"{path}: cannot read the file (it is {what}, not a regular file)")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def _declared_size(head: bytes) -> int | None:

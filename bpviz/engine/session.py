@@ -18,7 +18,6 @@ import io
 import json
 import math
 import os
-import stat
 import zipfile
 import zlib
 from dataclasses import dataclass, fields
@@ -236,22 +235,15 @@ def _position(st: dict, cfg: NetConfig) -> tuple[int, int, int, int]:
 
 def _open_regular(path, shown: str):
     """The file opened for reading; a FIFO, device or folder is refused without blocking on it."""
+    from bpviz.files import NotRegularFile, open_regular
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        return open_regular(path)
     except FileNotFoundError:
         raise SessionError(f"{shown}: no such file") from None
+    except NotRegularFile as e:
+        raise SessionError(f"{shown} is {e.what}, not a bpviz session file") from None
     except OSError as e:
         raise SessionError(f"{shown}: cannot open the file ({e.strerror or e})") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            what = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "not a regular file"
-            raise SessionError(f"{shown} is {what}, not a bpviz session file")
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 class _Members:
