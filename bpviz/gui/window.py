@@ -14,6 +14,7 @@ from bpviz.engine.snapshot import Snapshot
 from .panels.config import ConfigDock
 from .panels.debugger import DebuggerDock
 from .panels.equations import EquationsPanel
+from .widgets.steady import LayoutBarrier
 from .controller import Controller
 
 ORG, APP = "bpviz", "bpviz"
@@ -93,8 +94,7 @@ class MainWindow(QMainWindow):
         c.session_saved.connect(lambda path: self.inform(f"session saved to {path}"))
         self.resize(1366, 768)
         self._restore_layout()
-        from PySide6.QtWidgets import QApplication
-        QApplication.instance().installEventFilter(self)  # a click elsewhere drops the explanation
+        self._watching_clicks = False
 
     # -- building ---------------------------------------------------------------------
     def _action(self, text, slot, keys=(), tip=""):
@@ -207,7 +207,7 @@ class MainWindow(QMainWindow):
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         from bpviz.engine.sources import stage_legend
         self.status.setToolTip("Stage codes:\n" + stage_legend())
-        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addWidget(LayoutBarrier(self.status), 1)
         self.info_label = QLabel()
         self.info_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.statusBar().addPermanentWidget(self.info_label)
@@ -290,10 +290,12 @@ class MainWindow(QMainWindow):
             panel = cls()
             dock = QDockWidget(cls.title, self)
             dock.setObjectName(f"dock-{cls.object_name}")
-            dock.setWidget(panel)
+            dock.setWidget(LayoutBarrier(panel))  # a panel's per-frame text re-lays out the panel, not the window
             self.addDockWidget(areas.get(cls.area, Qt.RightDockWidgetArea), dock)
             self.view_menu.addAction(dock.toggleViewAction())
             panel.focus_requested.connect(self.controller.set_focus)
+            # a tab raised: the panel draws what it kept while behind (deferred past the layout pass)
+            dock.visibilityChanged.connect(lambda on, p=panel: on and QTimer.singleShot(0, p.exposed))
             if hasattr(panel, "edit_requested"):
                 panel.edit_requested.connect(self.edit_weight)
             if hasattr(panel, "input_edited"):
@@ -549,6 +551,14 @@ class MainWindow(QMainWindow):
         for p in self.panels:
             if hasattr(p, "set_marks"):
                 p.set_marks(cells)
+        # a click elsewhere drops the explanation: watch the application's events only while
+        # one is shown (a Python filter on every event costs ~3 ms a frame while playing)
+        from PySide6.QtWidgets import QApplication
+        if e is not None and not self._watching_clicks:
+            QApplication.instance().installEventFilter(self)
+        elif e is None and self._watching_clicks:
+            QApplication.instance().removeEventFilter(self)
+        self._watching_clicks = e is not None
 
     def eventFilter(self, obj, event):
         """A click outside the equations panel drops an explained number's marks."""

@@ -391,11 +391,33 @@ def test_the_toy_table_leaves_when_the_data_set_is_fashion_mnist(qtbot):
     assert not sample.table.isVisible() and sample.img_view.isVisible()
 
 
+def test_a_panel_behind_a_tab_draws_nothing_until_its_tab_is_raised(qtbot, window):
+    """Qt keeps a tab behind another "visible" (only moved out of the window): the
+    panels must not redraw there every frame, and must show the latest stage when raised."""
+    loss = next(p for p in window.panels if p.object_name == "loss")
+    dia = next(p for p in window.panels if p.object_name == "diagram")
+    qtbot.waitUntil(lambda: dia.seen() and not loss.seen())
+    calls = []
+    original = loss.redraw
+    loss.redraw = lambda: (calls.append(window.controller.latest.serial), original())
+    steps(qtbot, window, 16)  # past the first update: the hidden curve has a step to miss
+    assert calls == [] and len(window.controller.latest.losses) >= 1
+    window.docks["loss"].raise_()
+    qtbot.waitUntil(lambda: calls == [window.controller.latest.serial])
+    assert loss.model["steps"] == len(window.controller.latest.losses)
+    assert not dia.seen()
+
+
 # -- the explain highlight -----------------------------------------------------------------
 def test_the_explained_marks_clear_on_the_next_equation_a_click_and_a_reset(qtbot, window):
     eq = next(p for p in window.panels if p.object_name == "equations")
     heat = next(p for p in window.panels if p.object_name == "heatmaps")
     dia = next(p for p in window.panels if p.object_name == "diagram")
+    # the heatmaps beside the diagram, not a tab behind it: a panel out of view draws nothing
+    window.removeDockWidget(window.docks["heatmaps"])
+    window.addDockWidget(pg.QtCore.Qt.BottomDockWidgetArea, window.docks["heatmaps"])
+    window.docks["heatmaps"].show()
+    qtbot.waitUntil(lambda: heat.seen() and dia.seen())
     steps(qtbot, window, 1)  # F1: Z1 = A0 W1
 
     def explain():

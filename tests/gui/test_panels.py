@@ -284,11 +284,20 @@ def test_mnist_diagram_draws_the_image_and_a_bounded_number_of_edges(make, mnist
     d.show_snapshot(mnist_snap)
     assert d.image.isVisible()
     np.testing.assert_array_equal(d.image.image, a["X"][0].reshape(28, 28))
-    assert d.model["edges"] == {1: MAX_EDGES_PER_LAYER, 2: 1280}  # strongest 256 of 100,352; all 1,280
-    assert 1280 <= ALL_EDGES_UP_TO
+    # the strongest 256 of 100,352 and of 1,280 (more than ALL_EDGES_UP_TO), and the note says so
+    assert d.model["edges"] == {1: MAX_EDGES_PER_LAYER, 2: MAX_EDGES_PER_LAYER}
+    assert 1280 > ALL_EDGES_UP_TO >= 16 * 10
+    assert "layer 1: strongest 256 of 100,352" in d.note.text() and "layer 2: strongest 256 of 1,280" in d.note.text()
     assert d.model["edge_items"] <= COLOR_LEVELS * len(WIDTHS)  # batched: a few buckets, not an item per edge
     drawn = np.concatenate([seg for _, seg in d.edges._groups])
-    assert len(drawn) == MAX_EDGES_PER_LAYER + 1280
+    assert len(drawn) == 2 * MAX_EDGES_PER_LAYER
+    second = drawn[drawn[:, 0] > 0.5]  # (256, 4) edges into the output layer: its strongest weights
+    w2 = np.abs(a["W2"])  # (128, 10)
+    (_, hy), (_, oy) = d._pos[1], d._pos[2]
+    i2 = np.argmin(np.abs(second[:, None, 1] - hy), axis=1)
+    j2 = np.argmin(np.abs(second[:, None, 3] - oy), axis=1)
+    assert len(set(zip(i2.tolist(), j2.tolist()))) == MAX_EDGES_PER_LAYER
+    assert w2[i2, j2].min() >= np.sort(w2.ravel())[-MAX_EDGES_PER_LAYER]
     # the input layer's edges are its strongest weights: find each drawn edge's (pixel, unit)
     (px, py), (_, uy) = d._pos[0], d._pos[1]
     first = drawn[drawn[:, 0] < 0.5]  # (256, 4) edges leaving the image

@@ -35,12 +35,16 @@ def window(qtbot, tmp_path, request):
 
 
 
-def assert_every_panel_shows(win, snap):
-    """Each panel holds this snapshot and has drawn its arrays (not a previous run's)."""
+def assert_every_panel_shows(win, snap, qtbot):
+    """Each panel holds this snapshot and draws its arrays (not a previous run's): the
+    panels in view at once, a panel behind a tab as soon as its tab is raised."""
     panels = {p.object_name: p for p in win.panels}
     for name, p in panels.items():
         assert p.snapshot is snap, name
         assert p.snapshot.run_id == snap.run_id
+    for name in ("loss", "diagram", "heatmaps", "sample", "inspector"):
+        win.docks[name].raise_()
+        qtbot.waitUntil(lambda: panels[name].seen() and not panels[name]._stale)
     loss = panels["loss"].model
     assert loss["steps"] == len(snap.losses) and loss["epochs"] == len(snap.epoch_losses)
     assert loss["accuracy_points"] == len(snap.test_accuracy)
@@ -69,9 +73,9 @@ def test_reset_replaces_every_panel(qtbot, window):
     new = do(qtbot, window, c.request_reset)
     assert new.run_id != old.run_id and new.stage is None and len(new.losses) == 0
     qtbot.wait(50)
-    assert_every_panel_shows(window, new)
+    assert_every_panel_shows(window, new, qtbot)
     nxt = do(qtbot, window, c.request_step)
-    assert_every_panel_shows(window, nxt)
+    assert_every_panel_shows(window, nxt, qtbot)
 
 
 def test_another_data_set_replaces_every_panel(qtbot, window):
@@ -87,9 +91,9 @@ def test_another_data_set_replaces_every_panel(qtbot, window):
     new = do(qtbot, window, c.rebuild, cfg, "fashion-mnist")
     assert new.run_id != old.run_id and new.data_name == "fashion-mnist" and len(new.losses) == 0
     qtbot.wait(50)
-    assert_every_panel_shows(window, new)
+    assert_every_panel_shows(window, new, qtbot)
     s = do(qtbot, window, c.request_finish_pass)
-    assert_every_panel_shows(window, s)
+    assert_every_panel_shows(window, s, qtbot)
     assert c.config == cfg and c.dataset == "fashion-mnist"
 
 
@@ -105,7 +109,7 @@ def test_opening_a_session_replaces_every_panel(qtbot, window, tmp_path):
     loaded = do(qtbot, window, c.load_session, path)
     assert loaded.run_id != later.run_id and len(loaded.losses) == 3 and loaded.message.startswith("session loaded")
     qtbot.wait(50)
-    assert_every_panel_shows(window, loaded)
+    assert_every_panel_shows(window, loaded, qtbot)
 
 
 def test_a_scrub_to_the_middle_and_back_loses_nothing(qtbot, window):

@@ -1,7 +1,7 @@
 """The contract every panel keeps: draw a Snapshot, do no math, never call the worker."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from bpviz.engine.snapshot import Snapshot
@@ -33,17 +33,36 @@ class Panel(QWidget):
         if self.snapshot is not None and snap.run_id != self.snapshot.run_id:
             self.reset_view()
         self.snapshot = snap
-        if self.isVisible() or not self.window().isVisible():
+        if self.seen():
             self._stale = False
             self.redraw()
         else:
             self._stale = True
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if getattr(self, "_stale", False) and self.snapshot is not None:
+    def seen(self) -> bool:
+        """Whether a redraw would reach the screen. Qt keeps a dock that is a tab behind
+        another "visible" and only moves it out of the window, so isVisible() alone would
+        have every hidden tab redraw each frame; a window not shown yet (a screenshot, a
+        test) draws everything."""
+        if not self.window().isVisible():
+            return True
+        return self.isVisible() and not self.visibleRegion().isEmpty()
+
+    def exposed(self) -> None:
+        """The panel came into view (its tab raised, its dock shown or given room): draw
+        the snapshot it kept while hidden."""
+        if getattr(self, "_stale", False) and self.snapshot is not None and self.seen():
             self._stale = False
             self.redraw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.exposed()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if getattr(self, "_stale", False):
+            QTimer.singleShot(0, self.exposed)  # after the layout pass that gave it room
 
     def set_focus_sample(self, row: int) -> None:
         """Which sample (row of the current batch) the user focuses; redraws."""

@@ -4,7 +4,8 @@ layer the current equation works on lit, with its direction.
 
 Edges are drawn as a few batched curves (one per colour and width bucket), never one
 item per edge; a 784-input layer is drawn as the 28x28 image of the focused sample,
-its strongest edges leaving from their pixels."""
+its strongest edges leaving from their pixels. A layer of more than ALL_EDGES_UP_TO edges
+shows its MAX_EDGES_PER_LAYER strongest, and the line above the diagram says so."""
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,12 @@ from .base import Panel
 from ..widgets.plots import DIVERGING, color_level, elastic, strongest, style_plot, symmetric_limit, zoom_plots
 
 MAX_EDGES_PER_LAYER = 256  # a layer with more than ALL_EDGES_UP_TO edges shows only its strongest
-ALL_EDGES_UP_TO = 2048  # 128 -> 10 is drawn in full; 784 -> 128 (100,352) is not
+# 8 -> 8 or 16 -> 10 is drawn in full; 128 -> 10 (1,280 edges, a hairball that took 6 of the
+# 11 ms of a frame's painting at 1366x768) and 784 -> 128 (100,352) show their strongest 256
+ALL_EDGES_UP_TO = 512
 COLOR_LEVELS = 17
+NOTE_TIP = ("Edges of a layer whose gradient this step has not computed yet are not drawn; a layer of more "
+            f"than {ALL_EDGES_UP_TO} edges shows its {MAX_EDGES_PER_LAYER} largest in magnitude")
 WIDTHS = (1, 2, 3)  # whole pixels: lines without antialiasing stay crisp
 UNIT_MAP_PX = 34  # a hidden node's map of the input plane, in screen pixels at zoom 1
 UNIT_MAP_STEP = 4  # every 4th point of the run model's 64x64 grid: 16x16 is enough at that size
@@ -88,7 +93,7 @@ class DiagramPanel(Panel):
         bar.addWidget(self.mode)
         self.note = elastic(QLabel())
         bar.addWidget(self.note, 1)
-        self.note.setToolTip("Edges of a layer whose gradient this step has not computed yet are not drawn")
+        self.note.setToolTip(NOTE_TIP)
         legend = QLabel("nodes: the focused sample's activation (Δ going backward) · "
                         "edges: red + / blue −, wider = larger")
         legend.setWordWrap(True)
@@ -296,8 +301,11 @@ class DiagramPanel(Panel):
             segs_y.append(np.stack([y0, y1], 1).ravel())
             vals.append(np.asarray(w).ravel()[pick])
             self.model["edges"][l] = len(pick)
-        self.note.setText("" if not missing else
-                          f"{mode} of layer {', '.join(map(str, missing))} not computed yet in this step")
+        capped = [f"layer {l}: strongest {k:,} of {sizes[l - 1] * sizes[l]:,}" for l, k in self.model["edges"].items()
+                  if 0 < k < sizes[l - 1] * sizes[l]]
+        note = f"{mode} of layer {', '.join(map(str, missing))} not computed yet in this step" if missing else ""
+        self.note.setText(" · ".join(([note] if note else []) + capped))
+        self.note.setToolTip("\n".join(([note] if note else []) + capped + [NOTE_TIP]))
         self._draw_edges(segs_x, segs_y, vals)
 
         # nodes: activation going forward, delta going backward

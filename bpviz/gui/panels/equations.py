@@ -19,6 +19,7 @@ from bpviz.engine.snapshot import Snapshot, StageSpec
 from bpviz.engine.trainer import step_plan
 
 from ..widgets.mathview import MathView, NumberGrid, latex_svg
+from ..widgets.steady import SteadyLabel
 from .base import Panel
 
 ELIDE = 4  # a long vector shows its first and last 4 entries
@@ -224,16 +225,13 @@ class EquationsPanel(Panel):
         body.addWidget(self.list_area, 2)
 
         right = QVBoxLayout()
-        self.title_label = QLabel("ready: press Step")
-        self.title_label.setWordWrap(True)
+        self.title_label = SteadyLabel("ready: press Step")
         self.title_label.setToolTip("Stage codes:\n" + src.stage_legend())
-        self.current = MathView(size=22)
-        self.source = QLabel()
-        self.source.setWordWrap(True)
+        self.current = MathView(size=22, steady=True)
+        self.source = SteadyLabel()
         self.source.setTextFormat(Qt.RichText)
         self.source.linkHovered.connect(self._source_hovered)
-        self.note = QLabel()
-        self.note.setWordWrap(True)
+        self.note = SteadyLabel()
         self.note.setStyleSheet("color: #b45f06;")
         right.addWidget(self.title_label)
         right.addWidget(self.current)
@@ -250,6 +248,7 @@ class EquationsPanel(Panel):
         self.explain_box.setMinimumHeight(48)
         self.explain_box.setPlaceholderText("Click a number of the result to see where it came from.")
         self._explained: tuple | None = None  # (stage key, name, index) of the explanation shown
+        self._dirty_explain = False  # the box or the highlights hold something to clear
         self._zoom = 1.0
         right.addWidget(self.explain_box, 1)
         body.addLayout(right, 5)
@@ -290,9 +289,11 @@ class EquationsPanel(Panel):
         had = self._explained is not None or self.model.get("explanation") is not None
         self._explained = None
         self.model["explanation"] = None
-        self.explain_box.clear()
-        for av in self._array_views:
-            av.highlight([])
+        if had or self._dirty_explain:  # nothing to drop in most frames while playing
+            self.explain_box.clear()
+            for av in self._array_views:
+                av.highlight([])
+            self._dirty_explain = False
         if had:
             self.explanation_changed.emit()
 
@@ -373,7 +374,7 @@ class EquationsPanel(Panel):
                 frame.setFrameShape(QFrame.StyledPanel)
                 lay = QVBoxLayout(frame)
                 lay.setContentsMargins(4, 2, 4, 2)
-                label = QLabel(spec.eq + (" (per sample)" if spec.sample is not None else ""))
+                label = SteadyLabel(spec.eq + (" (per sample)" if spec.sample is not None else ""))
                 small = QFont(self.font())
                 small.setPointSizeF(max(self.font().pointSizeF(), 1.0) * 0.9)
                 label.setFont(small)
@@ -406,8 +407,10 @@ class EquationsPanel(Panel):
                 state, css = "done", ""
             else:
                 state, css = "to come", "QFrame { color: gray; }"
-            mv.set_muted(state == "to come")
-            frame.setStyleSheet(css)
+            if frame.property("state") != state:  # restyling repolishes the row: only when it changes
+                frame.setProperty("state", state)
+                mv.set_muted(state == "to come")
+                frame.setStyleSheet(css)
             text = f"{spec.eq} · {state}"
             if state == "current" and len(idxs) > 1:
                 text += f" · sample {current - idxs[0] + 1}/{len(idxs)}"
@@ -452,6 +455,7 @@ class EquationsPanel(Panel):
             self.drop_explanation()
             self.explain_box.setPlainText(f"{name}{list(index)}: an input of this equation; "
                                           "click a number of the result to expand it.")
+            self._dirty_explain = True
             return
         self.explain(name, index)
 
@@ -478,6 +482,7 @@ class EquationsPanel(Panel):
             by_name.setdefault(n, []).append(ix)
         for av in self._array_views:
             av.highlight(by_name.get(av.name, []))
+        self._dirty_explain = True
         stage = snap.stage
         self._explained = ((snap.run_id, stage.step, stage.index, self.column), name, index)
         self.explain_requested.emit(name, index)

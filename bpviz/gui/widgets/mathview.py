@@ -7,11 +7,12 @@ frame are drawn by NumberGrid instead."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QPainter
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QSizePolicy, QTableWidget, QTableWidgetItem, QWidget
 
@@ -21,6 +22,7 @@ from bpviz.engine.explain import fmt
 
 _CACHE: OrderedDict[tuple, QByteArray] = OrderedDict()
 _CACHE_SIZE = 512
+_SERIAL = itertools.count(1)  # one number per QSvgRenderer made, naming its drawn pixmaps
 # bump when the SVG we ask ziamath for changes (options, post-processing): old files are then ignored
 _FORMAT = 1
 _zm_version: str | None = None
@@ -101,13 +103,20 @@ def latex_svg(tex: str, color: str = "#000000", size: float = 18) -> QByteArray:
 class MathView(QWidget):
     """Shows one typeset equation, scaled down to fit its width, never up."""
 
-    def __init__(self, parent=None, size: float = 18):
+    def __init__(self, parent=None, size: float = 18, steady: bool = False):
         super().__init__(parent)
+        # steady: the height only grows (reset by zoom), so that a view showing one equation
+        # after another while playing does not move what is under it every frame
+        self._steady = steady
+        self._tallest = 0
         self._base_size = size
         self._size = size
         self._tex = ""
         self._renderer: QSvgRenderer | None = None
         self._muted = False
+        self._pixmaps: dict[int, tuple] = {}  # renderer version -> ((width, ratio), drawn pixmap)
+        self._version = 0  # of the typeset equation, for the drawn pixmap's key
+        self._renderers: dict[tuple, tuple] = {}  # (tex, colour, size) -> (renderer, version)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
 
     @property
@@ -115,6 +124,7 @@ class MathView(QWidget):
         return self._tex
 
     MUTED = "#9a9a9a"
+    KEEP = 32  # typeset forms (and their drawings) kept: every equation of a step, plain and muted
 
     def color(self, muted: bool) -> str:
         return self.MUTED if muted else self.palette().windowText().color().name()
@@ -128,6 +138,7 @@ class MathView(QWidget):
         size = round(self._base_size * factor, 1)
         if size != self._size:
             self._size = size
+            self._tallest = 0
             tex, self._tex = self._tex, ""
             self.set_latex(tex)
 
@@ -143,14 +154,23 @@ class MathView(QWidget):
             return
         self._tex = tex
         color = self.color(self._muted)
-        self._renderer = QSvgRenderer(latex_svg(tex, color, self._size)) if tex else None
-        self.updateGeometry()
+        before = self.sizeHint()
+        key = (tex, color, self._size)
+        if key not in self._renderers:  # a plan row flips between plain and muted every few frames
+            if len(self._renderers) >= self.KEEP:
+                self._renderers.pop(next(iter(self._renderers)))
+            self._renderers[key] = (QSvgRenderer(latex_svg(tex, color, self._size)), next(_SERIAL)) if tex else (None, 0)
+        self._renderer, self._version = self._renderers[key]
+        if self.sizeHint() != before:  # a layout pass only when the equation's size changed
+            self.updateGeometry()
         self.update()
 
     def sizeHint(self) -> QSize:
-        if self._renderer is None:
-            return QSize(10, 10)
-        return self._renderer.defaultSize() + QSize(4, 4)
+        hint = QSize(10, 10) if self._renderer is None else self._renderer.defaultSize() + QSize(4, 4)
+        if self._steady:
+            self._tallest = max(self._tallest, hint.height())
+            hint.setHeight(self._tallest)
+        return hint
 
     def minimumSizeHint(self) -> QSize:
         return QSize(10, self.sizeHint().height())
@@ -158,11 +178,24 @@ class MathView(QWidget):
     def paintEvent(self, event) -> None:
         if self._renderer is None:
             return
-        p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
         size = self._renderer.defaultSize()
         scale = min(1.0, (self.width() - 4) / max(size.width(), 1))
-        self._renderer.render(p, QRectF(2, 2, size.width() * scale, size.height() * scale))
+        w, h = size.width() * scale, size.height() * scale
+        dpr = self.devicePixelRatioF()
+        key = (round(w, 2), dpr)
+        if self._pixmaps.get(self._version, (None,))[0] != key:  # the SVG costs ~0.2 ms a paint; a list scrolls every frame
+            pm = QPixmap(max(1, int(np.ceil(w * dpr))), max(1, int(np.ceil(h * dpr))))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(Qt.transparent)
+            q = QPainter(pm)
+            q.setRenderHint(QPainter.Antialiasing)
+            self._renderer.render(q, QRectF(0, 0, w, h))
+            q.end()
+            if len(self._pixmaps) >= self.KEEP:
+                self._pixmaps.pop(next(iter(self._pixmaps)))
+            self._pixmaps[self._version] = (key, pm)
+        p = QPainter(self)
+        p.drawPixmap(2, 2, self._pixmaps[self._version][1])
         p.end()
 
 
