@@ -287,7 +287,9 @@ def test_mnist_diagram_draws_the_image_and_a_bounded_number_of_edges(make, mnist
     # the strongest 256 of 100,352 and of 1,280 (more than ALL_EDGES_UP_TO), and the note says so
     assert d.model["edges"] == {1: MAX_EDGES_PER_LAYER, 2: MAX_EDGES_PER_LAYER}
     assert 1280 > ALL_EDGES_UP_TO >= 16 * 10
-    assert "layer 1: strongest 256 of 100,352" in d.note.text() and "layer 2: strongest 256 of 1,280" in d.note.text()
+    assert "layers 1, 2: 256 largest edges" in d.note.text()
+    assert "layer 1: the 256 largest of 100,352 edges" in d.note.toolTip()
+    assert "layer 2: the 256 largest of 1,280 edges" in d.note.toolTip()
     assert d.model["edge_items"] <= COLOR_LEVELS * len(WIDTHS)  # batched: a few buckets, not an item per edge
     drawn = np.concatenate([seg for _, seg in d.edges._groups])
     assert len(drawn) == 2 * MAX_EDGES_PER_LAYER

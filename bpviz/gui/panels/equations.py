@@ -7,10 +7,10 @@ without reading pixels."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QGuiApplication
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton,
-                               QRadioButton, QScrollArea, QSpinBox, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
+                               QScrollArea, QSizePolicy, QSpinBox, QTextBrowser, QVBoxLayout, QWidget)
 
 from bpviz.engine import explain as ex
 from bpviz.engine import sources as src
@@ -162,6 +162,86 @@ class ArrayView(QWidget):
             self.picked.emit(self.name, self._index_map[i][j])
 
 
+class PlanRow(QWidget):
+    """One equation of the step's plan: a line of text (its code, state and result) over
+    its typeset form, on a background that says whether it is done, current or to come.
+
+    The text is painted, not a QLabel: a label whose text changes asks its parents for a
+    new layout, and while playing every row's text changes in every frame. The row asks
+    for one only when its text needs more lines than it has."""
+
+    BACKGROUND = {"current": QColor(255, 200, 0, 90)}
+
+    def __init__(self, latex: str, zoom: float, parent=None):
+        super().__init__(parent)
+        self.text, self.state = "", ""
+        self.math = MathView(self, size=14)
+        self.math.set_scale(zoom)
+        self.math.set_latex(latex)
+        self._text_h = 0
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        self.set_zoom(zoom, None)
+
+    MARGIN = 4
+
+    def set_zoom(self, factor: float, font: QFont | None) -> None:
+        if font is not None:
+            self.setFont(font)
+        self.math.set_scale(factor)
+        self._text_h = 0
+        self._fit()
+
+    def set_text(self, text: str, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.math.set_muted(state == "to come")
+            self.update()
+        if text != self.text:
+            self.text = text
+            self._fit()
+            self.update(QRect(0, 0, self.width(), self._text_h + self.MARGIN))
+
+    def _needed(self, width: int) -> int:
+        w = max(1, width - 2 * self.MARGIN)
+        return self.fontMetrics().boundingRect(QRect(0, 0, w, 10**6), Qt.TextWordWrap, self.text).height()
+
+    def _fit(self) -> None:
+        h = self._needed(self.width())
+        if h > self._text_h:  # grows, never shrinks back while the width stays
+            self._text_h = h
+            self._place()
+            self.updateGeometry()
+
+    def _place(self) -> None:
+        m = self.MARGIN
+        self.math.setGeometry(m, m // 2 + self._text_h, max(1, self.width() - 2 * m), self.math.sizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        return QSize(120, self._text_h + self.math.sizeHint().height() + self.MARGIN + 2)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, self.sizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        if event.size().width() != event.oldSize().width():
+            self._text_h = 0  # the text wraps anew at this width
+            self._fit()
+        self._place()
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        r = self.rect().adjusted(0, 0, -1, -1)
+        bg = self.BACKGROUND.get(self.state)
+        if bg is not None:
+            p.fillRect(r, bg)
+        p.setPen(self.palette().mid().color())
+        p.drawRect(r)
+        p.setPen(QColor(MathView.MUTED) if self.state == "to come" else self.palette().windowText().color())
+        m = self.MARGIN
+        p.drawText(QRect(m, m // 2, self.width() - 2 * m, self._text_h), Qt.TextWordWrap, self.text)
+        p.end()
+
+
 class EquationsPanel(Panel):
     object_name = "equations"
     title = "Equations"
@@ -253,7 +333,7 @@ class EquationsPanel(Panel):
         right.addWidget(self.explain_box, 1)
         body.addLayout(right, 5)
         root.addLayout(body)
-        self._rows: list[tuple[QFrame, MathView, QLabel]] = []
+        self._rows: list[PlanRow] = []
         self._array_views: list[ArrayView] = []
         self.set_zoom(1.0)
 
@@ -272,9 +352,8 @@ class EquationsPanel(Panel):
         self.current.set_scale(factor)
         small = QFont(self.font())
         small.setPointSizeF(base * 0.9)
-        for _, mv, label in self._rows:
-            mv.set_scale(factor)
-            label.setFont(small)
+        for row in self._rows:
+            row.set_zoom(factor, small)
         for av in self._array_views:
             av.grid.set_scale(factor)
         if self.snapshot is not None:
@@ -330,6 +409,9 @@ class EquationsPanel(Panel):
         stage = snap.stage
         m = len(stage.batch_indices) if stage is not None else None
         plan = step_plan(cfg, m) if m else step_plan(cfg, 1)
+        if not snap.playing:  # heights held steady while playing fit their content again
+            for w in (self.title_label, self.current, self.source, self.note):
+                w.release()
         groups = _group(plan)
         self._draw_plan(cfg, groups, stage)
         self.unit_box.setMaximum(max(cfg.sizes) - 1)
@@ -366,51 +448,32 @@ class EquationsPanel(Panel):
     def _draw_plan(self, cfg, groups, stage) -> None:
         key = (cfg, len(groups), self.column)
         if key != self._plan_key:
-            for frame, _, _ in self._rows:
-                frame.deleteLater()
+            for row in self._rows:
+                row.deleteLater()
             self._rows = []
+            small = QFont(self.font())
+            small.setPointSizeF(max(self.font().pointSizeF(), 1.0) * 0.9)
             for spec, _ in groups:
-                frame = QFrame()
-                frame.setFrameShape(QFrame.StyledPanel)
-                lay = QVBoxLayout(frame)
-                lay.setContentsMargins(4, 2, 4, 2)
-                label = SteadyLabel(spec.eq + (" (per sample)" if spec.sample is not None else ""))
-                small = QFont(self.font())
-                small.setPointSizeF(max(self.font().pointSizeF(), 1.0) * 0.9)
-                label.setFont(small)
-                label.setWordWrap(True)
-                tip = f"{src.stage_meaning(spec.eq)}\n{src.plain_words(spec.title)}"
-                label.setToolTip(tip)
-                frame.setToolTip(tip)
-                mv = MathView(size=14)
-                mv.set_scale(self._zoom)
-                mv.set_latex(ex.symbolic(spec.__class__(spec.eq, spec.layer, spec.phase), cfg, self.column))
-                lay.addWidget(label)
-                lay.addWidget(mv)
-                self.list_layout.addWidget(frame)
-                self._rows.append((frame, mv, label))
+                row = PlanRow(ex.symbolic(spec.__class__(spec.eq, spec.layer, spec.phase), cfg, self.column),
+                              self._zoom)
+                row.set_zoom(self._zoom, small)
+                row.setToolTip(f"{src.stage_meaning(spec.eq)}\n{src.plain_words(spec.title)}")
+                row.set_text(spec.eq + (" (per sample)" if spec.sample is not None else ""), "to come")
+                self.list_layout.addWidget(row)
+                self._rows.append(row)
             self.list_layout.addStretch(1)
             self._plan_key = key
             # typeset every form this step can show now, one per idle moment, so that a
             # Step never waits 20-35 ms for ziamath the first time an equation appears
             self._to_warm = []
-            for (spec, _), (_, mv, _) in zip(groups, self._rows):
-                tex = ex.symbolic(spec.__class__(spec.eq, spec.layer, spec.phase), cfg, self.column)
-                self._to_warm += mv.warm(tex)
+            for (spec, _), row in zip(groups, self._rows):
+                self._to_warm += row.math.warm(row.math.latex)
                 self._to_warm.append((ex.symbolic(spec, cfg, self.column), self.current.color(False), 22))
             QTimer.singleShot(0, self._warm_one)
         current = stage.index if stage is not None else -1
-        for (frame, mv, label), (spec, idxs) in zip(self._rows, groups):
-            if current in idxs:
-                state, css = "current", "QFrame { background: rgba(255, 200, 0, 90); }"
-            elif idxs[-1] < current:
-                state, css = "done", ""
-            else:
-                state, css = "to come", "QFrame { color: gray; }"
-            if frame.property("state") != state:  # restyling repolishes the row: only when it changes
-                frame.setProperty("state", state)
-                mv.set_muted(state == "to come")
-                frame.setStyleSheet(css)
+        rows = []
+        for row, (spec, idxs) in zip(self._rows, groups):
+            state = "current" if current in idxs else ("done" if idxs[-1] < current else "to come")
             text = f"{spec.eq} · {state}"
             if state == "current" and len(idxs) > 1:
                 text += f" · sample {current - idxs[0] + 1}/{len(idxs)}"
@@ -418,9 +481,11 @@ class EquationsPanel(Panel):
                 res = stage.arrays.get(ex.result_name(spec))
                 if res is not None:
                     text += f" · {pretty(ex.result_name(spec))} = {_brief(res, self.digits)}"
-            label.setText(("✓ " if state == "done" else "") + text)
+            row.set_text(("✓ " if state == "done" else "") + text, state)
+            rows.append(row.text)
             if state == "current":
-                self.list_area.ensureWidgetVisible(frame, 0, 40)
+                self.list_area.ensureWidgetVisible(row, 0, 40)
+        self.model["rows"] = rows
 
     def _warm_one(self) -> None:
         if self._to_warm:

@@ -142,6 +142,8 @@ class SampleView(Panel):
             text += f" · output {fmt(out[f, 0], 4)} for target {fmt(y[f, 0], 4)}"
         if out is None:
             text += " · the output appears when the forward pass reaches the last layer"
+        if not snap.playing:
+            self.caption.release()  # held steady while playing; fits its text again
         self.caption.setText(text)
         self.model = {"focus": f, "row": row, "output": None if out is None else np.asarray(out[f])}
         self.table.setVisible(not image)

@@ -165,6 +165,12 @@ class MathView(QWidget):
             self.updateGeometry()
         self.update()
 
+    def release(self) -> None:
+        """A steady view fits its equation again (paused: nothing will move it every frame)."""
+        if self._steady and self._tallest:
+            self._tallest = 0
+            self.updateGeometry()
+
     def sizeHint(self) -> QSize:
         hint = QSize(10, 10) if self._renderer is None else self._renderer.defaultSize() + QSize(4, 4)
         if self._steady:

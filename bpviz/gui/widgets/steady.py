@@ -23,6 +23,8 @@ class LayoutBarrier(QWidget):
         self.child = child
         child.setParent(self)
         self.setSizePolicy(child.sizePolicy())
+        # opaque: a repaint inside the panel need not repaint the dock and window under it first
+        self.setAutoFillBackground(True)
         self.passed_on = 0  # layout requests passed to the window (the benchmark and tests read it)
         self.held = 0  # layout requests that stopped here
         self._last_min = self._child_min()
@@ -71,6 +73,12 @@ class SteadyLabel(QLabel):
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
         return QSize(hint.width(), max(hint.height(), self._tallest.get(self.width(), 0)))
+
+    def release(self) -> None:
+        """Fit the current text again (paused: nothing will move it every frame)."""
+        if self._tallest:
+            self._tallest.clear()
+            self.updateGeometry()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.FontChange:  # text of another size wraps anew (View → Zoom)
