@@ -184,16 +184,23 @@ class Controller(QObject):
             return
         self._dirty = False
         start = self._last_frame = time.perf_counter()
+        # at full speed a child process makes the next snapshot while this one is drawn, so
+        # the window never waits for it (a thread would compete with the drawing instead; a
+        # watching speed computes the next stage only once this one is on screen)
+        early = self._thread is None and self.full_speed
+        if early:
+            self._ask("frame_consumed")
         self.worker.drawing.set()
         self.snapshot_changed.emit(self.latest)  # every panel redraws now...
         # ...and paints when the event loop gets to it; a zero timer fires after that
-        QTimer.singleShot(0, lambda: self._frame_done(start))
+        QTimer.singleShot(0, lambda: self._frame_done(start, early))
 
-    def _frame_done(self, start: float) -> None:
+    def _frame_done(self, start: float, told: bool = False) -> None:
         self.worker.drawing.clear()
         cost = time.perf_counter() - start
         self.frame_cost = 0.7 * self.frame_cost + 0.3 * cost  # smoothed: one slow frame does not halve the rate
-        self._ask("frame_consumed")
+        if not told:
+            self._ask("frame_consumed")
 
     @Slot(str)
     def _on_error(self, msg: str) -> None:

@@ -101,12 +101,18 @@ class ArrayView(QWidget):
         super().__init__(parent)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 2, 0, 2)
-        self.caption = QLabel()
-        self.caption.setTextFormat(Qt.RichText)
-        self.caption.setWordWrap(True)
+        # plain text beside a bold name: a rich-text label lays out a QTextDocument at every
+        # change, and while playing it changes every frame
+        head = QHBoxLayout()
+        self.symbol = QLabel()
+        self.symbol.setStyleSheet("font-weight: bold")  # set once; its size still follows View → Zoom
+        self.caption = SteadyLabel()
+        self.caption.setTextFormat(Qt.PlainText)
+        head.addWidget(self.symbol, 0, Qt.AlignTop)
+        head.addWidget(self.caption, 1)
         self.grid = NumberGrid()
         self.grid.cell_picked.connect(self._on_pick)
-        lay.addWidget(self.caption)
+        lay.addLayout(head)
         lay.addWidget(self.grid)
         self.name = ""
         self._index_map: list[list[tuple]] = []  # grid cell -> index into the displayed array
@@ -116,8 +122,9 @@ class ArrayView(QWidget):
                    unit: int, digits: int | None) -> None:
         self.name = name
         a = np.asarray(disp)
+        self.symbol.setText(symbol_text)
         if a.ndim == 0:
-            self.caption.setText(f"<b>{symbol_text}</b> = {ex.fmt(float(a), digits)}")
+            self.caption.setText(f"= {ex.fmt(float(a), digits)}")
             self.grid.hide()
             self.shown = a
             self._index_map = []
@@ -126,7 +133,7 @@ class ArrayView(QWidget):
         self.grid.show()
         if rows <= ex.MATRIX_LIMIT and cols <= ex.MATRIX_LIMIT:
             self._index_map = [[(i, j) for j in range(cols)] for i in range(rows)]
-            label = f"<b>{symbol_text}</b> &nbsp; {rows} × {cols}"
+            label = f"{rows} × {cols}"
         else:
             kind = _kind(name)
             s = ex.summary(a)
@@ -141,7 +148,7 @@ class ArrayView(QWidget):
             k = min(k, (rows if along_rows else cols) - 1)
             keep = list(range(n)) if n <= 2 * ELIDE else list(range(ELIDE)) + list(range(n - ELIDE, n))
             self._index_map = [[(k, j) if along_rows else (j, k) for j in keep]]
-            label = (f"<b>{symbol_text}</b> &nbsp; {rows} × {cols} · min {ex.fmt(s['min'], 3)} · "
+            label = (f"{rows} × {cols} · min {ex.fmt(s['min'], 3)} · "
                      f"max {ex.fmt(s['max'], 3)} · mean {ex.fmt(s['mean'], 3)} · showing {what}"
                      + (f", entries {keep[0]}–{keep[ELIDE - 1]} and {keep[-ELIDE]}–{keep[-1]}" if n > 2 * ELIDE else ""))
         self.shown = np.array([[a[ix] for ix in row] for row in self._index_map])
