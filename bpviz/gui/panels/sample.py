@@ -73,6 +73,8 @@ class SampleView(Panel):
         self.out_plot.addItem(self.bars)
         self.out_plot.addItem(self.target_bars)
         lay.addWidget(self.view, 3)
+        self._axes_for: int | None = None  # outputs the bar axes were set up for
+        self._out_range: tuple | None = None  # the bars axis range last set
         self.model: dict = {}
 
     def resizeEvent(self, event) -> None:
@@ -91,6 +93,7 @@ class SampleView(Panel):
         self.bars.setOpts(x=[], height=[])
         self.target_bars.setOpts(x=[], height=[])
         self.out_plot.setYRange(0, 1)
+        self._out_range, self._axes_for = None, None
         self.caption.setText("")
         self.model = {}
 
@@ -162,11 +165,15 @@ class SampleView(Panel):
             # 0-1 unless an output leaves it (a diverged or identity output): then all of it
             lo = min(0.0, float(heights.min()), float(np.min(y[f])))
             hi = max(1.0, float(heights.max()), float(np.max(y[f])))
-            self.out_plot.setYRange(lo, hi, padding=0.02)
+            if self._out_range != (lo, hi):  # the axis is redrawn only when its range changes
+                self.out_plot.setYRange(lo, hi, padding=0.02)
+                self._out_range = (lo, hi)
             self.model["out_range"] = (lo, hi)
             self.target_bars.setOpts(x=np.arange(k), height=np.asarray(y[f]), width=0.7)
-            # class indices on the axis (names would overlap); the caption names the classes
-            self.out_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(k)]])
+            if self._axes_for != k:
+                # class indices on the axis (names would overlap); the caption names the classes
+                self.out_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(k)]])
+                self._axes_for = k
         else:
             self.bars.setOpts(x=[], height=[])
             self.target_bars.setOpts(x=[], height=[])
