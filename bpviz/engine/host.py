@@ -11,6 +11,7 @@ however busy the machine is.
 """
 from __future__ import annotations
 
+import pickle
 import time
 import traceback
 from typing import Callable
@@ -288,6 +289,25 @@ class Host:
 
 
 # -- the child process ----------------------------------------------------------------------
+def send_message(conn, obj) -> None:
+    """Send `obj` over a multiprocessing Connection with its arrays' data out of band
+    (pickle protocol 5): the data goes to the pipe once, never copied into a pickle first,
+    and the receiver's arrays are read-only views on the bytes it read."""
+    buffers: list = []
+    header = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
+    conn.send_bytes(len(buffers).to_bytes(4, "little") + header)
+    for b in buffers:
+        conn.send_bytes(b.raw())
+
+
+def recv_message(conn):
+    """What `send_message` sent; blocks until all of it has arrived."""
+    data = conn.recv_bytes()
+    n = int.from_bytes(data[:4], "little")
+    buffers = [conn.recv_bytes() for _ in range(n)]  # bytes: arrays on them are read-only
+    return pickle.loads(memoryview(data)[4:], buffers=buffers)
+
+
 def child_main(conn, blas_threads: int = 1) -> None:
     """The training process: serve one window over `conn` until it says quit or goes away.
     A window that dies closes its end of the pipe, and this loop ends at its next look."""
@@ -301,7 +321,7 @@ def child_main(conn, blas_threads: int = 1) -> None:
 
     def send(kind, *args):
         try:
-            conn.send((kind, args))
+            send_message(conn, (kind, args))
         except (BrokenPipeError, OSError):
             raise SystemExit(0)  # the window has gone
 

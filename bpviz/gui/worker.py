@@ -10,7 +10,7 @@ import time
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal, Slot
 
 from bpviz.engine.config import NetConfig
-from bpviz.engine.host import Cancelled, Host
+from bpviz.engine.host import Cancelled, Host, recv_message
 
 FRAME_MS = 33  # the GUI draws at most ~30 frames a second
 GUI_DUTY = 0.15  # and spends at most about this share of its time drawing, so training keeps the rest
@@ -140,7 +140,7 @@ class ProcessWorker(_Signals):
     def _read(self) -> None:
         try:
             while self._conn.poll(0):
-                kind, args = self._conn.recv()
+                kind, args = recv_message(self._conn)
                 if kind == "playing":
                     self.playing = args[0]
                 self._emit(kind, *args)
