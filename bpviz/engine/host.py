@@ -11,12 +11,12 @@ however busy the machine is.
 """
 from __future__ import annotations
 
-import pickle
 import time
 import traceback
 from typing import Callable
 
 from .config import ConfigError, NetConfig
+from .frames import FrameWriter
 from .run import HISTORY_MB, Run
 
 CHUNK_S = 0.005  # at full speed, stages run for this long between looks at the requests
@@ -289,25 +289,6 @@ class Host:
 
 
 # -- the child process ----------------------------------------------------------------------
-def send_message(conn, obj) -> None:
-    """Send `obj` over a multiprocessing Connection with its arrays' data out of band
-    (pickle protocol 5): the data goes to the pipe once, never copied into a pickle first,
-    and the receiver's arrays are read-only views on the bytes it read."""
-    buffers: list = []
-    header = pickle.dumps(obj, protocol=5, buffer_callback=buffers.append)
-    conn.send_bytes(len(buffers).to_bytes(4, "little") + header)
-    for b in buffers:
-        conn.send_bytes(b.raw())
-
-
-def recv_message(conn):
-    """What `send_message` sent; blocks until all of it has arrived."""
-    data = conn.recv_bytes()
-    n = int.from_bytes(data[:4], "little")
-    buffers = [conn.recv_bytes() for _ in range(n)]  # bytes: arrays on them are read-only
-    return pickle.loads(memoryview(data)[4:], buffers=buffers)
-
-
 def child_main(conn, blas_threads: int = 1) -> None:
     """The training process: serve one window over `conn` until it says quit or goes away.
     A window that dies closes its end of the pipe, and this loop ends at its next look."""
@@ -319,9 +300,11 @@ def child_main(conn, blas_threads: int = 1) -> None:
     pending: list = []
     due: list[float | None] = [None]  # when the next tick is wanted
 
+    frames = FrameWriter()
+
     def send(kind, *args):
         try:
-            send_message(conn, (kind, args))
+            frames.send(conn, (kind, args))
         except (BrokenPipeError, OSError):
             raise SystemExit(0)  # the window has gone
 
@@ -338,6 +321,13 @@ def child_main(conn, blas_threads: int = 1) -> None:
             pending.append(msg)
 
     host = Host(send, schedule, progress_hook)
+    try:
+        _serve(conn, host, pending, due)
+    finally:
+        frames.close()  # slot files the window never mapped go too
+
+
+def _serve(conn, host: Host, pending: list, due: list) -> None:
     while True:
         if pending:
             verb, args = pending.pop(0)

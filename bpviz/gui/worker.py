@@ -10,7 +10,8 @@ import time
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal, Slot
 
 from bpviz.engine.config import NetConfig
-from bpviz.engine.host import Cancelled, Host, recv_message
+from bpviz.engine.frames import FrameReader
+from bpviz.engine.host import Cancelled, Host
 
 FRAME_MS = 33  # the GUI draws at most ~30 frames a second
 GUI_DUTY = 0.15  # and spends at most about this share of its time drawing, so training keeps the rest
@@ -124,6 +125,7 @@ class ProcessWorker(_Signals):
         child_conn.close()
         self.playing = False
         self.drawing = threading.Event()  # nothing to wait for across processes; kept for the Controller
+        self._frames = FrameReader()  # snapshots' arrays arrive through shared memory
         self._notifier = QSocketNotifier(self._conn.fileno(), QSocketNotifier.Read, self)
         self._notifier.activated.connect(self._read)
         self._ended = False
@@ -140,7 +142,7 @@ class ProcessWorker(_Signals):
     def _read(self) -> None:
         try:
             while self._conn.poll(0):
-                kind, args = recv_message(self._conn)
+                kind, args = self._frames.recv(self._conn)
                 if kind == "playing":
                     self.playing = args[0]
                 self._emit(kind, *args)
@@ -188,4 +190,5 @@ class ProcessWorker(_Signals):
             self.process.kill()
             self.process.join(1)
         self._conn.close()
+        self._frames.close()
         return not self.process.is_alive()

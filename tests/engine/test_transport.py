@@ -1,28 +1,49 @@
-"""Messages between the window and its training process: arrays travel out of band."""
+"""Messages from the training process to the window: arrays through shared-memory slots."""
 import multiprocessing as mp
-import pickle
+import os
+import subprocess
+import sys
+import threading
 
 import numpy as np
+import pytest
 
 from bpviz.engine.config import NetConfig
-from bpviz.engine.host import recv_message, send_message
+from bpviz.engine.frames import HEADER, PREFIX, FrameReader, FrameWriter, remove_stale
 from bpviz.engine.run import Run
 from bpviz.runs import load_run_data
 
 
-def test_a_snapshot_crosses_a_pipe_with_equal_read_only_arrays_and_no_in_band_copy():
+@pytest.fixture
+def pipe():
+    a, b = mp.Pipe(duplex=True)
+    yield a, b
+    a.close()
+    b.close()
+
+
+def toy_snapshot(stages=5):
     cfg = NetConfig((3, 4, 1), hidden="sigmoid", output_loss="sigmoid-mse", batch_size=4, lr=0.5, seed=0)
     run = Run.build(cfg, load_run_data("toy", allow_download=False))
-    for _ in range(5):
+    for _ in range(stages):
         run.advance("stage")
-    snap = run.snapshot(7, playing=True)
-    a, b = mp.Pipe(duplex=True)
+    return run.snapshot(7, playing=True)
+
+
+def slot_files(folder):
+    return sorted(n for n in os.listdir(folder) if n.startswith(PREFIX))
+
+
+@pytest.mark.parametrize("inline_below", [0, 10**9], ids=["shared-memory", "pipe"])
+def test_a_snapshot_arrives_with_equal_read_only_arrays(pipe, tmp_path, inline_below):
+    snap = toy_snapshot()
+    writer, reader = FrameWriter(inline_below=inline_below, folder=str(tmp_path)), FrameReader()
     try:
-        send_message(a, ("snapshot", (snap,)))
-        kind, (got,) = recv_message(b)
+        writer.send(pipe[0], ("snapshot", (snap,)))
+        kind, (got,) = reader.recv(pipe[1])
     finally:
-        a.close()
-        b.close()
+        writer.close()
+        reader.close()
     assert kind == "snapshot" and got.serial == 7 and got.playing
     assert set(got.arrays) == set(snap.arrays)
     for name, arr in snap.arrays.items():
@@ -30,20 +51,47 @@ def test_a_snapshot_crosses_a_pipe_with_equal_read_only_arrays_and_no_in_band_co
         assert got.arrays[name].dtype == arr.dtype and not got.arrays[name].flags.writeable, name
     np.testing.assert_array_equal(got.losses, snap.losses)
     assert not got.losses.flags.writeable
-    # the arrays' data is not inside the pickle: its header is small whatever the arrays' size
-    buffers = []
-    header = pickle.dumps(snap, protocol=5, buffer_callback=buffers.append)
-    assert buffers and len(header) < sum(x.raw().nbytes for x in buffers) + 8192
 
 
-def test_any_object_and_non_contiguous_arrays_cross_too():
-    a, b = mp.Pipe(duplex=True)
-    x = np.arange(24.0).reshape(4, 6)[:, ::2]  # (4, 3), not contiguous: pickled in band
+def test_big_messages_use_a_slot_that_is_freed_when_read_and_unlinked_once_mapped(pipe, tmp_path):
+    writer, reader = FrameWriter(slots=2, inline_below=1000, folder=str(tmp_path)), FrameReader()
     try:
-        send_message(a, ("errored", ("a message", x, {"k": (1, 2.5)})))
-        kind, (text, y, extra) = recv_message(b)
+        big = np.arange(50_000.0)  # (50000,) 400 kB
+        writer.send(pipe[0], ("snapshot", (big,)))
+        assert len(slot_files(tmp_path)) == 1 and writer._slots[0].map[0] == 1  # written, not read yet
+        writer.send(pipe[0], ("snapshot", (big + 1,)))  # slot 0 busy: the next one
+        assert [s.map[0] for s in writer._slots] == [1, 1] and writer._serial == 2
+        # both busy: the third goes through the pipe, which blocks until it is read
+        third = threading.Thread(target=writer.send, args=(pipe[0], ("snapshot", (big + 2,))))
+        third.start()
+        for k in range(3):
+            _, (got,) = reader.recv(pipe[1])
+            np.testing.assert_array_equal(got, big + k)
+        third.join(10)
+        assert writer._serial == 2  # no third slot file was made
+        assert [s.map[0] for s in writer._slots] == [0, 0]  # copied out: free again
+        assert slot_files(tmp_path) == []  # the reader unlinked what it mapped
+        small = np.arange(3.0)
+        writer.send(pipe[0], ("stats", (small, "text")))  # small: through the pipe
+        _, (got, text) = reader.recv(pipe[1])
+        np.testing.assert_array_equal(got, small)
+        assert text == "text"
+        huge = np.arange(700_000.0)  # (700000,) 5.6 MB: more than a 4 MB slot holds, so it grows
+        writer.send(pipe[0], ("snapshot", (huge,)))
+        _, (got,) = reader.recv(pipe[1])
+        np.testing.assert_array_equal(got, huge)
+        assert writer._slots[0].size >= huge.nbytes + HEADER
     finally:
-        a.close()
-        b.close()
-    assert kind == "errored" and text == "a message" and extra == {"k": (1, 2.5)}
-    np.testing.assert_array_equal(y, x)
+        writer.close()
+        reader.close()
+    assert slot_files(tmp_path) == []
+
+
+def test_a_dead_training_process_leaves_no_slot_file_behind(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    (tmp_path / f"{PREFIX}{pid}-1-abc").write_bytes(b"x" * 100)
+    (tmp_path / f"{PREFIX}{os.getpid()}-1-abc").write_bytes(b"x")  # a live process's slot stays
+    (tmp_path / "unrelated").write_bytes(b"x")
+    assert remove_stale(str(tmp_path)) == 1
+    assert sorted(os.listdir(tmp_path)) == sorted([f"{PREFIX}{os.getpid()}-1-abc", "unrelated"])
