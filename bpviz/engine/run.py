@@ -35,6 +35,7 @@ CHECKPOINT_WORK = 1_000_000  # parameters x steps between two checkpoints at ful
 CHECKPOINT_EVERY = (10, 1000)  # the fewest and the most steps between them
 MOSTLY = 0.75  # a warning when at least this share of a hidden layer's units is dead or saturated
 
+STEP_END_GRACE = 0.1  # seconds Play at full speed may run past its chunk to reach a step's end
 CHECKPOINT_OVERHEAD = 600  # bytes a checkpoint costs besides its arrays' data (objects, array headers)
 
 _run_ids = itertools.count(1)
@@ -291,7 +292,10 @@ class Run:
 
     def play(self, seconds: float, paced: bool) -> bool:
         """Play for about `seconds` (paced: exactly one stage). False when a breakpoint
-        stopped it; the message says which."""
+        stopped it; the message says which. Unpaced, it goes on to the end of the step
+        (up to STEP_END_GRACE longer): every frame of full speed then shows the same
+        stage, the step's last, so the window moves numbers rather than its layout, and
+        a pause stops at the stage on screen."""
         import time
         self.full_speed = not paced
         deadline = time.perf_counter() + seconds
@@ -302,7 +306,10 @@ class Run:
             if msg:
                 self.say(f"{msg} — stopped by Play", "warning")
                 return False
-            if paced or time.perf_counter() >= deadline:
+            if paced:
+                return True
+            now = time.perf_counter()
+            if now >= deadline and (r.step_end or now >= deadline + STEP_END_GRACE):
                 return True
 
     # -- the timeline -------------------------------------------------------------------

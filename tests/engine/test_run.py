@@ -210,3 +210,19 @@ def test_smaller_networks_keep_fewer_checkpoints_while_playing():
     assert checkpoint_interval(784 * 128 + 128 + 128 * 10 + 10) == 10  # recomputing 10 steps: ~10 ms
     assert checkpoint_interval(16) == 1000  # the toy net: 1,000 steps are as cheap
     assert 10 < checkpoint_interval(2 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2) <= 1000  # spiral's 2-8-8-2
+
+
+def test_full_speed_play_stops_each_chunk_at_a_step_end_so_every_frame_shows_the_same_stage(toy):
+    """Unpaced chunks end at a step's last stage (a pause stops at the stage on screen),
+    however short the chunk; paced Play still moves one stage at a time."""
+    run = Run.build(TOY, toy)
+    seen = set()
+    for _ in range(25):
+        assert run.play(0.0, paced=False)
+        snap = run.snapshot(0, playing=True)
+        assert snap.stage.step_end and snap.stage.index == snap.stage.n_stages - 1
+        seen.add(snap.stage.step)
+    assert len(seen) == 25  # one step a chunk here: a step of the toy net is shorter than any chunk
+    before = run.trainer.last.index
+    assert run.play(0.0, paced=True)
+    assert run.trainer.last.index == (before + 1) % run.trainer.last.n_stages
