@@ -23,6 +23,7 @@ from ..widgets.steady import SteadyLabel
 from .base import Panel
 
 ELIDE = 4  # a long vector shows its first and last 4 entries
+ARRAY_VIEWS_AHEAD = 5  # operands and results of the widest equation (dW: A, Delta, dW; U: W, dW, W new)
 SAMPLE_MAJOR = ("X", "Y", "A", "Z", "Delta", "dA")  # one row per sample in the engine's form
 
 
@@ -477,6 +478,7 @@ class EquationsPanel(Panel):
                 self._to_warm += row.math.warm(row.math.latex)
                 self._to_warm.append((ex.symbolic(spec, cfg, self.column), self.current.color(False), 22))
             QTimer.singleShot(0, self._warm_one)
+            QTimer.singleShot(0, self._make_views_ahead)
         current = stage.index if stage is not None else -1
         rows = []
         for row, (spec, idxs) in zip(self._rows, groups):
@@ -499,13 +501,24 @@ class EquationsPanel(Panel):
             latex_svg(*self._to_warm.pop(0))
             QTimer.singleShot(0, self._warm_one)  # one at a time: the event loop stays responsive
 
+    def _add_array_view(self) -> None:
+        av = ArrayView()
+        av.grid.set_scale(self._zoom)
+        av.picked.connect(self._on_pick)
+        av.hide()
+        self.values_layout.insertWidget(self.values_layout.count() - 1, av)
+        self._array_views.append(av)
+
+    def _make_views_ahead(self) -> None:
+        """Make the array views an equation can need, one per idle moment (each is a table
+        of some 20 widgets: 100 ms for all of them in the first frame of Play otherwise)."""
+        if len(self._array_views) < ARRAY_VIEWS_AHEAD:
+            self._add_array_view()
+            QTimer.singleShot(0, self._make_views_ahead)
+
     def _draw_values(self, operands) -> None:
         while len(self._array_views) < len(operands):
-            av = ArrayView()
-            av.grid.set_scale(self._zoom)
-            av.picked.connect(self._on_pick)
-            self.values_layout.insertWidget(self.values_layout.count() - 1, av)
-            self._array_views.append(av)
+            self._add_array_view()
         for av, o in zip(self._array_views, operands):
             if o.array is None:
                 av.hide()
