@@ -573,3 +573,34 @@ def test_the_loss_legend_names_only_what_can_appear(qtbot, window):
     loss.redraw()
     names = [label.text for _, label in loss.plot.getPlotItem().legend.items]
     assert names == ["loss per step"]  # the toy set: one batch an epoch, no test set
+
+
+def test_text_changing_in_a_panel_lays_out_the_panel_not_the_window(qtbot, window):
+    """Qt re-lays out a widget's parents at every layout pass of the widget; the barrier
+    around each panel passes a request on only when the panel no longer fits."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from bpviz.gui.widgets.steady import LayoutBarrier
+
+    class Count(QObject):
+        n = 0
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.LayoutRequest:
+                Count.n += 1
+            return False
+    sample = next(p for p in window.panels if p.object_name == "sample")
+    barrier = window.docks["sample"].widget()
+    assert isinstance(barrier, LayoutBarrier) and barrier.child is sample
+    settle(qtbot)
+    counter = Count()
+    window.installEventFilter(counter)
+    held = barrier.held
+    for k in range(20):
+        sample.caption.setText("a caption " + "that grows " * (k % 5))
+        qtbot.wait(5)
+    assert Count.n == 0 and barrier.held > held
+    sample.setMinimumWidth(window.docks["sample"].width() + 200)  # no longer fits its dock
+    qtbot.waitUntil(lambda: Count.n > 0 and barrier.passed_on > 0)
+    qtbot.waitUntil(lambda: window.docks["sample"].width() >= sample.minimumWidth())
+    window.removeEventFilter(counter)
