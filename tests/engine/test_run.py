@@ -294,3 +294,25 @@ def test_a_folded_history_survives_a_session_round_trip(toy, tmp_path):
     same_stage(run.snapshot(), back.snapshot())
     assert back.losses == run.losses and back.epoch_losses == run.epoch_losses
 
+
+
+def test_a_folded_history_exports_each_row_with_the_steps_it_covers(toy, tmp_path):
+    from bpviz.files import save_losses_csv
+    run = played(Run.build(FOUR_BATCHES, toy, history_mb=SMALL_MB), 12_000)
+    snap = run.snapshot()
+    save_losses_csv(tmp_path / "l.csv", snap.losses, snap.epoch_losses, 4, (), snap.loss_folds, snap.epoch_loss_folds)
+    header, *lines = (tmp_path / "l.csv").read_text().splitlines()
+    assert header == "first_step,step,loss,epoch_mean_loss,test_accuracy"
+    rows = [line.split(",") for line in lines]
+    loss_rows = [(int(a), int(b), float(v)) for a, b, v, _, _ in rows if v]
+    epoch_rows = [(int(a), int(b), float(e)) for a, b, _, e, _ in rows if e]
+    assert [a for a, _, _ in loss_rows] == [1] + [b + 1 for _, b, _ in loss_rows[:-1]]  # every step, once
+    assert loss_rows[-1][1] == 12_000 and len(loss_rows) == len(snap.losses)
+    assert [v for _, _, v in loss_rows] == snap.losses.tolist()
+    plain = Trainer(FOUR_BATCHES, toy.train)
+    plain.run_steps(12_000)
+    for a, b, v in loss_rows[::97]:
+        assert v == pytest.approx(np.mean(list(plain.losses)[a - 1:b]), rel=1e-12)
+    for a, b, v in epoch_rows[::97]:  # the epochs ending in steps a to b: from a-3 to b
+        assert a % 4 == 0 and b % 4 == 0 and v == pytest.approx(np.mean(list(plain.losses)[a - 4:b]), rel=1e-12)
+    assert len(epoch_rows) == len(snap.epoch_losses) and epoch_rows[-1][:2] == (12_000, 12_000)
