@@ -206,12 +206,12 @@ class Series:
         self.version = next(_versions)
 
     def _make_room(self) -> None:
-        cap = len(self._buf)
-        if self.limit is not None and cap >= self.limit:
-            self.fit(cap)
-            if self._n <= cap * 3 // 4:
+        if self.limit is not None and len(self._buf) >= self.limit:
+            self.fit(self.limit)
+            if self._n <= len(self._buf) * 3 // 4:
                 return
             # the newest `keep` points alone fill it: grow past the limit rather than lose them
+        cap = len(self._buf)
         self._move(self.view(), 2 * cap if self.limit is None or cap >= self.limit else min(2 * cap, self.limit))
 
     def fit(self, capacity: int, most: int | None = None) -> None:
@@ -233,7 +233,7 @@ class Series:
                 block *= 2
             folds = merged
             values = np.concatenate([means, values[region:]])  # (blocks + exact,)
-        if len(values) < self._n or capacity < len(self._buf):
+        if len(values) < self._n or max(capacity, len(values)) < len(self._buf):
             self._set_folds(folds)
             self._move(values, capacity)
 

@@ -87,3 +87,12 @@ def test_impossible_folds_are_named():
     assert "follow step 0" in folds_problem(((1, 4, 3),))
     assert "follow step 12" in folds_problem(((0, 4, 3), (13, 2, 1)))
     assert "crosses a block of 4" in folds_problem(((0, 4, 1), (4, 2, 1), (6, 3, 1)))
+
+
+def test_a_lowered_limit_is_reached_at_the_next_fold():
+    s = grown(range(2000), limit=1024)
+    s.limit = 256  # the owner lowered it while it could not fold (a Run in the past)
+    s.append(2000.0)
+    for v in range(2001, 2600):
+        s.append(float(v))
+    assert s.nbytes == 8 * 256 and s.steps == 2600 and s.view()[-1] == 2599.0
