@@ -46,9 +46,10 @@ MOSTLY = 0.75  # a warning when at least this share of a hidden layer's units is
 
 CHECKPOINT_OVERHEAD = 600  # bytes a checkpoint costs besides its arrays' data (objects, array headers)
 LOSS_SHARE = 0.5  # of the history budget the loss history may take before its oldest points are folded
-# and at most this many points a series (8 MB), however large the budget: every frame ships them
-# to the window and draws them (1M points add ~9 ms to pickle and ~4 ms to draw, 8M ~80 and ~85)
-LOSS_POINTS = 1 << 20
+# and at most this many points a series (2 MB), however large the budget: every frame ships them to
+# the window and draws them (2^18 points take ~3 ms to pickle, 2^20 ~9 ms and 2^23 ~80; with 2^20
+# the toy net's Play fell from 7.6k to 5k steps/s over 3 minutes, with 2^18 it held 7-8k)
+LOSS_POINTS = 1 << 18
 LOSS_MIN_POINTS = 256  # a series' bound under the smallest budgets
 
 _run_ids = itertools.count(1)
