@@ -127,7 +127,7 @@ class Series:
 
     def __array__(self, dtype=None, copy=None):
         v = self.view()
-        return v if dtype is None else v.astype(dtype)
+        return v.astype(dtype or v.dtype) if copy or dtype is not None else v  # astype copies
 
     def __eq__(self, other) -> bool:
         """Equal to another Series with the same points and folds, or to a list, tuple or
