@@ -162,15 +162,29 @@ def save_trace(path, arrays, config_json: str) -> int:
     return len(out) - 1
 
 
-def save_losses_csv(path, losses, epoch_losses, n_batches: int, test_accuracy=()) -> None:
-    """step,loss[,epoch_mean][,test_accuracy] rows, one per completed step."""
-    epoch_at = {(e + 1) * n_batches: v for e, v in enumerate(epoch_losses)}
-    acc_at = dict(test_accuracy)
+def save_losses_csv(path, losses, epoch_losses, n_batches: int, test_accuracy=(), loss_folds=(),
+                    epoch_loss_folds=()) -> None:
+    """step,loss,epoch_mean_loss,test_accuracy rows, one per completed step. When a long run's
+    oldest losses were folded into means (`loss_folds`, `epoch_loss_folds`: a Snapshot's), a
+    first column first_step says which steps a row covers: its loss is the mean loss of steps
+    first_step to step, its epoch_mean_loss the mean of the epochs ending in those steps; rows
+    whose steps differ are kept apart (cells left empty), and a test accuracy is at its step."""
+    from bpviz.engine.series import spans
+    rows: dict[tuple[int, int], list] = {}  # (first step, last step), 1-based -> [loss, epoch mean, accuracy]
+    first, width = spans(loss_folds, len(losses))
+    for a, w, v in zip(first.tolist(), width.tolist(), np.asarray(losses, dtype=float).tolist()):
+        rows[a + 1, a + w] = [v, None, None]
+    first, width = spans(epoch_loss_folds, len(epoch_losses))  # in epochs: epoch e ends at step e * n_batches
+    for a, w, v in zip(first.tolist(), width.tolist(), np.asarray(epoch_losses, dtype=float).tolist()):
+        rows.setdefault(((a + 1) * n_batches, (a + w) * n_batches), [None, None, None])[1] = v
+    for step, acc in test_accuracy:
+        rows.setdefault((int(step), int(step)), [None, None, None])[2] = acc
+    folded = bool(loss_folds or epoch_loss_folds)
     with atomic_write(path, "w") as f:
-        f.write("step,loss,epoch_mean_loss,test_accuracy\n")
-        for k, loss in enumerate(losses, 1):
-            cells = [str(k), repr(float(loss))]
-            cells += [repr(float(epoch_at[k])) if k in epoch_at else "", repr(float(acc_at[k])) if k in acc_at else ""]
+        f.write(("first_step," if folded else "") + "step,loss,epoch_mean_loss,test_accuracy\n")
+        for a, b in sorted(rows, key=lambda k: (k[1], k[0])):
+            cells = [str(a)] if folded else []
+            cells += [str(b)] + ["" if v is None else repr(float(v)) for v in rows[a, b]]
             f.write(",".join(cells) + "\n")
 
 

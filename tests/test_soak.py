@@ -15,7 +15,7 @@ from bpviz.engine.presets import get_preset
 
 TOY_SECONDS = 12
 MNIST_STAGES = 30_000  # about 2,100 steps of 784-128-10
-TOY_BOUND_MB = 40  # the loss list grows by ~32 bytes a step; snapshots and plots are bounded
+TOY_BOUND_MB = 40  # the loss history is bounded (run.LOSS_POINTS), and so are snapshots and plots
 MNIST_BOUND_MB = 80  # on top of the 16 MB history budget the test sets
 
 

@@ -11,6 +11,14 @@ The timeline: stepping back or scrubbing moves the trainer into the past by reco
 from the nearest checkpoint (the engine is deterministic, so the numbers are identical)
 and deletes nothing; stepping forward from the past replays the same numbers. Only an
 edit made in the past starts a new branch, which discards the old future.
+
+Memory: checkpoints and the loss history (the trainer's Series, which the run shares) count
+in one history budget. The loss history may take LOSS_SHARE of it (at most LOSS_POINTS
+points a series); past that its oldest points are folded into means, the newest kept exact.
+Checkpoints go oldest first when the total is over the budget, and as soon as the losses
+from their epoch's first step on are folded: every position the timeline can return to has
+exact losses for its epoch, so an edit there cuts the history in its exact part and the
+epoch's mean is computed as without folding.
 """
 from __future__ import annotations
 
@@ -22,6 +30,7 @@ import numpy as np
 
 from .breakpoints import Breakpoint, BreakpointSet
 from .config import NetConfig
+from .series import Series
 from .snapshot import Snapshot, StageResult
 from .stats import layer_stats
 from .trainer import DivergenceError, Trainer, TrainerState
@@ -37,6 +46,12 @@ MOSTLY = 0.75  # a warning when at least this share of a hidden layer's units is
 
 STEP_END_GRACE = 0.1  # seconds Play at full speed may run past its chunk to reach a step's end
 CHECKPOINT_OVERHEAD = 600  # bytes a checkpoint costs besides its arrays' data (objects, array headers)
+LOSS_SHARE = 0.5  # of the history budget the loss history may take before its oldest points are folded
+# and at most this many points a series (2 MB), however large the budget: every frame ships them to
+# the window and draws them (2^18 points take ~3 ms to pickle, 2^20 ~9 ms and 2^23 ~80; with 2^20
+# the toy net's Play fell from 7.6k to 5k steps/s over 3 minutes, with 2^18 it held 7-8k)
+LOSS_POINTS = 1 << 18
+LOSS_MIN_POINTS = 256  # a series' bound under the smallest budgets
 
 _run_ids = itertools.count(1)
 
@@ -44,52 +59,6 @@ _run_ids = itertools.count(1)
 def checkpoint_interval(n_params: int) -> int:
     """Steps between two checkpoints at full speed for a network of `n_params` parameters."""
     return int(np.clip(CHECKPOINT_WORK // max(n_params, 1), *CHECKPOINT_EVERY))
-
-
-class Series:
-    """A float64 series that grows at the end, handed out as read-only views without a copy.
-
-    A view's cells are never written again: appends go past its end, and growing or
-    truncating moves to a new buffer, so a view is as safe to share as a frozen copy (and a
-    frame costs nothing however long the run has been)."""
-
-    __slots__ = ("_buf", "_n")
-
-    def __init__(self, values=()):
-        values = np.asarray(values, dtype=np.float64).ravel()  # (n,)
-        self._buf = np.empty(max(64, 2 * len(values)))  # (capacity,)
-        self._buf[:len(values)] = values
-        self._n = len(values)
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return self.view()[i]
-        if not -self._n <= i < self._n:
-            raise IndexError(i)
-        return float(self._buf[i % self._n])
-
-    def append(self, value: float) -> None:
-        if self._n == len(self._buf):
-            bigger = np.empty(2 * len(self._buf))  # (2 capacity,): views keep the old buffer
-            bigger[:self._n] = self._buf
-            self._buf = bigger
-        self._buf[self._n] = value
-        self._n += 1
-
-    def truncate(self, n: int) -> None:
-        """Keep the first n values; later appends must not overwrite cells earlier views show."""
-        if n < self._n:
-            self._buf = self._buf.copy()
-            self._n = n
-
-    def view(self) -> np.ndarray:
-        v = self._buf[:self._n]  # (n,)
-        v.flags.writeable = False
-        return v
-
 
 
 def _until(how: str, cfg: NetConfig) -> Callable[[StageResult], bool]:
@@ -148,13 +117,12 @@ class Run:
         self.full_speed = False  # set by the host while playing unpaced: records thin out
         self.message = ""
         self.message_kind = "info"
-        # the timeline: everything the run has reached, kept whole when the trainer is in the past
-        self.losses = Series(trainer.losses)
-        self.epoch_losses = Series(trainer.epoch_losses)
         self.test_accuracy: list[tuple[int, float]] = [(int(s), float(a)) for s, a in test_accuracy]
         self.stats_history: deque = deque(maxlen=STATS_HISTORY)
         self.checkpoints: deque[tuple[TrainerState, int]] = deque()  # (checkpoint, bytes it keeps)
-        self.history_bytes = 0
+        self.checkpoint_bytes = 0
+        self.loss_bytes = 0  # the loss history's buffers
+        self._loss_versions = (None, None)  # of the loss series when last counted
         self.history_budget = max(1, int(history_mb * 2**20))
         self.history_dropped = 0
         labels = data.train.class_labels() if data is not None else None
@@ -163,8 +131,8 @@ class Run:
         self._checkpoint_every = checkpoint_interval(sum(w.size + (0 if b is None else b.size)
                                                          for w, b in trainer.params))
         trainer.on_stage = self._observe
-        st = trainer.state()
-        self._add_checkpoint(TrainerState(st.params, st.steps_done, st.epoch, st.batch, (), (), 0))
+        self._bound_losses()
+        self._add_checkpoint(self._here())
 
     @classmethod
     def build(cls, cfg: NetConfig, data, **kw) -> "Run":
@@ -205,7 +173,21 @@ class Run:
     @property
     def frontier(self) -> int:
         """Steps completed at the furthest point the run has reached."""
-        return len(self.losses)
+        return self.trainer.losses.steps
+
+    @property
+    def losses(self) -> Series:
+        """The loss of every step on the timeline (the trainer keeps it whole in the past)."""
+        return self.trainer.losses
+
+    @property
+    def epoch_losses(self) -> Series:
+        return self.trainer.epoch_losses
+
+    @property
+    def history_bytes(self) -> int:
+        """What the history budget counts: checkpoints and the loss history."""
+        return self.checkpoint_bytes + self.loss_bytes
 
     @property
     def in_past(self) -> bool:
@@ -222,14 +204,12 @@ class Run:
             if not self.checkpoints or r.step - self.checkpoints[-1][0].steps_done >= every:
                 params = tuple((r.info.base[f"W{l}"], r.info.base.get(f"b{l}"))
                                for l in range(1, self.cfg.n_layers + 1))
-                self._add_checkpoint(TrainerState(params, r.step, r.epoch, r.batch, (), (), 0))
+                self._add_checkpoint(TrainerState(params, r.step, r.epoch, r.batch, None, None, 0))
         if not r.step_end:
             return
         t = self.trainer
-        if r.step == len(self.losses):  # a new step; a replayed one is already on the timeline
-            self.losses.append(t.losses[-1])
-            if r.epoch_end:
-                self.epoch_losses.append(t.epoch_losses[-1])
+        if (t.losses.version, t.epoch_losses.version) != self._loss_versions:  # grown or folded
+            self._count_losses()
         last_stats = self.stats_history[-1][0] if self.stats_history else -1
         if r.step > last_stats and (not self.full_speed or r.step % STATS_EVERY == 0):
             self.stats_history.append((r.step, layer_stats(r.arrays, self.cfg.n_layers, self.cfg.hidden,
@@ -245,21 +225,56 @@ class Run:
             self.test_accuracy.append((step, acc))
             self.test_accuracy.sort()
 
+    def _here(self) -> TrainerState:
+        """A checkpoint of where the trainer is, at a step boundary (history: the timeline's)."""
+        t = self.trainer
+        return TrainerState(t.params, t.steps_done, t.epoch, t.batch, None, None, 0)
+
     def _add_checkpoint(self, st: TrainerState) -> None:
         size = CHECKPOINT_OVERHEAD + sum(w.nbytes + (0 if b is None else b.nbytes) for w, b in st.params)
         self.checkpoints.append((st, size))
-        self.history_bytes += size
+        self.checkpoint_bytes += size
         self._trim_history()
+
+    def _drop_oldest(self) -> None:
+        _, old = self.checkpoints.popleft()
+        self.checkpoint_bytes -= old
+        self.history_dropped += 1
 
     def _trim_history(self) -> None:
         while self.history_bytes > self.history_budget and len(self.checkpoints) > 1:
-            _, old = self.checkpoints.popleft()
-            self.history_bytes -= old
-            self.history_dropped += 1
+            self._drop_oldest()
+
+    def _loss_series(self) -> tuple[Series, ...]:
+        t = self.trainer
+        return (t.losses,) if t.epoch_losses is t.losses else (t.losses, t.epoch_losses)
+
+    def _bound_losses(self) -> None:
+        """Each loss series gets an equal part of the loss share of the budget, and is folded
+        to fit it now unless the trainer is in the past (its position must stay in the exact
+        part; the next step at the frontier folds)."""
+        series = self._loss_series()
+        limit = min(LOSS_POINTS, max(LOSS_MIN_POINTS, int(self.history_budget * LOSS_SHARE) // 8 // len(series)))
+        for s in series:
+            s.limit = limit
+            if s.nbytes > 8 * limit and not self.in_past:
+                s.fit(limit, most=limit)  # what fits stays as it is
+        self._count_losses()
+
+    def _count_losses(self) -> None:
+        """After the loss history grew, was folded or cut: count its bytes, drop the checkpoints
+        whose epoch's losses are no longer exact (see the module's docstring), trim to the budget."""
+        t = self.trainer
+        self.loss_bytes = sum(s.nbytes for s in self._loss_series())
+        self._loss_versions = (t.losses.version, t.epoch_losses.version)
+        while self.checkpoints and (self.checkpoints[0][0].epoch * t.n_batches < t.losses.exact_from
+                                    or self.checkpoints[0][0].epoch < t.epoch_losses.exact_from):
+            self._drop_oldest()
+        self._trim_history()
 
     def set_history_mb(self, mb: float) -> None:
         self.history_budget = max(1, int(mb * 2**20))
-        self._trim_history()
+        self._bound_losses()
 
     def set_breakpoints(self, items) -> None:
         self.breakpoints = BreakpointSet([b if isinstance(b, Breakpoint) else Breakpoint(**b) for b in items])
@@ -269,7 +284,7 @@ class Run:
         if not self.breakpoints.items:
             return None
         t = self.trainer
-        previous = self.losses[r.step - 1] if 0 < r.step <= len(self.losses) else None
+        previous = t.losses.at_step(r.step - 1) if r.step > 0 else None
         return self.breakpoints.check(r, previous, t.cfg.lr, t.cfg.n_layers, self._labels, t.steps_done, t.epoch)
 
     def advance(self, how: str, max_stages: int | None = None) -> StageResult | None:
@@ -341,8 +356,7 @@ class Run:
         t = self.trainer
         observer, t.on_stage = t.on_stage, None  # recomputing is not new history
         try:
-            t.restore(TrainerState(c.params, c.steps_done, c.epoch, c.batch, tuple(self.losses[:c.steps_done]),
-                                   tuple(self.epoch_losses[:c.epoch]), 0))
+            t.restore(c)  # the trainer keeps the timeline's losses (c has none of its own)
             plan_len = len(t.plan)
             while True:
                 r = t.next_stage()
@@ -358,23 +372,25 @@ class Run:
         if not self.in_past:
             return False
         now = self.position
-        self.losses.truncate(now)
-        self.epoch_losses.truncate(self.trainer.epoch)
+        t = self.trainer
+        t.losses.truncate(now)  # in the exact part: no checkpoint older than that is kept
+        t.epoch_losses.truncate(t.epoch)
         self.test_accuracy = [(s, a) for s, a in self.test_accuracy if s <= now]
         while self.stats_history and self.stats_history[-1][0] >= now:
             self.stats_history.pop()
         while self.checkpoints and self.checkpoints[-1][0].steps_done > now:
             _, size = self.checkpoints.pop()
-            self.history_bytes -= size
+            self.checkpoint_bytes -= size
+        self._count_losses()
         return True
 
     def _resync_checkpoint(self) -> None:
         """After an edit the current step starts from other parameters: its checkpoint is replaced."""
-        st = self.trainer.state()
+        st = self._here()
         while self.checkpoints and self.checkpoints[-1][0].steps_done >= st.steps_done:
             _, size = self.checkpoints.pop()
-            self.history_bytes -= size
-        self._add_checkpoint(TrainerState(st.params, st.steps_done, st.epoch, st.batch, (), (), 0))
+            self.checkpoint_bytes -= size
+        self._add_checkpoint(st)
 
     def _edit(self, change: Callable[[Trainer], object], done: str) -> None:
         # validate on a copy of nothing: the trainer refuses bad edits before changing anything
@@ -452,8 +468,10 @@ class Run:
             extent, x, labels = self._plane
             arrays = r.arrays if r is not None else self.snapshot_params()
             boundary = decision_maps(shown_params(arrays, t.cfg.n_layers), t.cfg, extent, x, labels)
-        return Snapshot(stage=r, config=t.cfg, params=t.params, losses=self.losses.view(),
-                        epoch_losses=self.epoch_losses.view(), test_accuracy=tuple(self.test_accuracy),
+        losses = t.losses.view()
+        return Snapshot(stage=r, config=t.cfg, params=t.params, losses=losses, loss_folds=t.losses.folds,
+                        epoch_losses=losses if t.epoch_losses is t.losses else t.epoch_losses.view(),
+                        epoch_loss_folds=t.epoch_losses.folds, test_accuracy=tuple(self.test_accuracy),
                         stats=stats, stats_history=tuple(self.stats_history), data_name=d.name,
                         image_shape=d.train.image_shape, class_names=d.class_names,
                         status=self._status(r), message=self.message, message_kind=self.message_kind,

@@ -2,7 +2,10 @@
 
 The file is a NumPy .npz (a zip) holding a JSON header (format, version, config,
 data set identity, position in the run, breakpoints) and the arrays: the initial and
-current parameters and the loss history. It is written through bpviz.files.atomic_write,
+current parameters and the loss history. A long run's history may be folded (its oldest
+losses kept as means, bpviz.engine.series): the header's position then says how, in
+`loss_folds` and `epoch_loss_folds` (absent when nothing is folded, as in files before them).
+It is written through bpviz.files.atomic_write,
 so an interrupted save leaves the previous file intact.
 
 Loading validates the whole file against its schema before returning anything, so a
@@ -29,6 +32,7 @@ from bpviz.files import atomic_write
 from .breakpoints import KINDS, Breakpoint
 from .config import ConfigError, NetConfig
 from .network import Params
+from .series import Series, folded_steps, folds_problem, points_for
 from .trainer import Trainer, TrainerState
 
 FORMAT = "bpviz-session"
@@ -86,11 +90,14 @@ def save_session(path: str | os.PathLike, trainer: Trainer, dataset: str, identi
     """The run of `trainer` into `path`, atomically. ValueError (naming `path`) for what the
     loader would refuse (an infinite breakpoint, an unknown extra), so every save loads."""
     st = trainer.state()
+    position = {"steps_done": st.steps_done, "epoch": st.epoch, "batch": st.batch, "stage_index": st.stage_index}
+    for key, series in (("loss_folds", st.losses), ("epoch_loss_folds", st.epoch_losses)):
+        if series.folds:
+            position[key] = [list(run) for run in series.folds]
     header = {
         "format": FORMAT, "version": VERSION, "config": trainer.cfg.to_dict(),
         "dataset": {"name": dataset, "identity": identity},
-        "state": {"steps_done": st.steps_done, "epoch": st.epoch, "batch": st.batch,
-                  "stage_index": st.stage_index},
+        "state": position,
         "breakpoints": [bp.to_dict() for bp in breakpoints],
         "extras": sorted((extras or {}).keys()),
     }
@@ -101,8 +108,8 @@ def save_session(path: str | os.PathLike, trainer: Trainer, dataset: str, identi
     except _Bad as e:
         raise ValueError(f"{os.fspath(path)}: not saved, {e}") from None
     arrays = {"header": np.asarray(json.dumps(header)),
-              "losses": np.asarray(st.losses, dtype=np.float64),
-              "epoch_losses": np.asarray(st.epoch_losses, dtype=np.float64)}
+              "losses": st.losses.view(),
+              "epoch_losses": st.epoch_losses.view()}
     arrays.update(_param_arrays("init_", trainer.initial_params))
     arrays.update(_param_arrays("", st.params))
     for k, v in (extras or {}).items():
@@ -211,10 +218,11 @@ def _parse_header(text: str) -> dict:
     return header
 
 
-def _position(st: dict, cfg: NetConfig) -> tuple[int, int, int, int]:
-    """(steps_done, epoch, batch, stage_index), consistent with one another: a run's steps are
-    epoch * n_batches + batch for some n_batches > batch, and a stage lies inside a step's plan."""
-    st = _keys(st, {"steps_done", "epoch", "batch", "stage_index"},
+def _position(st: dict, cfg: NetConfig) -> tuple[int, int, int, int, tuple, tuple]:
+    """(steps_done, epoch, batch, stage_index, loss folds, epoch loss folds), consistent with one
+    another: a run's steps are epoch * n_batches + batch for some n_batches > batch, a stage lies
+    inside a step's plan, and the folds leave the current epoch's losses exact (its mean needs them)."""
+    st = _keys(st, {"steps_done", "epoch", "batch", "stage_index", "loss_folds", "epoch_loss_folds"},
                {"steps_done", "epoch", "batch", "stage_index"}, "its position in the run")
     steps, epoch, batch, stage = (_int_at_least(st, k, 0, "position field")
                                   for k in ("steps_done", "epoch", "batch", "stage_index"))
@@ -230,7 +238,25 @@ def _position(st: dict, cfg: NetConfig) -> tuple[int, int, int, int]:
         most = plan_length(cfg, cfg.batch_size or 1)
     if most is not None and stage >= most:
         raise _Bad(f"its stage {stage} is past the {most} stages of a step of this network")
-    return steps, epoch, batch, stage
+    loss_folds = _folds(st, "loss_folds", steps - batch, "steps")
+    return steps, epoch, batch, stage, loss_folds, _folds(st, "epoch_loss_folds", epoch, "epochs")
+
+
+def _folds(st: dict, key: str, most: int, unit: str) -> tuple:
+    """The runs of folded points under `key` (none when absent), covering at most `most` steps."""
+    runs = st.get(key, [])
+    if not isinstance(runs, list) or len(runs) > 64 or not all(
+            isinstance(r, list) and len(r) == 3 and all(_is_int(v) and 0 <= v < 2**53 for v in r) for r in runs):
+        raise _Bad(f"its {key.replace('_', ' ')} must be at most 64 runs of [first step, width, count], "
+                   f"not {_show(runs)[:60]}")
+    folds = tuple(tuple(r) for r in runs)
+    covered = folded_steps(folds)
+    problem = folds_problem(folds)
+    if problem is None and covered > most:
+        problem = f"they cover {covered} {unit}, past the {most} before the current epoch"
+    if problem:
+        raise _Bad(f"its {key.replace('_', ' ')} are impossible: {problem}")
+    return folds
 
 
 def _open_regular(path, shown: str):
@@ -296,11 +322,14 @@ class _Members:
         return sorted(set(self.infos) - {f"{n}.npy" for n in expected})
 
 
-def _float_series(members: _Members, name: str, n: int) -> tuple[float, ...]:
+def _float_series(members: _Members, name: str, steps: int, folds: tuple) -> Series:
+    """The series `name` of `steps` steps (or epochs), `folds` at its start."""
+    n = points_for(folds, steps)
     a = members.array(name, 8 * n)
     if a.shape != (n,) or a.dtype != np.float64:
-        raise _Bad(f"its {name} array is {a.dtype} {a.shape}; its position in the run needs float64 ({n},)")
-    return tuple(a.tolist())
+        need = "its position in the run and its folds need" if folds else "its position in the run needs"
+        raise _Bad(f"its {name} array is {a.dtype} {a.shape}; {need} float64 ({n},)")
+    return Series(a, folds)
 
 
 def _layer_params(members: _Members, prefix: str, cfg: NetConfig) -> Params:
@@ -382,7 +411,7 @@ def _load(f, disk_size: int, shown: str) -> Session:
         if h.shape != () or h.dtype.kind != "U":
             raise _Bad("its header is not text")
         header = _parse_header(str(h[()]))
-        cfg, ds, (steps, epoch, batch, stage), breakpoints, extras = _checked_header(header)
+        cfg, ds, (steps, epoch, batch, stage, loss_folds, epoch_folds), breakpoints, extras = _checked_header(header)
         expected = {"header", "losses", "epoch_losses"} | {f"extra_{e}" for e in extras}
         for prefix in ("init_", ""):
             for l in range(1, cfg.n_layers + 1):
@@ -390,8 +419,8 @@ def _load(f, disk_size: int, shown: str) -> Session:
         unexpected = members.unexpected(expected)
         if unexpected:
             raise _Bad(f"its archive holds {len(unexpected)} member(s) no session has, e.g. {unexpected[0][:60]!r}")
-        losses = _float_series(members, "losses", steps)
-        epoch_losses = _float_series(members, "epoch_losses", epoch)
+        losses = _float_series(members, "losses", steps, loss_folds)
+        epoch_losses = _float_series(members, "epoch_losses", epoch, epoch_folds)
         init = _layer_params(members, "init_", cfg)
         current = _layer_params(members, "", cfg)
         accuracy = _test_accuracy(members, steps) if "test_accuracy" in extras else ()

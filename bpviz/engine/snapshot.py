@@ -190,8 +190,12 @@ class Snapshot:
     config       the NetConfig
     params       the current parameters ((W, b|None) per layer; the pre-update ones
                  until the step's last U1 stage)
-    losses       (steps,) loss of every completed step, complete even when frames are skipped
-    epoch_losses (epochs,) mean loss per completed epoch
+    losses       (points,) loss of every completed step, complete even when frames are skipped;
+                 one point a step unless a long run's oldest were folded into means
+    loss_folds   the folded points at the start of `losses` as runs of (first step, width,
+                 count) (bpviz.engine.series.spans gives each point's steps); () when none is
+    epoch_losses (points,) mean loss per completed epoch, folded like `losses` (by epochs)
+    epoch_loss_folds  the same for `epoch_losses`, in epochs
     test_accuracy  list of (step, accuracy) measured at epoch ends, when there is a test set
     stats        {layer: {"grad_rms", "update_ratio", "inactive_share"}} for the step shown
     stats_history  list of (step, stats) per completed step (bounded by the worker)
@@ -213,9 +217,9 @@ class Snapshot:
     contrib      {"losses": (m,), "shares": {layer: (m,)}} per-sample parts of the batch, or None
     """
 
-    __slots__ = ("stage", "config", "params", "losses", "epoch_losses", "test_accuracy", "stats",
-                 "stats_history", "data_name", "image_shape", "class_names", "status", "message",
-                 "serial", "history", "contrib", "message_kind", "warnings", "run_id",
+    __slots__ = ("stage", "config", "params", "losses", "loss_folds", "epoch_losses", "epoch_loss_folds",
+                 "test_accuracy", "stats", "stats_history", "data_name", "image_shape", "class_names", "status",
+                 "message", "serial", "history", "contrib", "message_kind", "warnings", "run_id",
                  "position", "frontier", "playing", "boundary")
 
     def __init__(self, **kw):

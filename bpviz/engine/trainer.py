@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from .config import NetConfig
 from .dataset import ArraySet
 from .losses import get_output_loss
 from .network import Params, freeze, init_params, reduction
+from .series import Series
 from .snapshot import StageResult, StageSpec, StepInfo
 
 
@@ -128,13 +129,17 @@ class _LayerNames:
 
 @dataclass(frozen=True)
 class TrainerState:
-    """Where a run is: enough to resume it with identical numbers."""
+    """Where a run is: enough to resume it with identical numbers.
+
+    `losses` and `epoch_losses` are the history up to this point (a Series, which may be
+    folded, or any sequence of floats), or None for "the trainer's own history": a Run going
+    back along its timeline, which the trainer keeps whole (see Trainer.restore)."""
     params: Params  # the parameters the current step starts from
     steps_done: int
     epoch: int
     batch: int
-    losses: tuple[float, ...]
-    epoch_losses: tuple[float, ...]
+    losses: Series | Sequence[float] | None
+    epoch_losses: Series | Sequence[float] | None
     stage_index: int  # stages of the current step already run (0: at a step boundary)
 
 
@@ -176,27 +181,51 @@ class Trainer:
         self.steps_done = 0
         self.epoch = 0
         self.batch = 0
-        self.losses: list[float] = []  # one per completed step, computed before its update
-        self.epoch_losses: list[float] = []  # mean step loss per completed epoch
+        self._history(Series(), Series())
         self.last: StageResult | None = None
         self.diverged: DivergenceError | None = None
         self._overrides: dict[int, np.ndarray] = {}  # data-set row -> edited input
         self.on_stage: Callable[[StageResult], None] | None = None  # sees every stage (the window's history)
         self._gen = self._stages()
 
+    def _history(self, losses: Series, epoch_losses: Series) -> None:
+        """Take these as the loss history. `losses` holds one loss per completed step (computed
+        before its update), `epoch_losses` the mean step loss per completed epoch: with one
+        batch an epoch that is the step's loss, so both are one Series. A Series owner's
+        bound (`limit`) carries over; the epoch mean needs the epoch's own losses, so a fold
+        leaves the newest n_batches exact."""
+        old = getattr(self, "losses", None)
+        if self.n_batches == 1:
+            epoch_losses = losses
+        for new, was in ((losses, old), (epoch_losses, getattr(self, "epoch_losses", None))):
+            if was is not None and new is not was:
+                new.limit = was.limit
+        losses.keep = self.n_batches
+        self.losses, self.epoch_losses = losses, epoch_losses
+
     # -- going back, and editing ---------------------------------------------------------
-    def state(self) -> TrainerState:
+    def _stage_index(self) -> int:
         inside = self.last is not None and not self.last.step_end and self.last.step == self.steps_done
-        return TrainerState(self.params, self.steps_done, self.epoch, self.batch, tuple(self.losses),
-                            tuple(self.epoch_losses), self.last.index + 1 if inside else 0)
+        return self.last.index + 1 if inside else 0
+
+    def state(self) -> TrainerState:
+        return TrainerState(self.params, self.steps_done, self.epoch, self.batch, self.losses.upto(self.steps_done),
+                            self.epoch_losses.upto(self.epoch), self._stage_index())
 
     def restore(self, st: TrainerState) -> StageResult | None:
         """Continue from `st`: the step in progress is recomputed up to the same stage,
-        so the numbers are those of the run that produced `st`."""
+        so the numbers are those of the run that produced `st`. A state without a history
+        (None) keeps the trainer's own: its steps after `st` stay there, and steps it
+        replays are not recorded again (the numbers are the same), so a Run can go back and
+        forth along one timeline."""
+        losses = self.losses if st.losses is None else Series.of(st.losses)
+        if losses.steps < st.steps_done or (st.losses is not None and losses.steps != st.steps_done):
+            raise ValueError(f"a history of {losses.steps} steps cannot resume at step {st.steps_done}")
         self.params = tuple(st.params)
         self._param_norms = _norms(self.params)
         self.steps_done, self.epoch, self.batch = st.steps_done, st.epoch, st.batch
-        self.losses, self.epoch_losses = list(st.losses), list(st.epoch_losses)
+        if st.losses is not None:
+            self._history(losses, Series.of(st.epoch_losses))
         self.diverged = None
         self.last = None
         self._gen = self._stages()
@@ -212,8 +241,8 @@ class Trainer:
         """Go back to the moment right after the past stage `r` of this run."""
         base = r.info.base
         params = tuple((base[f"W{l}"], base.get(f"b{l}")) for l in range(1, self.cfg.n_layers + 1))
-        self.restore(TrainerState(params, r.step, r.epoch, r.batch, tuple(self.losses[:r.step]),
-                                  tuple(self.epoch_losses[:r.epoch]), r.index + 1))
+        self.restore(TrainerState(params, r.step, r.epoch, r.batch, self.losses.upto(r.step),
+                                  self.epoch_losses.upto(r.epoch), r.index + 1))
         return self.last
 
     def set_param(self, name: str, index: tuple, value: float) -> StageResult | None:
@@ -229,9 +258,8 @@ class Trainer:
         freeze(new)
         params = list(self.params)
         params[l - 1] = (new, b) if name[0] == "W" else (w, new)
-        st = self.state()
-        return self.restore(TrainerState(tuple(params), st.steps_done, st.epoch, st.batch, st.losses,
-                                         st.epoch_losses, st.stage_index))
+        return self.restore(TrainerState(tuple(params), self.steps_done, self.epoch, self.batch, None, None,
+                                         self._stage_index()))
 
     def set_input(self, row: int, values: np.ndarray) -> StageResult | None:
         """Replace the input of data-set sample `row` for the rest of this run; the
@@ -241,7 +269,8 @@ class Trainer:
             raise ValueError("an input must be finite")
         self._overrides[int(row)] = freeze(values.copy())
         self._x_max = max(self._x_max, float(np.abs(values).max(initial=0.0)))  # keeps the norm bounds sound
-        return self.restore(self.state())
+        return self.restore(TrainerState(self.params, self.steps_done, self.epoch, self.batch, None, None,
+                                         self._stage_index()))
 
     @property
     def plan(self) -> tuple[StageSpec, ...]:
@@ -342,11 +371,13 @@ class Trainer:
         the trainer's state always describes what comes next."""
         self.params = new_params
         self._param_norms = norms
-        self.losses.append(loss)
+        if self.steps_done == self.losses.steps:  # a new step; one replayed is in the history already
+            self.losses.append(loss)
         self.steps_done += 1
         self.batch += 1
         if self.batch == self.n_batches:
-            self.epoch_losses.append(float(np.mean(self.losses[-self.n_batches:])))
+            if self.epoch == self.epoch_losses.steps and self.epoch_losses is not self.losses:
+                self.epoch_losses.append(float(np.mean(self.losses[-self.n_batches:])))  # the epoch's, never folded
             self.epoch += 1
             self.batch = 0
 

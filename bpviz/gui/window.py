@@ -674,7 +674,7 @@ class MainWindow(QMainWindow):
             return False
         n_batches = snap.stage.n_batches if snap.stage is not None else 1
         return self._write(path, lambda: save_losses_csv(path, snap.losses, snap.epoch_losses, n_batches,
-                                                         snap.test_accuracy))
+                                                         snap.test_accuracy, snap.loss_folds, snap.epoch_loss_folds))
 
     def export_trace(self, path: str | None = None) -> bool:
         from bpviz.files import save_trace

@@ -180,7 +180,7 @@ def test_fit_to_data_keeps_hidden_layers(toy):
 
 
 def test_a_series_view_never_changes_after_it_is_handed_out():
-    from bpviz.engine.run import Series
+    from bpviz.engine.series import Series
     s = Series([1.0, 2.0])
     first = s.view()
     for k in range(200):  # grows past its capacity several times
@@ -202,7 +202,8 @@ def test_checkpoints_count_their_real_cost_so_the_budget_bounds_memory(toy):
         going = run.play(0.05, paced=False)
     assert run.history_bytes <= 0.1 * 2**20
     per = CHECKPOINT_OVERHEAD + 16 * 8  # 3x4 + 4x1 float64 weights, no biases
-    assert len(run.checkpoints) == run.history_bytes // per and run.history_dropped > 0
+    # the budget counts the loss history too: the checkpoints have what it leaves
+    assert len(run.checkpoints) == (run.history_bytes - run.loss_bytes) // per and run.history_dropped > 0
 
 
 def test_smaller_networks_keep_fewer_checkpoints_while_playing():
@@ -226,3 +227,108 @@ def test_full_speed_play_stops_each_chunk_at_a_step_end_so_every_frame_shows_the
     before = run.trainer.last.index
     assert run.play(0.0, paced=True)
     assert run.trainer.last.index == (before + 1) % run.trainer.last.n_stages
+
+
+# -- a long run's loss history, folded to fit the budget ----------------------------------
+
+FOUR_BATCHES = TOY.with_(batch_size=1)  # the toy set's 4 samples one at a time: epoch means of 4 steps
+SMALL_MB = 0.05  # a loss share of ~3,300 points: folds within a few thousand toy steps
+
+
+def played(run: Run, steps: int, checkpoint_every: int = 50) -> Run:
+    """`steps` more steps as at full speed (checkpoints every `checkpoint_every` steps), exactly."""
+    run.full_speed, run._checkpoint_every = True, checkpoint_every
+    run.trainer.run_steps(steps)
+    run.full_speed = False
+    return run
+
+
+def mean_of_each_point(series, plain) -> list[float]:
+    """What each point of `series` must be: the mean of the steps it covers in `plain`."""
+    from bpviz.engine.series import spans
+    first, width = spans(series.folds, len(series))
+    return [float(np.mean(plain[a:a + w])) for a, w in zip(first.tolist(), width.tolist())]
+
+
+@pytest.mark.parametrize("cfg", [TOY, FOUR_BATCHES], ids=["toy", "four-batches"])
+def test_a_long_run_folds_its_losses_to_stay_within_their_share_of_the_budget(toy, cfg):
+    from bpviz.engine.run import LOSS_SHARE
+    run = Run.build(cfg, toy, history_mb=SMALL_MB)
+    while run.frontier < 20_000:
+        run.play(0.02, paced=False)
+        assert run.loss_bytes <= LOSS_SHARE * run.history_budget and run.history_bytes <= run.history_budget
+    plain = Trainer(cfg, toy.train)  # the same run, its losses kept whole
+    plain.run_steps(run.frontier)
+    losses, epochs = list(plain.losses), list(plain.epoch_losses)
+    assert run.losses.folds and len(run.losses) < run.frontier / 4
+    np.testing.assert_allclose(run.losses.view(), mean_of_each_point(run.losses, losses), rtol=1e-12)
+    np.testing.assert_allclose(run.epoch_losses.view(), mean_of_each_point(run.epoch_losses, epochs), rtol=1e-12)
+    exact = run.frontier - run.losses.exact_from
+    assert exact >= len(run.losses) / 3 and run.losses.view()[-exact:].tolist() == losses[-exact:]
+    # every position the timeline can go back to has the exact losses of its epoch
+    assert run.checkpoints[0][0].epoch * run.trainer.n_batches >= run.losses.exact_from
+    assert run.snapshot().loss_folds == run.losses.folds
+
+
+@pytest.mark.parametrize("cfg", [TOY, FOUR_BATCHES], ids=["toy", "four-batches"])
+def test_going_back_and_editing_after_a_fold_gives_the_numbers_of_a_run_that_kept_everything(toy, cfg):
+    small, whole = played(Run.build(cfg, toy, history_mb=SMALL_MB), 12_000), played(Run.build(cfg, toy), 12_000)
+    assert small.losses.folds and not whole.losses.folds
+    target = small.checkpoints[0][0].steps_done + 7  # as far back as the folded run reaches
+    assert target < small.frontier - 500
+    for run in (small, whole):
+        run.rewind_to_stage(target, 3)
+    same_stage(small.snapshot(), whole.snapshot())
+    for run in (small, whole):
+        run.step_back()
+        run.advance("epoch")  # forward through the past: replayed, not recorded again
+    same_stage(small.snapshot(), whole.snapshot())
+    assert small.frontier == whole.frontier == 12_000
+    for run in (small, whole):
+        run.edit_param("W1", (0, 0), 0.5)  # a new branch, cut in the folded run's exact part
+        assert "new branch" in run.message
+        played(run, 3000)
+    same_stage(small.snapshot(), whole.snapshot())
+    for s, w in ((small.losses, whole.losses), (small.epoch_losses, whole.epoch_losses)):
+        exact = s.steps - s.exact_from
+        assert s.steps == w.steps and exact > 0
+        np.testing.assert_array_equal(s.view()[len(s) - exact:], w.view()[s.exact_from:])
+        np.testing.assert_allclose(s.view(), mean_of_each_point(s, w.view()), rtol=1e-12)
+
+
+def test_a_folded_history_survives_a_session_round_trip(toy, tmp_path):
+    from bpviz.engine.session import load_session
+    run = played(Run.build(FOUR_BATCHES, toy, history_mb=SMALL_MB), 10_001)  # mid-epoch
+    assert run.losses.folds and run.epoch_losses.folds
+    run.advance("stage")
+    run.save_session(str(tmp_path / "long.bpviz"))
+    back = Run.from_session(load_session(tmp_path / "long.bpviz"), toy, history_mb=SMALL_MB)
+    assert back.losses == run.losses and back.epoch_losses == run.epoch_losses  # points and folds
+    assert back.frontier == run.frontier == 10_001
+    for r in (run, back):
+        played(r, 2000)
+    same_stage(run.snapshot(), back.snapshot())
+    assert back.losses == run.losses and back.epoch_losses == run.epoch_losses
+
+
+
+def test_a_folded_history_exports_each_row_with_the_steps_it_covers(toy, tmp_path):
+    from bpviz.files import save_losses_csv
+    run = played(Run.build(FOUR_BATCHES, toy, history_mb=SMALL_MB), 12_000)
+    snap = run.snapshot()
+    save_losses_csv(tmp_path / "l.csv", snap.losses, snap.epoch_losses, 4, (), snap.loss_folds, snap.epoch_loss_folds)
+    header, *lines = (tmp_path / "l.csv").read_text().splitlines()
+    assert header == "first_step,step,loss,epoch_mean_loss,test_accuracy"
+    rows = [line.split(",") for line in lines]
+    loss_rows = [(int(a), int(b), float(v)) for a, b, v, _, _ in rows if v]
+    epoch_rows = [(int(a), int(b), float(e)) for a, b, _, e, _ in rows if e]
+    assert [a for a, _, _ in loss_rows] == [1] + [b + 1 for _, b, _ in loss_rows[:-1]]  # every step, once
+    assert loss_rows[-1][1] == 12_000 and len(loss_rows) == len(snap.losses)
+    assert [v for _, _, v in loss_rows] == snap.losses.tolist()
+    plain = Trainer(FOUR_BATCHES, toy.train)
+    plain.run_steps(12_000)
+    for a, b, v in loss_rows[::97]:
+        assert v == pytest.approx(np.mean(list(plain.losses)[a - 1:b]), rel=1e-12)
+    for a, b, v in epoch_rows[::97]:  # the epochs ending in steps a to b: from a-3 to b
+        assert a % 4 == 0 and b % 4 == 0 and v == pytest.approx(np.mean(list(plain.losses)[a - 4:b]), rel=1e-12)
+    assert len(epoch_rows) == len(snap.epoch_losses) and epoch_rows[-1][:2] == (12_000, 12_000)

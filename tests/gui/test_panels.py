@@ -245,6 +245,25 @@ def test_the_inspector_draws_the_stats_history(make):
             np.testing.assert_allclose(10 ** ys, [st[layer][key] for _, st in history])
 
 
+def test_the_loss_panel_draws_folded_losses_at_the_middle_of_their_steps(make):
+    t = toy_trainer()
+    run = Run(t, RunData("toy", t.data, None, None, "toy"), history_mb=0.05)  # ~3,300 loss points
+    run.full_speed = True
+    t.run_steps(8000)
+    snap = run.snapshot()
+    assert snap.loss_folds and len(snap.losses) < 4000
+    x = []
+    for a, w, c in snap.loss_folds:  # a point of steps a+1 to a+w sits at their middle
+        x += [a + i * w + (w + 1) / 2 for i in range(c)]
+    x += range(a + w * c + 1, 8001)  # then one a step, step k at k
+    lo = make("loss")
+    lo.show_snapshot(snap)
+    np.testing.assert_array_equal(lo.steps.xData, x)
+    np.testing.assert_array_equal(lo.steps.yData, snap.losses)
+    assert lo.model["steps"] == 8000 and lo.model["points"] == len(snap.losses)
+    assert lo.readout.text().startswith("8000 steps") and "means of up to" in lo.readout.toolTip()
+
+
 def test_pixel_probes_show_something_is_drawn(make):
     t = toy_trainer()
     for _ in range(9):  # mid-backward (B5)

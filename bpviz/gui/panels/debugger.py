@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox
 from bpviz.engine.breakpoints import KINDS, Breakpoint
 from bpviz.engine.gradcheck import TOLERANCE
 from bpviz.engine.losses import get_output_loss
+from bpviz.engine.series import folded_steps
 from bpviz.engine.snapshot import Snapshot
 
 
@@ -288,6 +289,8 @@ class DebuggerDock(QDockWidget):
         text = f"history: any stage from step {oldest} on can be revisited ({n} checkpoints)"
         text += f"; {dropped} older checkpoints fell out (raise the memory to keep more)" if dropped else \
             "; nothing has fallen out yet"
+        if snap.loss_folds:  # the loss history took its share of the memory
+            text += f"; the losses of steps 1 to {folded_steps(snap.loss_folds)} are kept as means of several steps"
         self.history_label.setText(text)
         self.gc_layer.setMaximum(snap.config.n_layers)
         if not self.isVisible() or self.tabs.currentIndex() != 3:

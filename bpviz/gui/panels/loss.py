@@ -1,12 +1,14 @@
 """The loss curve: every step's loss (the snapshot carries all of them, so nothing is
 missing when frames are skipped), the mean per epoch, and test accuracy when there is
-a test set."""
+a test set. A long run's oldest losses come folded into means of several steps, each
+drawn at the middle of its steps."""
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
 
+from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
@@ -89,16 +91,17 @@ class LossPanel(Panel):
         if len(losses) == 0:
             self.place.show_note(EMPTY)
             self.readout.setText("no step finished yet")
-            self.model = {"steps": 0, "epochs": 0, "accuracy_points": 0}
+            self.model = {"steps": 0, "epochs": 0, "accuracy_points": 0, "points": 0}
             return
         self.place.show_content()
-        x = np.arange(1, len(losses) + 1)  # step k's loss is plotted at k (steps done)
-        self.steps.setData(x, losses)
+        folds, epoch_folds = snap.loss_folds or (), snap.epoch_loss_folds or ()
+        self.steps.setData(centres(folds, len(losses)), losses)  # step k's loss at k (steps done)
         self.steps.setSymbol("o" if len(losses) < 3 else None)  # one point is a dot, not nothing
         n_batches = snap.stage.n_batches if snap.stage is not None else 1
         ep = np.asarray(snap.epoch_losses)
+        steps, epochs = steps_covered(folds, len(losses)), steps_covered(epoch_folds, len(ep))
         if n_batches > 1:  # with one batch an epoch, the epoch mean is the step loss itself
-            self.epochs.setData((np.arange(len(ep)) + 1) * n_batches, ep)
+            self.epochs.setData(centres(epoch_folds, len(ep)) * n_batches, ep)  # epoch e's mean at its last step
             self.epochs.setSymbol("o" if len(ep) <= 60 else None)
         else:
             self.epochs.setData([], [])
@@ -107,14 +110,18 @@ class LossPanel(Panel):
         self.plot.getPlotItem().getAxis("right").setVisible(len(acc) > 0)
         self._legend_entry(self.acc, "test accuracy", len(acc) > 0)
         self._legend_entry(self.epochs, "mean per epoch", n_batches > 1)
-        text = f"{len(losses)} steps · loss {losses[-1]:.4g}"
-        tip = f"{len(losses)} steps done; the last step's loss is {losses[-1]:.6g}"
+        text = f"{steps} steps · loss {losses[-1]:.4g}"
+        tip = f"{steps} steps done; the last step's loss is {losses[-1]:.6g}"
         if len(ep):
-            text += f" · epoch {len(ep)}: {ep[-1]:.4g}"
-            tip += f"\nmean loss of epoch {len(ep)}: {ep[-1]:.6g}"
+            text += f" · epoch {epochs}: {ep[-1]:.4g}"
+            tip += f"\nmean loss of epoch {epochs}: {ep[-1]:.6g}"
         if len(acc):
             text += f" · test {acc[-1, 1]:.1%}"
             tip += f"\ntest accuracy after epoch {len(acc)}: {acc[-1, 1]:.4f}"
+        if folds:
+            widest = max(w for _, w, _ in folds)
+            tip += (f"\nsteps 1 to {folded_steps(folds)} are drawn as means of up to {widest} steps each, "
+                    f"to keep the loss history within the history memory")
         self.readout.setText(text)
         self.readout.setToolTip(tip)
-        self.model = {"steps": len(losses), "epochs": len(ep), "accuracy_points": len(acc)}
+        self.model = {"steps": steps, "epochs": epochs, "accuracy_points": len(acc), "points": len(losses)}
