@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import time
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from bpviz.engine.config import NetConfig
 from bpviz.engine.snapshot import Snapshot
@@ -69,12 +69,14 @@ class Controller(QObject):
         self.worker.gradcheck_done.connect(self._on_gradcheck)
         self.worker.session_saved.connect(self._on_saved)
         self.worker.breakpoints_loaded.connect(self._on_breakpoints_loaded)
+        # one shot, set for the moment the next frame is due: a timer polling every 11 ms
+        # drew 33-44 ms apart, 25 frames a second at most
         self._frame = QTimer(self)
-        self._frame.setInterval(FRAME_MS // 3)  # checks often; _frame_gap decides when to draw
+        self._frame.setSingleShot(True)
+        self._frame.setTimerType(Qt.PreciseTimer)
         self._frame.timeout.connect(self._on_frame)
         if self._thread is not None:
             self._thread.start()
-        self._frame.start()
 
     def _ask(self, verb: str, *args) -> None:
         if self._thread is not None:
@@ -162,8 +164,11 @@ class Controller(QObject):
     def _on_snapshot(self, snap: Snapshot) -> None:
         self.latest = snap
         self._dirty = True
-        if time.perf_counter() - self._last_frame >= self._frame_gap():
+        wait = self._last_frame + self._frame_gap() - time.perf_counter()
+        if wait <= 0:
             self._on_frame()  # idle for a frame already: a Step is drawn at once, not at the next tick
+        elif not self._frame.isActive():
+            self._frame.start(max(1, int(wait * 1000 + 0.5)))
 
     def _frame_gap(self) -> float:
         """Seconds between frames: 1/30; while playing on a thread, longer when drawing costs
@@ -180,7 +185,11 @@ class Controller(QObject):
 
     @Slot()
     def _on_frame(self) -> None:
-        if not self._dirty or time.perf_counter() - self._last_frame < self._frame_gap():
+        if not self._dirty:
+            return
+        wait = self._last_frame + self._frame_gap() - time.perf_counter()
+        if wait > 0:  # the gap grew meanwhile (the thread worker's duty budget): come back then
+            self._frame.start(max(1, int(wait * 1000 + 0.5)))
             return
         self._dirty = False
         start = self._last_frame = time.perf_counter()

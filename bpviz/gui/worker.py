@@ -13,7 +13,7 @@ from bpviz.engine.config import NetConfig
 from bpviz.engine.frames import FrameReader
 from bpviz.engine.host import Cancelled, Host
 
-FRAME_MS = 33  # the GUI draws at most ~30 frames a second
+FRAME_MS = 30  # frames start at least this far apart: ~30 a second once a late timer or a long paint is counted
 GUI_DUTY = 0.15  # and spends at most about this share of its time drawing, so training keeps the rest
 DRAW_WAIT_S = 0.25  # the longest the thread worker waits for the GUI to finish drawing a frame
 
