@@ -32,7 +32,7 @@ from .breakpoints import Breakpoint, BreakpointSet
 from .config import NetConfig
 from .series import Series
 from .snapshot import Snapshot, StageResult
-from .stats import layer_stats
+from .stats import StatsHistory, layer_stats
 from .trainer import DivergenceError, Trainer, TrainerState
 
 HISTORY_MB = 256  # default memory for the timeline: about 320 checkpoints of 784-128-10 in float64
@@ -118,7 +118,7 @@ class Run:
         self.message = ""
         self.message_kind = "info"
         self.test_accuracy: list[tuple[int, float]] = [(int(s), float(a)) for s, a in test_accuracy]
-        self.stats_history: deque = deque(maxlen=STATS_HISTORY)
+        self.stats_history = StatsHistory(trainer.cfg.n_layers, STATS_HISTORY)
         self.checkpoints: deque[tuple[TrainerState, int]] = deque()  # (checkpoint, bytes it keeps)
         self.checkpoint_bytes = 0
         self.loss_bytes = 0  # the loss history's buffers
@@ -210,10 +210,9 @@ class Run:
         t = self.trainer
         if (t.losses.version, t.epoch_losses.version) != self._loss_versions:  # grown or folded
             self._count_losses()
-        last_stats = self.stats_history[-1][0] if self.stats_history else -1
+        last_stats = self.stats_history.last_step()
         if r.step > last_stats and (not self.full_speed or r.step % STATS_EVERY == 0):
-            self.stats_history.append((r.step, layer_stats(r.arrays, self.cfg.n_layers, self.cfg.hidden,
-                                                           self.cfg.lr)))
+            self.stats_history.append(r.step, layer_stats(r.arrays, self.cfg.n_layers, self.cfg.hidden, self.cfg.lr))
         if r.epoch_end and not any(s == t.steps_done for s, _ in self.test_accuracy):
             self._measure_test_accuracy(t.steps_done)
 
@@ -376,8 +375,7 @@ class Run:
         t.losses.truncate(now)  # in the exact part: no checkpoint older than that is kept
         t.epoch_losses.truncate(t.epoch)
         self.test_accuracy = [(s, a) for s, a in self.test_accuracy if s <= now]
-        while self.stats_history and self.stats_history[-1][0] >= now:
-            self.stats_history.pop()
+        self.stats_history.drop_from(now)
         while self.checkpoints and self.checkpoints[-1][0].steps_done > now:
             _, size = self.checkpoints.pop()
             self.checkpoint_bytes -= size
@@ -472,7 +470,7 @@ class Run:
         return Snapshot(stage=r, config=t.cfg, params=t.params, losses=losses, loss_folds=t.losses.folds,
                         epoch_losses=losses if t.epoch_losses is t.losses else t.epoch_losses.view(),
                         epoch_loss_folds=t.epoch_losses.folds, test_accuracy=tuple(self.test_accuracy),
-                        stats=stats, stats_history=tuple(self.stats_history), data_name=d.name,
+                        stats=stats, stats_history=self.stats_history.view(), data_name=d.name,
                         image_shape=d.train.image_shape, class_names=d.class_names,
                         status=self._status(r), message=self.message, message_kind=self.message_kind,
                         warnings=health_warnings(stats, t.cfg), serial=serial,

@@ -198,7 +198,7 @@ class Snapshot:
     epoch_loss_folds  the same for `epoch_losses`, in epochs
     test_accuracy  list of (step, accuracy) measured at epoch ends, when there is a test set
     stats        {layer: {"grad_rms", "update_ratio", "inactive_share"}} for the step shown
-    stats_history  list of (step, stats) per completed step (bounded by the worker)
+    stats_history  a StatsView: per-layer figures over the last steps, in columns (bounded)
     data_name, image_shape, class_names   what the samples are
     status       the status line text ("epoch 0 · batch 0 · stage: ready")
     message      a message to show, else ""; its kind is `message_kind`

@@ -33,3 +33,83 @@ def layer_stats(arrays: Mapping[str, np.ndarray], n_layers: int, hidden: str, lr
         if s:
             out[l] = s
     return out
+
+
+KEYS = ("grad_rms", "update_ratio", "inactive_share")
+
+
+class StatsView:
+    """A read-only stretch of a StatsHistory: `steps` (n,) and `values` (n, layers, keys),
+    NaN where a figure was not known. Arrays, so a frame pickles them as two buffers (a
+    tuple of 4,000 dicts cost the training process 6 ms a frame). Iterating gives the
+    (step, {layer: {key: value}}) pairs layer_stats makes."""
+
+    __slots__ = ("steps", "values")
+
+    def __init__(self, steps: np.ndarray, values: np.ndarray):
+        self.steps, self.values = steps, values
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __bool__(self) -> bool:
+        return len(self.steps) > 0
+
+    def __iter__(self):
+        for i, step in enumerate(self.steps.tolist()):
+            row = self.values[i]  # (layers, keys)
+            yield step, {l + 1: {k: float(row[l, j]) for j, k in enumerate(KEYS) if np.isfinite(row[l, j])}
+                         for l in range(row.shape[0]) if np.isfinite(row[l]).any()}
+
+    def column(self, key: str, layer: int) -> np.ndarray:
+        """(n,) the figure `key` of `layer` (1-based) over the steps, NaN where unknown."""
+        return self.values[:, layer - 1, KEYS.index(key)]
+
+
+class StatsHistory:
+    """The last `maxlen` steps' figures in columns. Like bpviz.engine.series.Series, a
+    view's cells are never written again: appends go past its end, and dropping the oldest
+    or the newest moves to a new buffer."""
+
+    def __init__(self, n_layers: int, maxlen: int):
+        self.n_layers, self.maxlen = n_layers, maxlen
+        self._steps = np.empty(64, dtype=np.int64)  # (capacity,)
+        self._values = np.empty((64, n_layers, len(KEYS)))  # (capacity, layers, keys)
+        self._start = self._n = 0  # the live rows are [start, n)
+
+    def __len__(self) -> int:
+        return self._n - self._start
+
+    def last_step(self) -> int:
+        return int(self._steps[self._n - 1]) if len(self) else -1
+
+    def append(self, step: int, stats: dict[int, dict[str, float]]) -> None:
+        if self._n == len(self._steps):
+            keep = min(len(self), self.maxlen - 1)
+            cap = max(64, min(2 * len(self._steps), 2 * self.maxlen))
+            self._move(self._n - keep, self._n, cap)
+        row = np.full((self.n_layers, len(KEYS)), np.nan)
+        for l, figures in stats.items():
+            for j, k in enumerate(KEYS):
+                if k in figures:
+                    row[l - 1, j] = figures[k]
+        self._steps[self._n], self._values[self._n] = step, row
+        self._n += 1
+        if len(self) > self.maxlen:
+            self._start += 1
+
+    def drop_from(self, step: int) -> None:
+        """Forget the figures of `step` and after (an edit in the past branches the run)."""
+        end = self._start + int(np.searchsorted(self._steps[self._start:self._n], step))
+        if end < self._n:
+            self._move(self._start, end, len(self._steps))
+
+    def _move(self, a: int, b: int, cap: int) -> None:
+        steps, values = np.empty(cap, dtype=np.int64), np.empty((cap, self.n_layers, len(KEYS)))
+        steps[:b - a], values[:b - a] = self._steps[a:b], self._values[a:b]
+        self._steps, self._values, self._start, self._n = steps, values, 0, b - a
+
+    def view(self) -> StatsView:
+        steps, values = self._steps[self._start:self._n], self._values[self._start:self._n]
+        steps.flags.writeable = values.flags.writeable = False  # views of the buffer: the buffer stays writable
+        return StatsView(steps, values)

@@ -26,7 +26,8 @@ def snap_of(t: Trainer, r, serial=0, history=(), image_shape=None, class_names=N
     """The Snapshot the run model builds for `t` at its last stage `r`."""
     assert r is t.last
     run = Run(t, RunData(name, t.data, None, None if class_names is None else tuple(class_names), name))
-    run.stats_history.extend(history)
+    for step, stats in history:
+        run.stats_history.append(step, stats)
     return run.snapshot(serial)
 
 

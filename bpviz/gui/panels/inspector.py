@@ -139,16 +139,16 @@ class InspectorPanel(Panel):
         self.info.setText(" · ".join(parts) if parts else "no gradient yet")
         self.info.setToolTip("\n".join(f"{k.replace('_', ' ')}: {v:.6g}" for k, v in info.items())
                              or "The layer's statistics appear once its gradient exists in this step.")
-        hist = snap.stats_history or ()
+        hist = snap.stats_history
         if not hist:
             self.time_place.show_note(TIME_EMPTY)
         else:
             self.time_place.show_content()
-        steps = np.array([s for s, _ in hist])
+        steps = hist.steps if hist else np.zeros(0)
         for key, plot in (("grad_rms", self.rms_plot), ("update_ratio", self.ratio_plot),
                           ("inactive_share", self.dead_plot)):
             for layer in range(1, L + 1):
-                ys = np.array([st.get(layer, {}).get(key, np.nan) for _, st in hist], dtype=float)
+                ys = hist.column(key, layer) if hist else np.zeros(0)  # (n,) NaN where unknown
                 ok = np.isfinite(ys) & ((ys > 0) if key != "inactive_share" else True)
                 if ok.any():
                     c = self._curve(plot, key, layer)

@@ -1,0 +1,48 @@
+"""The per-layer figures over steps: bounded, in columns, views that never change."""
+import pickle
+
+import numpy as np
+
+from bpviz.engine.stats import StatsHistory
+
+
+def figures(step):
+    return {1: {"grad_rms": 0.1 * step, "update_ratio": 1e-3 * step, "inactive_share": 0.5},
+            2: {"grad_rms": 0.2 * step, "update_ratio": 2e-3 * step}}
+
+
+def test_the_history_keeps_the_last_maxlen_steps_and_its_views_never_change():
+    h = StatsHistory(2, maxlen=100)
+    views = []
+    for step in range(1, 1001):
+        h.append(step, figures(step))
+        if step % 97 == 0:
+            views.append((step, h.view(), np.array(h.view().values)))
+    v = h.view()
+    assert len(h) == len(v) == 100 and v.steps.tolist() == list(range(901, 1001))
+    for step, view, copy in views:  # appends and moves to a new buffer left every earlier view alone
+        assert view.steps[-1] == step and len(view) == min(step, 100)
+        np.testing.assert_array_equal(view.values, copy)
+    pairs = list(v)
+    assert pairs[0] == (901, figures(901))  # the dicts layer_stats made, without the figures never known
+    np.testing.assert_allclose(v.column("grad_rms", 2), 0.2 * np.arange(901, 1001))
+    assert np.isnan(v.column("inactive_share", 2)).all()
+    assert not v.steps.flags.writeable and not v.values.flags.writeable
+
+
+def test_dropping_the_future_keeps_earlier_views_and_a_pickle_is_equal_and_read_only():
+    h = StatsHistory(2, maxlen=50)
+    for step in range(10, 40):
+        h.append(step, figures(step))
+    before = h.view()
+    h.drop_from(25)  # an edit in the past at step 25: its figures and later ones go
+    assert h.view().steps.tolist() == list(range(10, 25)) and before.steps.tolist() == list(range(10, 40))
+    h.append(25, figures(25))
+    assert h.last_step() == 25 and before.steps[15] == 25 and before.values[15, 0, 0] == 0.1 * 25
+    buffers = []
+    back = pickle.loads(pickle.dumps(h.view(), protocol=5, buffer_callback=buffers.append),
+                        buffers=[bytes(b.raw()) for b in buffers])
+    assert len(buffers) == 2  # steps and values travel as two buffers, not as dicts
+    np.testing.assert_array_equal(back.steps, h.view().steps)
+    np.testing.assert_array_equal(back.values, h.view().values)
+    assert not back.values.flags.writeable
