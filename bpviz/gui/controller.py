@@ -164,11 +164,14 @@ class Controller(QObject):
     def _on_snapshot(self, snap: Snapshot) -> None:
         self.latest = snap
         self._dirty = True
-        wait = self._last_frame + self._frame_gap() - time.perf_counter()
-        if wait <= 0:
+        if self._until_due() <= 0:
             self._on_frame()  # idle for a frame already: a Step is drawn at once, not at the next tick
         elif not self._frame.isActive():
-            self._frame.start(max(1, int(wait * 1000 + 0.5)))
+            self._frame.start(max(1, round(self._until_due() * 1000)))
+
+    def _until_due(self) -> float:
+        """Seconds until the next frame may start (0 or less: now)."""
+        return self._last_frame + self._frame_gap() - time.perf_counter()
 
     def _frame_gap(self) -> float:
         """Seconds between frames: 1/30; while playing on a thread, longer when drawing costs
@@ -187,9 +190,8 @@ class Controller(QObject):
     def _on_frame(self) -> None:
         if not self._dirty:
             return
-        wait = self._last_frame + self._frame_gap() - time.perf_counter()
-        if wait > 0:  # the gap grew meanwhile (the thread worker's duty budget): come back then
-            self._frame.start(max(1, int(wait * 1000 + 0.5)))
+        if self._until_due() > 0:  # the gap grew meanwhile (the thread worker's duty budget): come back then
+            self._frame.start(max(1, round(self._until_due() * 1000)))
             return
         self._dirty = False
         start = self._last_frame = time.perf_counter()
