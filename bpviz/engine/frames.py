@@ -87,8 +87,16 @@ class FrameWriter:
         self._serial += 1
         fd, path = tempfile.mkstemp(prefix=f"{PREFIX}{os.getpid()}-{self._serial}-", dir=self.folder)
         try:
-            os.ftruncate(fd, size)
+            # reserve the pages now: writing into a mapping of a full tmpfs would kill the
+            # process (SIGBUS) where this raises, and the message goes through the pipe instead
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(fd, 0, size)
+            else:
+                os.ftruncate(fd, size)
             mapping = mmap.mmap(fd, size)
+        except OSError:
+            os.unlink(path)
+            raise
         finally:
             os.close(fd)
         return _Slot(path, mapping, size)
@@ -100,7 +108,11 @@ class FrameWriter:
             if slot is None or slot.size < need:
                 if slot is not None:
                     self._drop(slot)
-                self._slots[i] = self._make(max(need * 2, 4 * 2**20))  # room to grow without a new file each time
+                    self._slots[i] = None
+                try:
+                    self._slots[i] = self._make(max(need * 2, 4 * 2**20))  # room to grow without a new file each time
+                except OSError:  # no room in the shared-memory folder: the pipe still works
+                    return None
             return i
         return None
 

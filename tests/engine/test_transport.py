@@ -95,3 +95,21 @@ def test_a_dead_training_process_leaves_no_slot_file_behind(tmp_path):
     (tmp_path / "unrelated").write_bytes(b"x")
     assert remove_stale(str(tmp_path)) == 1
     assert sorted(os.listdir(tmp_path)) == sorted([f"{PREFIX}{os.getpid()}-1-abc", "unrelated"])
+
+
+def test_no_room_for_a_slot_sends_through_the_pipe(pipe, tmp_path, monkeypatch):
+    def full(fd, offset, size):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    writer, reader = FrameWriter(inline_below=1000, folder=str(tmp_path)), FrameReader()
+    big = np.arange(20_000.0)  # (20000,) 160 kB: a slot's size, but no room for one
+    try:
+        sender = threading.Thread(target=writer.send, args=(pipe[0], ("snapshot", (big,))))
+        sender.start()
+        _, (got,) = reader.recv(pipe[1])
+        sender.join(10)
+    finally:
+        writer.close()
+        reader.close()
+    np.testing.assert_array_equal(got, big)
+    assert writer._slots == [None] * len(writer._slots) and slot_files(tmp_path) == []
