@@ -25,7 +25,7 @@ class LayoutBarrier(QWidget):
         self.setSizePolicy(child.sizePolicy())
         # opaque: a repaint inside the panel need not repaint the dock and window under it first
         self.setAutoFillBackground(True)
-        self.passed_on = 0  # layout requests passed to the window (the benchmark and tests read it)
+        self.passed_on = 0  # layout requests passed on to the dock and window (tests read both counts)
         self.held = 0  # layout requests that stopped here
         self._last_min = self._child_min()
 
