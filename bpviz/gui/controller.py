@@ -204,7 +204,7 @@ class Controller(QObject):
         self.worker.drawing.set()
         self.snapshot_changed.emit(self.latest)  # every panel redraws now...
         # ...and paints when the event loop gets to it; a zero timer fires after that
-        QTimer.singleShot(0, lambda: self._frame_done(start, early))
+        QTimer.singleShot(0, self, lambda: self._frame_done(start, early))
 
     def _frame_done(self, start: float, told: bool = False) -> None:
         self.worker.drawing.clear()

@@ -297,7 +297,7 @@ class MainWindow(QMainWindow):
             self.view_menu.addAction(dock.toggleViewAction())
             panel.focus_requested.connect(self.controller.set_focus)
             # a tab raised: the panel draws what it kept while behind (deferred past the layout pass)
-            dock.visibilityChanged.connect(lambda on, p=panel: on and QTimer.singleShot(0, p.exposed))
+            dock.visibilityChanged.connect(lambda on, p=panel: on and QTimer.singleShot(0, p, p.exposed))
             if hasattr(panel, "edit_requested"):
                 panel.edit_requested.connect(self.edit_weight)
             if hasattr(panel, "input_edited"):
@@ -367,7 +367,7 @@ class MainWindow(QMainWindow):
         self._front_boundary(self.controller.latest)
         if sizes:
             self._layout_sizes()
-            QTimer.singleShot(0, self._layout_sizes)  # again after the first layout pass
+            QTimer.singleShot(0, self, self._layout_sizes)  # again after the first layout pass
 
     def _front_boundary(self, snap) -> None:
         """In Learn, a network with two inputs shows its decision boundary in front of the
@@ -395,9 +395,9 @@ class MainWindow(QMainWindow):
         if getattr(self, "_sizes_pending", False):
             self._sizes_pending = False
             if self._restored:
-                QTimer.singleShot(0, self._check_restored)
+                QTimer.singleShot(0, self, self._check_restored)
             else:
-                QTimer.singleShot(0, self._layout_sizes)  # after the first layout pass
+                QTimer.singleShot(0, self, self._layout_sizes)  # after the first layout pass
 
     # -- layout memory ----------------------------------------------------------------
     def _restore_layout(self):
@@ -465,7 +465,7 @@ class MainWindow(QMainWindow):
         if save:
             self.settings.setValue("zoom", factor)
             if self.isVisible():
-                QTimer.singleShot(0, self._layout_sizes)
+                QTimer.singleShot(0, self, self._layout_sizes)
 
     def step_zoom(self, direction: int) -> None:
         i = min(range(len(ZOOMS)), key=lambda k: abs(ZOOMS[k] - self.zoom))

@@ -1,5 +1,7 @@
-"""Equations are typeset once per machine: the disk cache is keyed by the LaTeX and the
-typesetter's version, survives a new process (memory cleared), and never breaks drawing."""
+"""Equations are typeset once: the presets' and the reference's ship pre-typeset in the
+package (any colour), and the rest land in a disk cache keyed by the LaTeX and the
+typesetter's version, which survives a new process (memory cleared) and never breaks
+drawing."""
 
 import pytest
 
@@ -11,6 +13,7 @@ TEX = r"Z^{(1)} = A^{(0)} W^{(1)} + b^{(1)}"
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setattr(mathview, "cache_dir", lambda: tmp_path / "typeset")
+    monkeypatch.setattr(mathview, "shipped_svg", lambda *_a: None)  # the disk cache alone
     mathview._CACHE.clear()
     yield tmp_path / "typeset"
     mathview._CACHE.clear()
@@ -76,3 +79,67 @@ def test_the_cache_lives_in_the_users_cache_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert str(mathview.cache_dir()).startswith(str(tmp_path))
     assert mathview.cache_dir().name == "typeset"
+
+
+# -- the forms shipped in the package (resources/typeset.zip, from scripts/pretypeset) --------
+
+def test_every_preset_and_the_reference_ship_pre_typeset():
+    from bpviz.gui.pretypeset import forms_to_ship
+    forms = forms_to_ship()
+    assert len(forms) > 100
+    missing = [(tex, size) for tex, size in forms if mathview.shipped_svg(tex, size) is None]
+    assert not missing, f"run scripts/pretypeset: {len(missing)} not shipped, e.g. {missing[:2]}"
+
+
+@pytest.mark.parametrize("color", ["#000000", "#9a9a9a", "#ffffff"])
+def test_a_shipped_form_is_what_ziamath_draws_in_that_colour(color):
+    from bpviz.gui.pretypeset import forms_to_ship
+    forms = forms_to_ship()
+    for tex, size in (forms[0], forms[len(forms) // 2], forms[-1]):
+        shipped = mathview.recolor(mathview.shipped_svg(tex, size), color)
+        assert shipped == mathview.typeset(tex, color, size)
+
+
+def test_a_first_start_typesets_nothing(qtbot, tmp_path, monkeypatch):
+    """An empty cache folder: the toy step, in both notations, comes from the package."""
+    from PySide6.QtCore import QSettings
+
+    from bpviz.engine.presets import get_preset
+    from bpviz.gui.window import MainWindow
+    monkeypatch.setattr(mathview, "cache_dir", lambda: tmp_path / "typeset")
+    monkeypatch.setattr(mathview, "typeset", no_typesetting)
+    mathview._CACHE.clear()
+    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    c = win.controller
+    try:
+        c.rebuild(get_preset("toy").config, "toy")
+        qtbot.waitUntil(lambda: c.latest is not None, timeout=10000)
+        panel = next(p for p in win.panels if p.object_name == "equations")
+        for column in (False, True):
+            panel.set_column(column)
+            for _ in range(3):
+                before = c.latest.serial
+                with qtbot.waitSignal(c.snapshot_changed, timeout=10000,
+                                      check_params_cb=lambda s, b=before: s.serial > b):
+                    c.request_step()
+            qtbot.waitUntil(lambda: not panel._to_warm, timeout=10000)  # every form the step can show
+        assert not (tmp_path / "typeset").exists()
+    finally:
+        c.shutdown()
+        mathview._CACHE.clear()
+
+
+def test_a_damaged_package_file_means_typesetting_not_a_failure(monkeypatch, cache):
+    monkeypatch.undo()  # the real shipped_svg, reading a damaged zip
+    monkeypatch.setattr(mathview, "cache_dir", lambda: cache)
+    monkeypatch.setattr(mathview, "_shipped", None)
+
+    class Damaged:
+        def read_bytes(self):
+            return b"PK\x03\x04 not a zip"
+    monkeypatch.setattr("bpviz.resources.resource", lambda name: Damaged())
+    mathview._CACHE.clear()
+    assert mathview.shipped_svg(TEX, 14) is None
+    assert bytes(mathview.latex_svg(TEX, "#000000", 14)) == mathview.typeset(TEX, "#000000", 14)
+    mathview._CACHE.clear()

@@ -62,7 +62,7 @@ class Panel(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if getattr(self, "_stale", False):
-            QTimer.singleShot(0, self.exposed)  # after the layout pass that gave it room
+            QTimer.singleShot(0, self, self.exposed)  # after the layout pass that gave it room
 
     def set_focus_sample(self, row: int) -> None:
         """Which sample (row of the current batch) the user focuses; redraws."""

@@ -22,6 +22,8 @@ from ..widgets.mathview import MathView, NumberGrid, latex_svg
 from ..widgets.steady import SteadyLabel
 from .base import Panel
 
+ROW_MATH_SIZE = 14  # a plan row's equation, at zoom 1
+CURRENT_MATH_SIZE = 22  # the equation being computed, at zoom 1
 ELIDE = 4  # a long vector shows its first and last 4 entries
 ARRAY_VIEWS_AHEAD = 5  # operands and results of the widest equation (dW: A, Delta, dW; U: W, dW, W new)
 SAMPLE_MAJOR = ("X", "Y", "A", "Z", "Delta", "dA")  # one row per sample in the engine's form
@@ -73,6 +75,25 @@ def _group(plan: tuple[StageSpec, ...]) -> list[tuple[StageSpec, list[int]]]:
         else:
             out.append((s, [i]))
     return out
+
+
+def _row_latex(spec: StageSpec, cfg, column: bool) -> str:
+    """A plan row's equation: the stage's, for no sample in particular."""
+    return ex.symbolic(spec.__class__(spec.eq, spec.layer, spec.phase), cfg, column)
+
+
+def plan_forms(cfg, groups, column: bool) -> list[tuple[str, str]]:
+    """Every equation a step of `cfg` can show, as ("row", LaTeX) for a plan row (typeset at
+    ROW_MATH_SIZE) and ("current", LaTeX) for the equation being computed (CURRENT_MATH_SIZE)."""
+    out = []
+    for spec, _ in groups:
+        out += [("row", _row_latex(spec, cfg, column)), ("current", ex.symbolic(spec, cfg, column))]
+    return out
+
+
+def step_forms(cfg, column: bool) -> list[tuple[str, str]]:
+    """plan_forms of a step of `cfg` (the plan's per-sample stages fold into their first)."""
+    return plan_forms(cfg, _group(step_plan(cfg, 1)), column)
 
 
 def _linked_sources(text: str) -> str:
@@ -183,7 +204,7 @@ class PlanRow(QWidget):
     def __init__(self, latex: str, zoom: float, parent=None):
         super().__init__(parent)
         self.text, self.state = "", ""
-        self.math = MathView(self, size=14)
+        self.math = MathView(self, size=ROW_MATH_SIZE)
         self.math.set_scale(zoom)
         self.math.set_latex(latex)
         self._text_h = 0
@@ -315,7 +336,7 @@ class EquationsPanel(Panel):
         right = QVBoxLayout()
         self.title_label = SteadyLabel("ready: press Step")
         self.title_label.setToolTip("Stage codes:\n" + src.stage_legend())
-        self.current = MathView(size=22, steady=True)
+        self.current = MathView(size=CURRENT_MATH_SIZE, steady=True)
         self.source = SteadyLabel()
         self.source.setTextFormat(Qt.RichText)
         self.source.linkHovered.connect(self._source_hovered)
@@ -462,8 +483,7 @@ class EquationsPanel(Panel):
             small = QFont(self.font())
             small.setPointSizeF(max(self.font().pointSizeF(), 1.0) * 0.9)
             for spec, _ in groups:
-                row = PlanRow(ex.symbolic(spec.__class__(spec.eq, spec.layer, spec.phase), cfg, self.column),
-                              self._zoom)
+                row = PlanRow(_row_latex(spec, cfg, self.column), self._zoom)
                 row.set_zoom(self._zoom, small)
                 row.setToolTip(f"{src.stage_meaning(spec.eq)}\n{src.plain_words(spec.title)}")
                 row.set_text(spec.eq + (" (per sample)" if spec.sample is not None else ""), "to come")
@@ -474,11 +494,10 @@ class EquationsPanel(Panel):
             # typeset every form this step can show now, one per idle moment, so that a
             # Step never waits 20-35 ms for ziamath the first time an equation appears
             self._to_warm = []
-            for (spec, _), row in zip(groups, self._rows):
-                self._to_warm += row.math.warm(row.math.latex)
-                self._to_warm.append((ex.symbolic(spec, cfg, self.column), self.current.color(False), 22))
-            QTimer.singleShot(0, self._warm_one)
-            QTimer.singleShot(0, self._make_views_ahead)
+            for kind, tex in plan_forms(cfg, groups, self.column):
+                self._to_warm += (self._rows[0].math if kind == "row" else self.current).warm(tex)
+            QTimer.singleShot(0, self, self._warm_one)  # tied to self: never runs after the panel is gone
+            QTimer.singleShot(0, self, self._make_views_ahead)
         current = stage.index if stage is not None else -1
         rows = []
         for row, (spec, idxs) in zip(self._rows, groups):
@@ -499,7 +518,7 @@ class EquationsPanel(Panel):
     def _warm_one(self) -> None:
         if self._to_warm:
             latex_svg(*self._to_warm.pop(0))
-            QTimer.singleShot(0, self._warm_one)  # one at a time: the event loop stays responsive
+            QTimer.singleShot(0, self, self._warm_one)  # one at a time: the event loop stays responsive
 
     def _add_array_view(self) -> None:
         av = ArrayView()
@@ -514,7 +533,7 @@ class EquationsPanel(Panel):
         of some 20 widgets: 100 ms for all of them in the first frame of Play otherwise)."""
         if len(self._array_views) < ARRAY_VIEWS_AHEAD:
             self._add_array_view()
-            QTimer.singleShot(0, self._make_views_ahead)
+            QTimer.singleShot(0, self, self._make_views_ahead)
 
     def _draw_values(self, operands) -> None:
         while len(self._array_views) < len(operands):
@@ -531,7 +550,7 @@ class EquationsPanel(Panel):
         results = {r.name for r in (self.model.get("view").results if self.model.get("view") else ())}
         first = next((av for av in self._array_views[:len(operands)] if av.name in results and av.isVisible()), None)
         if first is not None:  # the result is what the learner looks for: keep it in view
-            QTimer.singleShot(0, lambda: self.values_area.ensureWidgetVisible(first, 0, 0))  # once laid out
+            QTimer.singleShot(0, self, lambda: self.values_area.ensureWidgetVisible(first, 0, 0))  # once laid out
 
     # -- explain this number --------------------------------------------------------
     def _on_pick(self, name: str, index: tuple) -> None:
