@@ -7,7 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from bpviz.engine.config import NetConfig
@@ -322,3 +322,26 @@ def test_open_data_trains_on_a_csv_and_fits_the_network(qtbot, window, tmp_path)
     assert snap.config.sizes[0] == 3 and snap.config.sizes[-1] == 2 and snap.config.output_loss == "softmax-ce"
     assert window.config_dock.dataset.currentText() == str(csv)
     assert "fitted" in snap.message
+
+
+def test_closing_at_the_first_frame_leaves_no_deferred_call_behind(qtbot, tmp_path):
+    """The panels defer work to idle moments (typesetting ahead, array views); a window
+    destroyed right after its first frame must not have those calls run on dead widgets
+    (they printed tracebacks at every quick exit)."""
+    from bpviz.gui.main import _close_window
+    from bpviz.gui.window import MainWindow
+    app = QApplication.instance()
+    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    win.show()
+    closed = []
+
+    def first_frame(_snap):  # as `bpviz` does when told to exit once shown
+        win.controller.snapshot_changed.disconnect(first_frame)
+        QTimer.singleShot(0, lambda: closed.append(_close_window(win, app)))
+    win.controller.snapshot_changed.connect(first_frame)
+    win.controller.rebuild(TOY, "toy")
+    qtbot.waitUntil(lambda: bool(closed), timeout=10000)
+    assert closed == [True]
+    for _ in range(20):  # the idle calls the panels had queued get every chance to run
+        app.processEvents()
+        qtbot.wait(5)  # pytest-qt fails the test on an exception raised in any of them
