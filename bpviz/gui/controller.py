@@ -164,10 +164,12 @@ class Controller(QObject):
     def _on_snapshot(self, snap: Snapshot) -> None:
         self.latest = snap
         self._dirty = True
-        if self._until_due() <= 0:
+        if self._until_due() <= 0 and not self.playing:
             self._on_frame()  # idle for a frame already: a Step is drawn at once, not at the next tick
         elif not self._frame.isActive():
-            self._frame.start(max(1, round(self._until_due() * 1000)))
+            # while playing, a frame that is due still waits for a turn of the event loop:
+            # run here it would follow the last frame's painting with no input handled between
+            self._frame.start(max(0, round(self._until_due() * 1000)))
 
     def _until_due(self) -> float:
         """Seconds until the next frame may start (0 or less: now)."""
