@@ -16,7 +16,7 @@ from bpviz.engine.snapshot import Snapshot
 from .panels.config import ConfigDock
 from .panels.debugger import DebuggerDock
 from .panels.equations import EquationsPanel
-from .widgets.steady import LayoutBarrier
+from .widgets.steady import LayoutBarrier, SteadyText
 from .controller import Controller
 
 ORG, APP = "bpviz", "bpviz"
@@ -204,9 +204,9 @@ class MainWindow(QMainWindow):
     def _make_status(self):
         """The status line (where the run is), standing warnings (amber), and a message strip
         under the toolbar for warnings and errors; information goes to the status bar and fades."""
-        self.status = QLabel("epoch 0 · batch 0 · stage: ready")
+        # painted, one line: a QLabel re-laid out its text document at every frame while playing
+        self.status = SteadyText("epoch 0 · batch 0 · stage: ready", elide=True)
         self.status.setMinimumWidth(1)
-        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         from bpviz.engine.sources import stage_legend
         self.status.setToolTip("Stage codes:\n" + stage_legend())
         self.statusBar().addWidget(LayoutBarrier(self.status), 1)

@@ -85,6 +85,19 @@ def cut_texts(win) -> list[str]:
             if need > room.width() - 2 * label.margin() + 1:
                 bad.append(f"label {text[:50]!r}: needs {need} px, has {room.width()}")
         bad += hidden_by_container(label, text)
+    from bpviz.gui.widgets.steady import SteadyText
+    for label in win.findChildren(SteadyText):  # painted text: wrapped, or one line cut with "…"
+        text = label.text()
+        if not text.strip() or not shown(label):
+            continue
+        if label._elide:
+            need = max(label.fontMetrics().horizontalAdvance(line) for line in text.splitlines())
+            if need > label.contentsRect().width() + 1:
+                bad.append(f"label {text[:50]!r}: needs {need} px, has {label.contentsRect().width()}")
+        elif label.heightForWidth(label.width()) > label.height() + 1:
+            bad.append(f"label {text[:50]!r}: needs {label.heightForWidth(label.width())} px of height, "
+                       f"has {label.height()}")
+        bad += hidden_by_container(label, text)
     for button in win.findChildren(QAbstractButton):
         if not button.text() or not shown(button):
             continue
@@ -408,6 +421,20 @@ def test_a_panel_behind_a_tab_draws_nothing_until_its_tab_is_raised(qtbot, windo
     assert not dia.seen()
 
 
+def test_the_debugger_behind_a_tab_draws_nothing_until_raised(qtbot, window):
+    """The debugger dock is a tab behind the sample in Learn: its scrubber and history line
+    wait until it is raised, then show the latest step."""
+    dbg = window.debugger
+    qtbot.waitUntil(lambda: not dbg._seen())
+    before = dbg.history_label.text()
+    steps(qtbot, window, 30)
+    assert dbg.history_label.text() == before and dbg._stale
+    dbg.raise_()
+    qtbot.waitUntil(lambda: not dbg._stale)
+    latest = window.controller.latest
+    assert dbg.scrub.value() == latest.stage.step and dbg.history_label.text() != before
+
+
 # -- the explain highlight -----------------------------------------------------------------
 def test_the_explained_marks_clear_on_the_next_equation_a_click_and_a_reset(qtbot, window):
     eq = next(p for p in window.panels if p.object_name == "equations")
@@ -596,11 +623,45 @@ def test_text_changing_in_a_panel_lays_out_the_panel_not_the_window(qtbot, windo
     counter = Count()
     window.installEventFilter(counter)
     held = barrier.held
-    for k in range(20):
-        sample.caption.setText("a caption " + "that grows " * (k % 5))
+    lines = sample.caption.height() // sample.caption.fontMetrics().height()
+    for k in range(20):  # more lines than the caption has room for, one more each time: the panel lays out
+        sample.caption.setText("a caption" + "\nthat grows" * (lines + k))
         qtbot.wait(5)
     assert Count.n == 0 and barrier.held > held
     sample.setMinimumWidth(window.docks["sample"].width() + 200)  # no longer fits its dock
     qtbot.waitUntil(lambda: Count.n > 0 and barrier.passed_on > 0)
     qtbot.waitUntil(lambda: window.docks["sample"].width() >= sample.minimumWidth())
     window.removeEventFilter(counter)
+
+
+def test_numbers_changing_in_a_caption_ask_for_no_layout_pass(window, qtbot):
+    """A SteadyText whose new text fits the height it has repaints and nothing more; a
+    text needing more lines asks for room once; shorter texts keep the height while playing."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    from bpviz.gui.widgets.steady import SteadyText
+    sample = next(p for p in window.panels if p.object_name == "sample")
+    assert isinstance(sample.caption, SteadyText)
+    host = QWidget()
+    qtbot.addWidget(host)
+    lay = QVBoxLayout(host)
+    caption = SteadyText("loss 0.1234 · target 3")
+    lay.addWidget(caption)
+    lay.addStretch(1)
+    host.resize(300, 400)
+    host.show()
+    settle(qtbot)
+    passes, h = caption.layout_passes, caption.height()
+    assert h == caption.fontMetrics().height()
+    for k in range(30):
+        caption.setText(f"loss {k / 7:.4f} · target {k % 10}")
+        qtbot.wait(2)
+    assert caption.layout_passes == passes and caption.height() == h
+    caption.setText("\n".join(["a longer text"] * 4))
+    assert caption.layout_passes == passes + 1
+    qtbot.waitUntil(lambda: caption.height() == 4 * h)
+    caption.setText("short")  # held: nothing under it moves
+    settle(qtbot)
+    assert caption.height() == 4 * h
+    caption.release()  # paused: fits its text again
+    qtbot.waitUntil(lambda: caption.height() == h)

@@ -122,6 +122,8 @@ def test_a_scrub_to_the_middle_and_back_loses_nothing(qtbot, window):
     np.testing.assert_array_equal(mid.losses, end.losses)
     assert mid.history[0] == checkpoints
     scrub = window.debugger.scrub
+    window.debugger.raise_()  # a tab behind another draws when raised
+    qtbot.waitUntil(lambda: scrub.maximum() == 39, timeout=5000)
     assert (scrub.minimum(), scrub.maximum(), scrub.value()) == (0, 39, 20)  # the handle stays where it was put
     back = do(qtbot, window, c.request_rewind, 39)
     np.testing.assert_array_equal(back.losses, end.losses)

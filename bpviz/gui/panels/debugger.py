@@ -3,7 +3,7 @@ on a chosen layer or weight, and each sample's part in the current batch."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSlider, QSpinBox,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
@@ -45,6 +45,9 @@ class DebuggerDock(QDockWidget):
         tabs.addTab(self._contrib_tab(), "Per sample")
         self.tabs = tabs
         tabs.currentChanged.connect(lambda i: i == 3 and self.snapshot is not None and self._fill_contrib(self.snapshot))
+        self._stale = False
+        # raised from behind a tab or shown again: catch up, after the layout pass that shows it
+        self.visibilityChanged.connect(lambda on: on and QTimer.singleShot(0, self, self._exposed))
         self.setWidget(tabs)
         controller.gradcheck_done.connect(self.show_gradcheck)
         controller.breakpoints_loaded.connect(self.set_breakpoints)
@@ -277,6 +280,10 @@ class DebuggerDock(QDockWidget):
     # -- drawing --------------------------------------------------------------------------------
     def show_snapshot(self, snap: Snapshot) -> None:
         self.snapshot = snap
+        if not self._seen():  # a tab behind another: drawn when raised
+            self._stale = True
+            return
+        self._stale = False
         n, oldest, dropped = snap.history or (0, 0, 0)
         now = snap.stage.step if snap.stage is not None else 0
         last = max(oldest, now, (snap.frontier or 0) - 1)
@@ -296,6 +303,17 @@ class DebuggerDock(QDockWidget):
         if not self.isVisible() or self.tabs.currentIndex() != 3:
             return
         self._fill_contrib(snap)
+
+    def _seen(self) -> bool:
+        """Whether drawing would reach the screen (as Panel.seen: a tabbed dock stays "visible")."""
+        if not self.window().isVisible():
+            return True
+        w = self.widget()
+        return self.isVisible() and w is not None and not w.visibleRegion().isEmpty()
+
+    def _exposed(self) -> None:
+        if self._stale and self.snapshot is not None and self._seen():
+            self.show_snapshot(self.snapshot)
 
     def _scrub_text(self, step: int, what: str) -> str:
         snap = self.snapshot

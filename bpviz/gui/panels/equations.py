@@ -19,7 +19,7 @@ from bpviz.engine.snapshot import Snapshot, StageSpec
 from bpviz.engine.trainer import step_plan
 
 from ..widgets.mathview import MathView, NumberGrid, latex_svg
-from ..widgets.steady import SteadyLabel
+from ..widgets.steady import SteadyLabel, SteadyText
 from .base import Panel
 
 ROW_MATH_SIZE = 14  # a plan row's equation, at zoom 1
@@ -128,8 +128,7 @@ class ArrayView(QWidget):
         head = QHBoxLayout()
         self.symbol = QLabel()
         self.symbol.setStyleSheet("font-weight: bold")  # set once; its size still follows View → Zoom
-        self.caption = SteadyLabel()
-        self.caption.setTextFormat(Qt.PlainText)
+        self.caption = SteadyText()
         head.addWidget(self.symbol, 0, Qt.AlignTop)
         head.addWidget(self.caption, 1)
         self.grid = NumberGrid()
@@ -334,13 +333,13 @@ class EquationsPanel(Panel):
         body.addWidget(self.list_area, 2)
 
         right = QVBoxLayout()
-        self.title_label = SteadyLabel("ready: press Step")
+        self.title_label = SteadyText("ready: press Step")
         self.title_label.setToolTip("Stage codes:\n" + src.stage_legend())
         self.current = MathView(size=CURRENT_MATH_SIZE, steady=True)
         self.source = SteadyLabel()
         self.source.setTextFormat(Qt.RichText)
         self.source.linkHovered.connect(self._source_hovered)
-        self.note = SteadyLabel()
+        self.note = SteadyText()
         self.note.setStyleSheet("color: #b45f06;")
         right.addWidget(self.title_label)
         right.addWidget(self.current)

@@ -13,7 +13,7 @@ from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
 from ..widgets.plots import style_plot, zoom_plots
-from ..widgets.steady import SteadyLabel
+from ..widgets.steady import SteadyText
 
 
 class SampleView(Panel):
@@ -35,7 +35,7 @@ class SampleView(Panel):
         bar.addWidget(self.pick)
         bar.addStretch(1)
         lay.addLayout(bar)
-        self.caption = SteadyLabel()
+        self.caption = SteadyText()
         lay.addWidget(self.caption)
         # small data sets: every sample in a table; image data: the picture
         self.table = QTableWidget()

@@ -10,11 +10,17 @@ widget's minimum size no longer fits, or its size policy changed.
 SteadyLabel: a word-wrapped label whose preferred height never shrinks back at a given
 width, so a text one line shorter than the last does not move everything under it in
 every frame while playing (its minimum size, which the window's fit depends on, is Qt's).
+
+SteadyText: the same for plain text, painted by the widget itself. A QLabel asks for a
+layout pass at every new text, even one that fits; SteadyText asks only when the text
+needs more height than it has, so numbers changing every frame cost a repaint and nothing
+else (rich text and links stay in a SteadyLabel).
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QPainter
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
 class LayoutBarrier(QWidget):
@@ -84,3 +90,95 @@ class SteadyLabel(QLabel):
         if event.type() == QEvent.FontChange:  # text of another size wraps anew (View → Zoom)
             self._tallest.clear()
         super().changeEvent(event)
+
+
+class SteadyText(QWidget):
+    """elide: one line, cut with "…" when narrower than the text (a status line); else
+    word-wrapped. Right-click → Copy puts the whole text on the clipboard."""
+    WRAP = Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, elide: bool = False):
+        super().__init__(parent)
+        self._text = str(text)
+        self._elide = elide
+        self.setContextMenuPolicy(Qt.ActionsContextMenu)
+        copy = QAction("Copy", self)
+        copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(self._text))
+        self.addAction(copy)
+        self._tallest: dict[int, int] = {}  # width -> the tallest height its texts needed
+        policy = QSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.layout_passes = 0  # texts that needed more room (tests read it)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:
+        text = str(text)
+        if text == self._text:
+            return
+        self._text = text
+        if not (self.isVisible() and self._needed(self.width()) <= self.height()):
+            self.layout_passes += 1
+            self.updateGeometry()  # more lines than it has room for: the layout makes room
+        self.update()
+
+    def _needed(self, width: int) -> int:
+        """Pixels of height the text takes wrapped at `width` (0 for no text)."""
+        if not self._text:
+            return 0
+        m = self.contentsMargins()
+        if self._elide:
+            return self.fontMetrics().height() + m.top() + m.bottom()
+        inner = max(1, width - m.left() - m.right())
+        r = self.fontMetrics().boundingRect(QRect(0, 0, inner, 1 << 20), self.WRAP, self._text)
+        return r.height() + m.top() + m.bottom()
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        h = max(self._needed(width), self._tallest.get(width, 0))
+        if width not in self._tallest and len(self._tallest) >= 16:
+            self._tallest.clear()  # the dock was resized many times: old widths are history
+        self._tallest[width] = h
+        return h
+
+    def sizeHint(self) -> QSize:
+        fm = self.fontMetrics()
+        # one line up to about 60 characters wide, as a wrapped QLabel prefers
+        w = min(max((fm.horizontalAdvance(line) for line in self._text.split("\n")), default=0),
+                60 * fm.averageCharWidth())
+        m = self.contentsMargins()
+        w += m.left() + m.right()
+        return QSize(w, self.heightForWidth(max(w, 1)))
+
+    def minimumSizeHint(self) -> QSize:
+        fm = self.fontMetrics()
+        return QSize(min(8 * fm.averageCharWidth(), self.sizeHint().width()),
+                     fm.height() if self._text or self._elide else 0)
+
+    def release(self) -> None:
+        """Fit the current text again (paused: nothing will move it every frame)."""
+        if self._tallest:
+            self._tallest.clear()
+            self.updateGeometry()
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.FontChange:  # text of another size wraps anew (View → Zoom)
+            self._tallest.clear()
+            self.updateGeometry()
+        super().changeEvent(event)
+
+    def paintEvent(self, event) -> None:
+        if self._text:
+            p = QPainter(self)
+            p.setPen(self.palette().windowText().color())
+            r = self.contentsRect()
+            if self._elide:
+                p.drawText(r, Qt.AlignLeft | Qt.AlignVCenter,
+                           self.fontMetrics().elidedText(self._text.replace("\n", " "), Qt.ElideRight, r.width()))
+            else:
+                p.drawText(r, self.WRAP, self._text)
+            p.end()
