@@ -219,6 +219,7 @@ class DiagramPanel(Panel):
         self._marked: dict[str, list] = {}
         self._pos = None
         self._layout_key = None
+        self._arrow_key = None
         self._node_pen = pg.mkPen(self.palette().text().color(), width=0.6)
         self._zoom = 1.0
         self._node_brushes = [pg.mkBrush(*c) for c in DIVERGING.map(np.linspace(0, 1, COLOR_LEVELS), mode="byte")]
@@ -231,6 +232,7 @@ class DiagramPanel(Panel):
         self.edges.set_groups([])
         self.image.clear()
         self._layout_key = None
+        self._arrow_key = None
         self._pos = None
         self.model = {}
 
@@ -289,8 +291,12 @@ class DiagramPanel(Panel):
                     i, j = ix
                     ex += [pos[layer - 1][0][i], pos[layer][0][j]]
                     ey += [pos[layer - 1][1][i], pos[layer][1][j]]
-        self.mark_nodes.setData(nx, ny)
-        self.mark_edges.setData(np.array(ex, dtype=float), np.array(ey, dtype=float))
+        if nx or self.mark_nodes.isVisible():
+            self.mark_nodes.setData(nx, ny)
+        if ex or self.mark_edges.isVisible():
+            self.mark_edges.setData(np.array(ex, dtype=float), np.array(ey, dtype=float))
+        self.mark_nodes.setVisible(bool(nx))  # empty items still cost a paint every frame
+        self.mark_edges.setVisible(bool(ex))
         self.model["marks"] = {"nodes": len(nx), "edges": len(ex) // 2}
 
     def _draw_unit_maps(self, snap: Snapshot, pos) -> None:
@@ -431,14 +437,19 @@ class DiagramPanel(Panel):
             self.highlight.show()
             arrow = {"forward": "→", "loss": "L", "backward": "←", "update": "↻"}[stage.phase]
             title = plain_words(equation_title(stage.eq, l))
-            self.arrow.setText(f"{arrow} {stage.eq}: {title}", color=self.palette().text().color())
-            x, x0, x1 = left + 0.5, -0.55, len(sizes) - 0.45
-            self.arrow.setAnchor(((x - x0) / (x1 - x0), 1.0))  # a long title stays inside the view
-            self.arrow.setPos(x, 1.1)
+            text = f"{arrow} {stage.eq}: {title}"
+            if (text, len(sizes)) != self._arrow_key:  # a text item lays itself out again at every setText
+                self._arrow_key = (text, len(sizes))
+                self.arrow.setText(text, color=self.palette().text().color())
+                x, x0, x1 = left + 0.5, -0.55, len(sizes) - 0.45
+                self.arrow.setAnchor(((x - x0) / (x1 - x0), 1.0))  # a long title stays inside the view
+                self.arrow.setPos(x, 1.1)
             self.model["highlight"] = (l, stage.phase)
         else:
             self.highlight.hide()
-            self.arrow.setText("")
+            if self._arrow_key is not None:
+                self.arrow.setText("")
+                self._arrow_key = None
             self.model["highlight"] = None
         self._draw_marks()
 
