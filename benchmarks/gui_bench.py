@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from array import array
 import resource
 import shutil
 import statistics
@@ -56,12 +57,37 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+class PaintLog:
+    """(end time, panel name or None) of every paint, in two flat arrays: a list of tuples
+    would hand the garbage collector 600 new objects a second, and its full collections
+    (15-20 ms) would be counted as the window's stalls."""
+
+    def __init__(self):
+        self.times = array("d")
+        self.owners = array("h")  # index into self.names
+        self.names: list[str | None] = [None]
+
+    def append(self, item: tuple[float, str | None]) -> None:
+        t, name = item
+        if name not in self.names:
+            self.names.append(name)
+        self.times.append(t)
+        self.owners.append(self.names.index(name))
+
+    def clear(self) -> None:
+        del self.times[:]
+        del self.owners[:]
+
+    def __iter__(self):
+        return ((t, self.names[k]) for t, k in zip(self.times, self.owners))
+
+
 class PaintClock(QApplication):
     """Records when each paint event in the window finished, and which panel it was in."""
 
     def __init__(self, argv):
         super().__init__(argv)
-        self.paints: list[tuple[float, str | None]] = []  # (end time, panel name or None)
+        self.paints = PaintLog()  # (end time, panel name or None)
         self.window = None
         self._owner: dict[int, str | None] = {}
 
@@ -153,14 +179,15 @@ def play(app, win, seconds: float) -> list[dict]:
     def on_frame(_snap):
         frames.append(time.perf_counter())
     c.snapshot_changed.connect(on_frame)
-    gaps: list[tuple[float, float]] = []  # (time, gap ms)
+    gap_at, gap_ms = array("d"), array("d")  # when each gap ended, and its length (no tuples: see PaintLog)
     clock = QElapsedTimer()
     clock.start()
     last = [clock.elapsed()]
 
     def tick():
         now = clock.elapsed()
-        gaps.append((time.perf_counter(), now - last[0]))
+        gap_at.append(time.perf_counter())
+        gap_ms.append(now - last[0])
         last[0] = now
     timer = QTimer()
     timer.setInterval(5)
@@ -191,7 +218,7 @@ def play(app, win, seconds: float) -> list[dict]:
             for name in painted & set(per_panel):
                 per_panel[name] += 1
         dur = b - a
-        stall = max((g for t, g in gaps if a <= t < b), default=float("nan"))
+        stall = max((g for t, g in zip(gap_at, gap_ms) if a <= t < b), default=float("nan"))
         out.append({"frames/s": (len(fr) - 1) / dur, "complete frames/s": complete / dur,
                     "panels": {k: v / dur for k, v in per_panel.items()}, "stall ms": stall,
                     "steps/s": (s1 - s0) / dur, "since load": a - t_start})

@@ -151,7 +151,8 @@ class ArrayView(QWidget):
             self._index_map = []
             return
         rows, cols = a.shape
-        self.grid.show()
+        if self.grid.isHidden():
+            self.grid.show()
         if rows <= ex.MATRIX_LIMIT and cols <= ex.MATRIX_LIMIT:
             self._index_map = [[(i, j) for j in range(cols)] for i in range(rows)]
             label = f"{rows} × {cols}"
@@ -541,7 +542,8 @@ class EquationsPanel(Panel):
             if o.array is None:
                 av.hide()
                 continue
-            av.show()
+            if av.isHidden():
+                av.show()
             av.show_array(o.name, pretty(o.name), o.array, self.column, self.focus_sample, self.unit, self.digits)
             self.model["shown"][o.name] = av.shown
         for av in self._array_views[len(operands):]:

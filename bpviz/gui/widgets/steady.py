@@ -110,6 +110,7 @@ class SteadyText(QWidget):
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
         self.layout_passes = 0  # texts that needed more room (tests read it)
+        self._measured: tuple = (None, 0)  # ((width, text), height) last measured
 
     def text(self) -> str:
         return self._text
@@ -128,6 +129,13 @@ class SteadyText(QWidget):
         """Pixels of height the text takes wrapped at `width` (0 for no text)."""
         if not self._text:
             return 0
+        if self._measured[0] == (width, self._text):  # layouts ask several times a frame
+            return self._measured[1]
+        h = self._measure(width)
+        self._measured = ((width, self._text), h)
+        return h
+
+    def _measure(self, width: int) -> int:
         m = self.contentsMargins()
         if self._elide:
             return self.fontMetrics().height() + m.top() + m.bottom()
@@ -168,6 +176,7 @@ class SteadyText(QWidget):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.FontChange:  # text of another size wraps anew (View → Zoom)
             self._tallest.clear()
+            self._measured = (None, 0)
             self.updateGeometry()
         super().changeEvent(event)
 
