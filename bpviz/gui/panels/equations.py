@@ -6,6 +6,8 @@ lays it out. `self.model` records what is shown, so tests read the panel's numbe
 without reading pixels."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter
@@ -25,7 +27,7 @@ from .base import Panel
 ROW_MATH_SIZE = 14  # a plan row's equation, at zoom 1
 CURRENT_MATH_SIZE = 22  # the equation being computed, at zoom 1
 ELIDE = 4  # a long vector shows its first and last 4 entries
-ARRAY_VIEWS_AHEAD = 5  # operands and results of the widest equation (dW: A, Delta, dW; U: W, dW, W new)
+ARRAY_VIEWS_AHEAD = 6  # operands and results of the widest equation (U1 with biases: W, dW, b, db, W new, b new)
 SAMPLE_MAJOR = ("X", "Y", "A", "Z", "Delta", "dA")  # one row per sample in the engine's form
 
 
@@ -98,7 +100,6 @@ def step_forms(cfg, column: bool) -> list[tuple[str, str]]:
 
 def _linked_sources(text: str) -> str:
     """The sources line as rich text, each "[000]" a link whose hover names its document."""
-    import html
     parts = []
     for chunk in text.split("; "):
         refs = src.references(chunk)
