@@ -205,6 +205,21 @@ def test_the_checker_finds_a_cut_label(qtbot, window):
     assert any("status line" in b for b in cut_texts(window))
 
 
+def test_a_status_line_too_long_is_cut_with_an_ellipsis_and_shown_whole_in_its_tooltip(qtbot, window):
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+    long = "epoch 3 · batch 12 · stage 9/12 · " + "a long equation " * 40
+    window.status.setText(long)
+    window.status.grab()  # painted: it knows it was cut
+    assert window.status._cut
+    QApplication.sendEvent(window.status, QHelpEvent(QEvent.ToolTip, QPoint(5, 5), window.status.mapToGlobal(QPoint(5, 5))))
+    assert QToolTip.text().startswith(long) and "Stage codes" in QToolTip.text()
+    window.status.setText("epoch 0 · batch 0 · stage: ready")
+    window.status.grab()
+    assert not window.status._cut
+
+
 def test_a_sound_saved_layout_is_restored(qtbot, tmp_path):
     path = tmp_path / "settings.ini"
     win = make_window(qtbot, path)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRect, QSize, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QPainter
-from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QWidget
 
 
 class LayoutBarrier(QWidget):
@@ -111,6 +111,7 @@ class SteadyText(QWidget):
         self.setSizePolicy(policy)
         self.layout_passes = 0  # texts that needed more room (tests read it)
         self._measured: tuple = (None, 0)  # ((width, text), height) last measured
+        self._cut = False  # an elided line cut short when last painted: its tooltip shows it whole
 
     def text(self) -> str:
         return self._text
@@ -180,14 +181,21 @@ class SteadyText(QWidget):
             self.updateGeometry()
         super().changeEvent(event)
 
+    def event(self, event) -> bool:
+        if event.type() == QEvent.ToolTip and self._elide and self._cut:  # the whole line, then the tip
+            QToolTip.showText(event.globalPos(), "\n\n".join(t for t in (self._text, self.toolTip()) if t), self)
+            return True
+        return super().event(event)
+
     def paintEvent(self, event) -> None:
         if self._text:
             p = QPainter(self)
             p.setPen(self.palette().windowText().color())
             r = self.contentsRect()
             if self._elide:
-                p.drawText(r, Qt.AlignLeft | Qt.AlignVCenter,
-                           self.fontMetrics().elidedText(self._text.replace("\n", " "), Qt.ElideRight, r.width()))
+                shown = self.fontMetrics().elidedText(self._text.replace("\n", " "), Qt.ElideRight, r.width())
+                self._cut = shown != self._text.replace("\n", " ")
+                p.drawText(r, Qt.AlignLeft | Qt.AlignVCenter, shown)
             else:
                 p.drawText(r, self.WRAP, self._text)
             p.end()
