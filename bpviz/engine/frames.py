@@ -13,6 +13,11 @@ through the pipe as before.
 Each slot's file is unlinked by the window as soon as it has mapped it, so nothing is
 left behind once both processes end; files of a child that died before that are removed
 by the next child (their names carry its process id).
+
+The loss series (up to 2^18 points, 2 MB, in every frame of a long run) only grow at the
+end: TailWriter sends a snapshot's series as the points the window has not had yet, and
+TailReader appends them to its own copy (bpviz.engine.series.Series makes the same
+promise: a view's cells are never written again).
 """
 from __future__ import annotations
 
@@ -190,3 +195,75 @@ class FrameReader:
         for _, mapping in self._maps.values():
             mapping.close()
         self._maps.clear()
+
+
+TAIL_FIELDS = ("losses", "epoch_losses")  # a Snapshot's append-only series
+
+
+class TailWriter:
+    """The training process's side: `encode(message)` before FrameWriter.send."""
+
+    def __init__(self):
+        # field -> (the buffer last sent a view of, points sent); holding the buffer keeps a
+        # new series from ever being allocated at its address and taken for it
+        self._sent: dict[str, tuple] = {}
+
+    def encode(self, message):
+        from .snapshot import Snapshot
+        kind, args = message
+        if kind != "snapshot" or len(args) != 1 or not isinstance(args[0], Snapshot):
+            return message
+        snap = args[0]
+        tails, fields = {}, {k: getattr(snap, k) for k in Snapshot.__slots__}
+        for name in TAIL_FIELDS:
+            a = fields[name]
+            if a is None:
+                continue
+            base = a if a.base is None else a.base
+            sent = self._sent.get(name)
+            # the same buffer, no shorter and viewed from its start: what was sent is unchanged
+            start = sent[1] if sent is not None and sent[0] is base and sent[1] <= len(a) \
+                and a.__array_interface__["data"][0] == base.__array_interface__["data"][0] else 0
+            tails[name] = (start, a[start:])  # (new points,)
+            self._sent[name] = (base, len(a))
+            fields[name] = None
+        return kind, (Snapshot(**fields), tails)
+
+
+class TailReader:
+    """The window's side: `decode(message)` after FrameReader.recv. A series' points live in a
+    buffer with room to grow; each snapshot gets a read-only view of its first n cells, and
+    later points are written past every view's end (a full buffer is replaced, not moved)."""
+
+    def __init__(self):
+        self._series: dict[str, tuple] = {}  # field -> (buffer, points)
+
+    def _extend(self, name: str, start: int, tail) -> "np.ndarray":
+        import numpy as np
+        tail = np.asarray(tail, dtype=np.float64)  # (new,)
+        buf, n = self._series.get(name, (None, 0))
+        if buf is None or start != n:
+            if start != 0:
+                raise ValueError(f"the {name} series continues at point {start}, but the window has {n}")
+            buf, n = np.empty(max(64, 2 * len(tail))), 0  # (capacity,)
+        if n + len(tail) > len(buf):
+            grown = np.empty(2 * (n + len(tail)))  # (capacity,): views keep the old buffer
+            grown[:n] = buf[:n]
+            buf = grown
+        buf[n:n + len(tail)] = tail
+        n += len(tail)
+        self._series[name] = (buf, n)
+        view = buf[:n]  # (points,)
+        view.flags.writeable = False
+        return view
+
+    def decode(self, message):
+        kind, args = message
+        if kind != "snapshot" or len(args) != 2 or not isinstance(args[1], dict):
+            return message
+        from .snapshot import Snapshot
+        snap, tails = args
+        fields = {k: getattr(snap, k) for k in Snapshot.__slots__}
+        for name, (start, tail) in tails.items():
+            fields[name] = self._extend(name, start, tail)
+        return kind, (Snapshot(**fields),)

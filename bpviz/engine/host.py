@@ -16,7 +16,7 @@ import traceback
 from typing import Callable
 
 from .config import ConfigError, NetConfig
-from .frames import FrameWriter
+from .frames import FrameWriter, TailWriter
 from .run import HISTORY_MB, Run
 
 CHUNK_S = 0.005  # at full speed, stages run for this long between looks at the requests
@@ -300,11 +300,11 @@ def child_main(conn, blas_threads: int = 1) -> None:
     pending: list = []
     due: list[float | None] = [None]  # when the next tick is wanted
 
-    frames = FrameWriter()
+    frames, tails = FrameWriter(), TailWriter()
 
     def send(kind, *args):
         try:
-            frames.send(conn, (kind, args))
+            frames.send(conn, tails.encode((kind, args)))
         except (BrokenPipeError, OSError):
             raise SystemExit(0)  # the window has gone
 

@@ -10,7 +10,7 @@ import time
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal, Slot
 
 from bpviz.engine.config import NetConfig
-from bpviz.engine.frames import FrameReader
+from bpviz.engine.frames import FrameReader, TailReader
 from bpviz.engine.host import Cancelled, Host
 
 FRAME_MS = 30  # frames start at least this far apart: ~30 a second once a late timer or a long paint is counted
@@ -126,6 +126,7 @@ class ProcessWorker(_Signals):
         self.playing = False
         self.drawing = threading.Event()  # nothing to wait for across processes; kept for the Controller
         self._frames = FrameReader()  # snapshots' arrays arrive through shared memory
+        self._tails = TailReader()  # and their loss series as the points not yet received
         self._notifier = QSocketNotifier(self._conn.fileno(), QSocketNotifier.Read, self)
         self._notifier.activated.connect(self._read)
         self._ended = False
@@ -142,7 +143,7 @@ class ProcessWorker(_Signals):
     def _read(self) -> None:
         try:
             while self._conn.poll(0):
-                kind, args = self._frames.recv(self._conn)
+                kind, args = self._tails.decode(self._frames.recv(self._conn))
                 if kind == "playing":
                     self.playing = args[0]
                 self._emit(kind, *args)

@@ -113,3 +113,79 @@ def test_no_room_for_a_slot_sends_through_the_pipe(pipe, tmp_path, monkeypatch):
         reader.close()
     np.testing.assert_array_equal(got, big)
     assert writer._slots == [None] * len(writer._slots) and slot_files(tmp_path) == []
+
+
+# -- the loss series: only the points the window has not had -----------------------------------
+
+def toy_run():
+    cfg = NetConfig((3, 4, 1), hidden="sigmoid", output_loss="sigmoid-mse", batch_size=0, lr=0.5, seed=0)
+    return Run.build(cfg, load_run_data("toy", allow_download=False))
+
+
+def through(pipe, writer, reader, tw, tr, snap):
+    """A snapshot across the boundary as the window gets it, and the points its series sent."""
+    message = tw.encode(("snapshot", (snap,)))
+    sent = {name: len(tail) for name, (_, tail) in message[1][1].items()}
+    writer.send(pipe[0], message)
+    kind, (got,) = tr.decode(reader.recv(pipe[1]))
+    assert kind == "snapshot"
+    return got, sent
+
+
+def test_the_loss_series_cross_as_their_new_points_and_arrive_whole(pipe, tmp_path):
+    from bpviz.engine.frames import TailReader, TailWriter
+    run = toy_run()
+    writer, reader = FrameWriter(inline_below=0, folder=str(tmp_path)), FrameReader()
+    tw, tr = TailWriter(), TailReader()
+    kept = []
+    try:
+        for k in range(1, 40):
+            for _ in range(k % 4 + 1):
+                run.advance("step")
+            snap = run.snapshot(k)
+            got, sent = through(pipe, writer, reader, tw, tr, snap)
+            np.testing.assert_array_equal(got.losses, snap.losses)
+            np.testing.assert_array_equal(got.epoch_losses, snap.epoch_losses)
+            assert not got.losses.flags.writeable
+            if k > 1:  # after the first, a frame carries the steps since the last one (until the series regrows)
+                assert sent["losses"] <= k % 4 + 1 or sent["losses"] == len(snap.losses)
+            kept.append((got, np.array(snap.losses)))
+        assert sum(1 for got, _ in kept[1:] if len(got.losses) > 8) > 10
+        # frames the window kept never change as later points arrive
+        for got, then in kept:
+            np.testing.assert_array_equal(got.losses, then)
+
+        # back in time, nothing changes: the timeline keeps every loss
+        run.rewind_to_stage(len(run.losses) - 5)
+        snap = run.snapshot(100)
+        got, sent = through(pipe, writer, reader, tw, tr, snap)
+        np.testing.assert_array_equal(got.losses, snap.losses)
+        assert sent["losses"] == 0
+        # an edit there branches: the series is cut and grows again on another buffer
+        run.edit_param("W1", (0, 0), 0.25)
+        run.advance("step")
+        snap = run.snapshot(101)
+        got, sent = through(pipe, writer, reader, tw, tr, snap)
+        np.testing.assert_array_equal(got.losses, snap.losses)
+        assert sent["losses"] == len(snap.losses) < len(kept[-1][1])  # whole: the old points changed
+        for got_then, then in kept:
+            np.testing.assert_array_equal(got_then.losses, then)
+
+        # a new run (Reset): whole again
+        run2 = toy_run()
+        run2.advance("step")
+        snap = run2.snapshot(102)
+        got, sent = through(pipe, writer, reader, tw, tr, snap)
+        np.testing.assert_array_equal(got.losses, snap.losses)
+        assert sent["losses"] == len(snap.losses) == 1
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_a_series_that_does_not_continue_what_the_window_has_is_an_error():
+    from bpviz.engine.frames import TailReader
+    tr = TailReader()
+    snap = toy_run().snapshot(1)
+    with pytest.raises(ValueError, match="continues at point 5"):
+        tr.decode(("snapshot", (snap, {"losses": (5, np.zeros(2))})))
