@@ -27,7 +27,9 @@ import pickle
 import tempfile
 
 SLOTS = 3  # snapshots in flight: one being read, one written, one spare
-INLINE_BELOW = 256 * 1024  # smaller messages go through the pipe: mapping costs more than it saves
+# smaller messages go through the pipe; a larger one there (a toy snapshot with its 180 kB of
+# per-layer figures) fills the socket's ~200 kB buffer and the child waits for the window to read
+INLINE_BELOW = 32 * 1024
 HEADER = 64  # bytes at a slot's start: byte 0 is 1 while the window has not copied the data yet
 PREFIX = "bpviz-frame-"
 
