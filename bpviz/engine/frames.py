@@ -202,6 +202,12 @@ class FrameReader:
 TAIL_FIELDS = ("losses", "epoch_losses")  # a Snapshot's append-only series
 
 
+def _same(a, b) -> bool:
+    """Whether two arrays are the same cells (two views of one series)."""
+    return b is not None and (a is b or (a.shape == b.shape and a.__array_interface__ == b.__array_interface__
+                                          and (a.base if a.base is not None else a) is (b.base if b.base is not None else b)))
+
+
 class TailWriter:
     """The training process's side: `encode(message)` before FrameWriter.send."""
 
@@ -220,6 +226,10 @@ class TailWriter:
         for name in TAIL_FIELDS:
             a = fields[name]
             if a is None:
+                continue
+            if name != TAIL_FIELDS[0] and _same(a, snap.losses):  # one batch an epoch: one series
+                tails[name] = TAIL_FIELDS[0]
+                fields[name] = None
                 continue
             base = a if a.base is None else a.base
             sent = self._sent.get(name)
@@ -266,6 +276,6 @@ class TailReader:
         from .snapshot import Snapshot
         snap, tails = args
         fields = {k: getattr(snap, k) for k in Snapshot.__slots__}
-        for name, (start, tail) in tails.items():
-            fields[name] = self._extend(name, start, tail)
+        for name, tail in tails.items():
+            fields[name] = fields[tail] if isinstance(tail, str) else self._extend(name, *tail)
         return kind, (Snapshot(**fields),)

@@ -117,24 +117,25 @@ def test_no_room_for_a_slot_sends_through_the_pipe(pipe, tmp_path, monkeypatch):
 
 # -- the loss series: only the points the window has not had -----------------------------------
 
-def toy_run():
-    cfg = NetConfig((3, 4, 1), hidden="sigmoid", output_loss="sigmoid-mse", batch_size=0, lr=0.5, seed=0)
+def toy_run(batch_size=0):
+    cfg = NetConfig((3, 4, 1), hidden="sigmoid", output_loss="sigmoid-mse", batch_size=batch_size, lr=0.5, seed=0)
     return Run.build(cfg, load_run_data("toy", allow_download=False))
 
 
 def through(pipe, writer, reader, tw, tr, snap):
     """A snapshot across the boundary as the window gets it, and the points its series sent."""
     message = tw.encode(("snapshot", (snap,)))
-    sent = {name: len(tail) for name, (_, tail) in message[1][1].items()}
+    sent = {name: tail if isinstance(tail, str) else len(tail[1]) for name, tail in message[1][1].items()}
     writer.send(pipe[0], message)
     kind, (got,) = tr.decode(reader.recv(pipe[1]))
     assert kind == "snapshot"
     return got, sent
 
 
-def test_the_loss_series_cross_as_their_new_points_and_arrive_whole(pipe, tmp_path):
+@pytest.mark.parametrize("batch_size", [0, 2], ids=["one batch an epoch", "two batches an epoch"])
+def test_the_loss_series_cross_as_their_new_points_and_arrive_whole(pipe, tmp_path, batch_size):
     from bpviz.engine.frames import TailReader, TailWriter
-    run = toy_run()
+    run = toy_run(batch_size)
     writer, reader = FrameWriter(inline_below=0, folder=str(tmp_path)), FrameReader()
     tw, tr = TailWriter(), TailReader()
     kept = []
@@ -147,6 +148,8 @@ def test_the_loss_series_cross_as_their_new_points_and_arrive_whole(pipe, tmp_pa
             np.testing.assert_array_equal(got.losses, snap.losses)
             np.testing.assert_array_equal(got.epoch_losses, snap.epoch_losses)
             assert not got.losses.flags.writeable
+            # one batch an epoch: the epoch means are the losses, sent and held once
+            assert (sent["epoch_losses"] == "losses") == (batch_size == 0) == (got.epoch_losses is got.losses)
             if k > 1:  # after the first, a frame carries the steps since the last one (until the series regrows)
                 assert sent["losses"] <= k % 4 + 1 or sent["losses"] == len(snap.losses)
             kept.append((got, np.array(snap.losses)))
@@ -172,7 +175,7 @@ def test_the_loss_series_cross_as_their_new_points_and_arrive_whole(pipe, tmp_pa
             np.testing.assert_array_equal(got_then.losses, then)
 
         # a new run (Reset): whole again
-        run2 = toy_run()
+        run2 = toy_run(batch_size)
         run2.advance("step")
         snap = run2.snapshot(102)
         got, sent = through(pipe, writer, reader, tw, tr, snap)
