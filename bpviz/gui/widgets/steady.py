@@ -19,7 +19,7 @@ else (rich text and links stay in a SteadyLabel).
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QRect, QSize, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QPainter
+from PySide6.QtGui import QAction, QGuiApplication, QPainter, QStaticText, QTransform
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QWidget
 
 
@@ -110,7 +110,11 @@ class SteadyText(QWidget):
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
         self.layout_passes = 0  # texts that needed more room (tests read it)
-        self._measured: tuple = (None, 0)  # ((width, text), height) last measured
+        self._measured: dict[int, int] = {}  # width -> height of the current text
+        self._hint_width: tuple = (None, 0)  # (text, preferred width)
+        self._static = QStaticText()  # the text laid out once, drawn at every paint
+        self._static.setTextFormat(Qt.PlainText)
+        self._static_key = None  # (text, width) it was laid out for
         self._cut = False  # an elided line cut short when last painted: its tooltip shows it whole
 
     def text(self) -> str:
@@ -121,6 +125,7 @@ class SteadyText(QWidget):
         if text == self._text:
             return
         self._text = text
+        self._measured = {}
         if not (self.isVisible() and self._needed(self.width()) <= self.height()):
             self.layout_passes += 1
             self.updateGeometry()  # more lines than it has room for: the layout makes room
@@ -130,10 +135,9 @@ class SteadyText(QWidget):
         """Pixels of height the text takes wrapped at `width` (0 for no text)."""
         if not self._text:
             return 0
-        if self._measured[0] == (width, self._text):  # layouts ask several times a frame
-            return self._measured[1]
-        h = self._measure(width)
-        self._measured = ((width, self._text), h)
+        h = self._measured.get(width)
+        if h is None:  # layouts ask several times a frame, at a few widths
+            h = self._measured[width] = self._measure(width)
         return h
 
     def _measure(self, width: int) -> int:
@@ -155,12 +159,14 @@ class SteadyText(QWidget):
         return h
 
     def sizeHint(self) -> QSize:
-        fm = self.fontMetrics()
-        # one line up to about 60 characters wide, as a wrapped QLabel prefers
-        w = min(max((fm.horizontalAdvance(line) for line in self._text.split("\n")), default=0),
-                60 * fm.averageCharWidth())
-        m = self.contentsMargins()
-        w += m.left() + m.right()
+        if self._hint_width[0] != self._text:  # layouts ask many times a frame
+            fm = self.fontMetrics()
+            # one line up to about 60 characters wide, as a wrapped QLabel prefers
+            w = min(max((fm.horizontalAdvance(line) for line in self._text.split("\n")), default=0),
+                    60 * fm.averageCharWidth())
+            m = self.contentsMargins()
+            self._hint_width = (self._text, w + m.left() + m.right())
+        w = self._hint_width[1]
         return QSize(w, self.heightForWidth(max(w, 1)))
 
     def minimumSizeHint(self) -> QSize:
@@ -177,7 +183,8 @@ class SteadyText(QWidget):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.FontChange:  # text of another size wraps anew (View → Zoom)
             self._tallest.clear()
-            self._measured = (None, 0)
+            self._measured, self._hint_width = {}, (None, 0)
+            self._static_key = None
             self.updateGeometry()
         super().changeEvent(event)
 
@@ -197,5 +204,11 @@ class SteadyText(QWidget):
                 self._cut = shown != self._text.replace("\n", " ")
                 p.drawText(r, Qt.AlignLeft | Qt.AlignVCenter, shown)
             else:
-                p.drawText(r, self.WRAP, self._text)
+                if self._static_key != (self._text, r.width()):
+                    self._static.setText(self._text)
+                    self._static.setTextWidth(r.width())
+                    self._static.prepare(QTransform(), self.font())
+                    self._static_key = (self._text, r.width())
+                p.setFont(self.font())
+                p.drawStaticText(r.topLeft(), self._static)
             p.end()
