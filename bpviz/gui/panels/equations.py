@@ -20,7 +20,7 @@ from bpviz.engine.explain import EquationView
 from bpviz.engine.snapshot import Snapshot, StageSpec
 from bpviz.engine.trainer import step_plan
 
-from ..widgets.mathview import MathView, NumberGrid, latex_svg
+from ..widgets.mathview import MathView, NumberGrid
 from ..widgets.steady import SteadyLabel, SteadyText
 from .base import Panel
 
@@ -492,11 +492,14 @@ class EquationsPanel(Panel):
                 self._rows.append(row)
             self.list_layout.addStretch(1)
             self._plan_key = key
-            # typeset every form this step can show now, one per idle moment, so that a
-            # Step never waits 20-35 ms for ziamath the first time an equation appears
+            # typeset and draw every form this step can show now, one per idle moment, so
+            # that a Step never waits for ziamath or QtSvg the first time an equation
+            # appears, nor the first frame of Play, which turns every row from muted to plain
+            forms = plan_forms(cfg, groups, self.column)  # a row's form, then its stage's, per group
             self._to_warm = []
-            for kind, tex in plan_forms(cfg, groups, self.column):
-                self._to_warm += (self._rows[0].math if kind == "row" else self.current).warm(tex)
+            for row, (_, row_tex), (_, stage_tex) in zip(self._rows, forms[0::2], forms[1::2]):
+                self._to_warm += [(row.math, row_tex, True), (row.math, row_tex, False),
+                                  (self.current, stage_tex, False)]
             QTimer.singleShot(0, self, self._warm_one)  # tied to self: never runs after the panel is gone
             QTimer.singleShot(0, self, self._make_views_ahead)
         current = stage.index if stage is not None else -1
@@ -518,7 +521,8 @@ class EquationsPanel(Panel):
 
     def _warm_one(self) -> None:
         if self._to_warm:
-            latex_svg(*self._to_warm.pop(0))
+            view, tex, muted = self._to_warm.pop(0)
+            view.prepare(tex, muted)
             QTimer.singleShot(0, self, self._warm_one)  # one at a time: the event loop stays responsive
 
     def _add_array_view(self) -> None:

@@ -187,9 +187,12 @@ class MathView(QWidget):
     def color(self, muted: bool) -> str:
         return self.MUTED if muted else self.palette().windowText().color().name()
 
-    def warm(self, tex: str) -> list[tuple[str, str, float]]:
-        """The cache keys this view would render `tex` with (plain and muted)."""
-        return [(tex, self.color(False), self._size), (tex, self.color(True), self._size)]
+    def prepare(self, tex: str, muted: bool = False) -> None:
+        """Typeset, parse and draw `tex` now (at an idle moment), so that showing it later
+        costs a copy of pixels: the first frame of Play changes every plan row from muted to
+        plain, 13 new renderers and drawings in one frame otherwise."""
+        if tex:
+            self._drawn(*self._renderer_for(tex, muted))
 
     def set_scale(self, factor: float) -> None:
         """Typeset at `factor` times the size given at construction (View → Zoom)."""
@@ -211,17 +214,20 @@ class MathView(QWidget):
         if tex == self._tex:
             return
         self._tex = tex
-        color = self.color(self._muted)
         before = self.sizeHint()
-        key = (tex, color, self._size)
-        if key not in self._renderers:  # a plan row flips between plain and muted every few frames
-            if len(self._renderers) >= self.KEEP:
-                self._renderers.pop(next(iter(self._renderers)))
-            self._renderers[key] = (QSvgRenderer(latex_svg(tex, color, self._size)), next(_SERIAL)) if tex else (None, 0)
-        self._renderer, self._version = self._renderers[key]
+        self._renderer, self._version = self._renderer_for(tex, self._muted)
         if self.sizeHint() != before:  # a layout pass only when the equation's size changed
             self.updateGeometry()
         self.update()
+
+    def _renderer_for(self, tex: str, muted: bool) -> tuple:
+        """(renderer, version) of `tex` in this view's size and the colour for `muted`."""
+        key = (tex, self.color(muted), self._size)
+        if key not in self._renderers:  # a plan row flips between plain and muted every few frames
+            if len(self._renderers) >= self.KEEP:
+                self._renderers.pop(next(iter(self._renderers)))
+            self._renderers[key] = (QSvgRenderer(latex_svg(*key)), next(_SERIAL)) if tex else (None, 0)
+        return self._renderers[key]
 
     def release(self) -> None:
         """A steady view fits its equation again (paused: nothing will move it every frame)."""
@@ -239,27 +245,35 @@ class MathView(QWidget):
     def minimumSizeHint(self) -> QSize:
         return QSize(10, self.sizeHint().height())
 
-    def paintEvent(self, event) -> None:
-        if self._renderer is None:
-            return
-        size = self._renderer.defaultSize()
+    def _drawn(self, renderer: QSvgRenderer | None, version: int) -> QPixmap | None:
+        """The equation drawn at this view's width (kept: the SVG costs ~0.2 ms a paint, and
+        a list scrolls every frame)."""
+        if renderer is None:
+            return None
+        size = renderer.defaultSize()
         scale = min(1.0, (self.width() - 4) / max(size.width(), 1))
         w, h = size.width() * scale, size.height() * scale
         dpr = self.devicePixelRatioF()
         key = (round(w, 2), dpr)
-        if self._pixmaps.get(self._version, (None,))[0] != key:  # the SVG costs ~0.2 ms a paint; a list scrolls every frame
+        if self._pixmaps.get(version, (None,))[0] != key:
             pm = QPixmap(max(1, int(np.ceil(w * dpr))), max(1, int(np.ceil(h * dpr))))
             pm.setDevicePixelRatio(dpr)
             pm.fill(Qt.transparent)
             q = QPainter(pm)
             q.setRenderHint(QPainter.Antialiasing)
-            self._renderer.render(q, QRectF(0, 0, w, h))
+            renderer.render(q, QRectF(0, 0, w, h))
             q.end()
             if len(self._pixmaps) >= self.KEEP:
                 self._pixmaps.pop(next(iter(self._pixmaps)))
-            self._pixmaps[self._version] = (key, pm)
+            self._pixmaps[version] = (key, pm)
+        return self._pixmaps[version][1]
+
+    def paintEvent(self, event) -> None:
+        pm = self._drawn(self._renderer, self._version)
+        if pm is None:
+            return
         p = QPainter(self)
-        p.drawPixmap(2, 2, self._pixmaps[self._version][1])
+        p.drawPixmap(2, 2, pm)
         p.end()
 
 
