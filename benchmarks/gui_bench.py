@@ -82,6 +82,38 @@ class PaintLog:
         return ((t, self.names[k]) for t, k in zip(self.times, self.owners))
 
 
+class GapClock:
+    """A 5 ms timer's gaps: how long the event loop could not run it (the GUI thread's
+    stalls), kept in flat arrays (see PaintLog)."""
+
+    def __init__(self):
+        self.at, self.ms = array("d"), array("d")  # when each gap ended; its length
+        self._clock = QElapsedTimer()
+        self._last = 0
+        self._timer = QTimer()
+        self._timer.setInterval(5)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self._clock.start()
+        self._last = self._clock.nsecsElapsed()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        now = self._clock.nsecsElapsed()
+        self.at.append(time.perf_counter())
+        self.ms.append((now - self._last) / 1e6)
+        self._last = now
+
+    def longest(self, a: float, b: float, skip: float | None = None) -> float:
+        """The longest gap ending in [a, b), leaving out the one around the moment `skip`."""
+        return max((g for t, g in zip(self.at, self.ms) if a <= t < b
+                    and not (skip is not None and t - g / 1000 <= skip <= t)), default=float("nan"))
+
+
 class PaintClock(QApplication):
     """Records when each paint event in the window finished, and which panel it was in."""
 
@@ -179,30 +211,18 @@ def play(app, win, seconds: float) -> list[dict]:
     def on_frame(_snap):
         frames.append(time.perf_counter())
     c.snapshot_changed.connect(on_frame)
-    gap_at, gap_ms = array("d"), array("d")  # when each gap ended, and its length (no tuples: see PaintLog)
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.elapsed()]
-
-    def tick():
-        now = clock.elapsed()
-        gap_at.append(time.perf_counter())
-        gap_ms.append(now - last[0])
-        last[0] = now
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
+    gaps = GapClock()
     app.paints.clear()
     frames.clear()
     steps = [(time.perf_counter(), len(c.latest.losses))]
-    timer.start()
+    gaps.start()
     t_start = time.perf_counter()
     c.request_play()
     wait_until(lambda: False, seconds)
     steps.append((time.perf_counter(), len(c.latest.losses)))
     wait_until(lambda: False, seconds)
     steps.append((time.perf_counter(), len(c.latest.losses)))
-    timer.stop()
+    gaps.stop()
     c.request_pause()
     wait_until(lambda: not c.playing, 10)
     c.snapshot_changed.disconnect(on_frame)
@@ -218,7 +238,7 @@ def play(app, win, seconds: float) -> list[dict]:
             for name in painted & set(per_panel):
                 per_panel[name] += 1
         dur = b - a
-        stall = max((g for t, g in zip(gap_at, gap_ms) if a <= t < b), default=float("nan"))
+        stall = gaps.longest(a, b)
         out.append({"frames/s": (len(fr) - 1) / dur, "complete frames/s": complete / dur,
                     "panels": {k: v / dur for k, v in per_panel.items()}, "stall ms": stall,
                     "steps/s": (s1 - s0) / dur, "since load": a - t_start})
@@ -269,39 +289,23 @@ def probe(backend: str, seconds: float, size: str, seed: int) -> None:
         c = win.controller
         frames = array("d")
         c.snapshot_changed.connect(lambda _s: frames.append(time.perf_counter()))
-        gap_at, gap_ms = array("d"), array("d")
-        clock = QElapsedTimer()
-        clock.start()
-        last = [clock.nsecsElapsed()]
-
-        def tick():
-            now = clock.nsecsElapsed()
-            gap_at.append(time.perf_counter())
-            gap_ms.append((now - last[0]) / 1e6)
-            last[0] = now
-        timer = QTimer()
-        timer.setInterval(5)
-        timer.timeout.connect(tick)
-        timer.start()
+        gaps = GapClock()
+        gaps.start()
         t0 = time.perf_counter()
         c.request_play()
         wait_until(lambda: False, seconds)
         t1 = time.perf_counter()
         wait_until(lambda: False, seconds)
         t2 = time.perf_counter()
-        timer.stop()
+        gaps.stop()
         c.request_pause()
         wait_until(lambda: not c.playing, 10)
         first = frames[0] if frames else t0
-
-        def longest(a, b, skip=None):
-            return max((g for t, g in zip(gap_at, gap_ms) if a <= t < b
-                        and not (skip is not None and t - g / 1000 <= skip <= t)), default=float("nan"))
         if os.environ.get("BPVIZ_PROBE_DEBUG"):
             print("frames:", [round(1000 * (f - t0)) for f in frames[:6]],
-                  "gaps:", [(round(1000 * (t - t0)), round(g)) for t, g in zip(gap_at, gap_ms) if g > 30][:8])
-        print(json.dumps({"first": longest(t0, t1), "steady": longest(t1, t2),
-                          "first after its first frame": longest(t0, t1, skip=first)}), flush=True)
+                  "gaps:", [(round(1000 * (t - t0)), round(g)) for t, g in zip(gaps.at, gaps.ms) if g > 30][:8])
+        print(json.dumps({"first": gaps.longest(t0, t1), "steady": gaps.longest(t1, t2),
+                          "first after its first frame": gaps.longest(t0, t1, skip=first)}), flush=True)
         win.close()
 
 

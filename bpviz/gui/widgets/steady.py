@@ -63,32 +63,52 @@ class LayoutBarrier(QWidget):
         return super().event(event)
 
 
-class SteadyLabel(QLabel):
-    def __init__(self, text: str = "", parent: QWidget | None = None):
-        super().__init__(text, parent)
-        self.setWordWrap(True)
-        self._tallest: dict[int, int] = {}  # width -> the tallest height its texts needed
+class HeldHeights:
+    """The tallest height a widget's texts needed at each width, until cleared: what keeps a
+    steady label's height from shrinking back while playing."""
 
-    def heightForWidth(self, width: int) -> int:
-        h = max(super().heightForWidth(width), self._tallest.get(width, 0))
+    def __init__(self):
+        self._tallest: dict[int, int] = {}
+
+    def hold(self, width: int, needed: int) -> int:
+        """The height to give at `width` when the text now needs `needed`."""
+        h = max(needed, self._tallest.get(width, 0))
         if width not in self._tallest and len(self._tallest) >= 16:
             self._tallest.clear()  # the dock was resized many times: old widths are history
         self._tallest[width] = h
         return h
 
+    def at(self, width: int) -> int:
+        return self._tallest.get(width, 0)
+
+    def clear(self) -> bool:
+        """Forget every height; whether there were any (the widget then asks for a layout pass)."""
+        held = bool(self._tallest)
+        self._tallest.clear()
+        return held
+
+
+class SteadyLabel(QLabel):
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._held = HeldHeights()
+
+    def heightForWidth(self, width: int) -> int:
+        return self._held.hold(width, super().heightForWidth(width))
+
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
-        return QSize(hint.width(), max(hint.height(), self._tallest.get(self.width(), 0)))
+        return QSize(hint.width(), max(hint.height(), self._held.at(self.width())))
 
     def release(self) -> None:
         """Fit the current text again (paused: nothing will move it every frame)."""
-        if self._tallest:
-            self._tallest.clear()
+        if self._held.clear():
             self.updateGeometry()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.FontChange:  # text of another size wraps anew (View → Zoom)
-            self._tallest.clear()
+            self._held.clear()
         super().changeEvent(event)
 
 
@@ -105,7 +125,7 @@ class SteadyText(QWidget):
         copy = QAction("Copy", self)
         copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(self._text))
         self.addAction(copy)
-        self._tallest: dict[int, int] = {}  # width -> the tallest height its texts needed
+        self._held = HeldHeights()
         policy = QSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
@@ -152,11 +172,7 @@ class SteadyText(QWidget):
         return True
 
     def heightForWidth(self, width: int) -> int:
-        h = max(self._needed(width), self._tallest.get(width, 0))
-        if width not in self._tallest and len(self._tallest) >= 16:
-            self._tallest.clear()  # the dock was resized many times: old widths are history
-        self._tallest[width] = h
-        return h
+        return self._held.hold(width, self._needed(width))
 
     def sizeHint(self) -> QSize:
         if self._hint_width[0] != self._text:  # layouts ask many times a frame
@@ -176,13 +192,12 @@ class SteadyText(QWidget):
 
     def release(self) -> None:
         """Fit the current text again (paused: nothing will move it every frame)."""
-        if self._tallest:
-            self._tallest.clear()
+        if self._held.clear():
             self.updateGeometry()
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.FontChange:  # text of another size wraps anew (View → Zoom)
-            self._tallest.clear()
+            self._held.clear()
             self._measured, self._hint_width = {}, (None, 0)
             self._static_key = None
             self.updateGeometry()
