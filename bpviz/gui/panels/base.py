@@ -7,6 +7,16 @@ from PySide6.QtWidgets import QWidget
 from bpviz.engine.snapshot import Snapshot
 
 
+def in_view(widget) -> bool:
+    """Whether a redraw of `widget` would reach the screen. Qt keeps a dock that is a tab
+    behind another "visible" and only moves it out of the window, so isVisible() alone
+    would have every hidden tab redraw each frame; a window not shown yet (a screenshot, a
+    test) draws everything."""
+    if not widget.window().isVisible():
+        return True
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+
+
 class Panel(QWidget):
     """A dockable view of the latest Snapshot.
 
@@ -40,13 +50,7 @@ class Panel(QWidget):
             self._stale = True
 
     def seen(self) -> bool:
-        """Whether a redraw would reach the screen. Qt keeps a dock that is a tab behind
-        another "visible" and only moves it out of the window, so isVisible() alone would
-        have every hidden tab redraw each frame; a window not shown yet (a screenshot, a
-        test) draws everything."""
-        if not self.window().isVisible():
-            return True
-        return self.isVisible() and not self.visibleRegion().isEmpty()
+        return in_view(self)
 
     def exposed(self) -> None:
         """The panel came into view (its tab raised, its dock shown or given room): draw

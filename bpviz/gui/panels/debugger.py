@@ -14,6 +14,8 @@ from bpviz.engine.losses import get_output_loss
 from bpviz.engine.series import folded_steps
 from bpviz.engine.snapshot import Snapshot
 
+from .base import in_view
+
 
 class _NumberItem(QTableWidgetItem):
     """Sorts by value, not by text."""
@@ -305,11 +307,7 @@ class DebuggerDock(QDockWidget):
         self._fill_contrib(snap)
 
     def _seen(self) -> bool:
-        """Whether drawing would reach the screen (as Panel.seen: a tabbed dock stays "visible")."""
-        if not self.window().isVisible():
-            return True
-        w = self.widget()
-        return self.isVisible() and w is not None and not w.visibleRegion().isEmpty()
+        return self.widget() is not None and in_view(self.widget())
 
     def _exposed(self) -> None:
         if self._stale and self.snapshot is not None and self._seen():
