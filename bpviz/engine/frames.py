@@ -202,12 +202,6 @@ class FrameReader:
 TAIL_FIELDS = ("losses", "epoch_losses")  # a Snapshot's append-only series
 
 
-def _same(a, b) -> bool:
-    """Whether two arrays are the same cells (two views of one series)."""
-    return b is not None and (a is b or (a.shape == b.shape and a.__array_interface__ == b.__array_interface__
-                                          and (a.base if a.base is not None else a) is (b.base if b.base is not None else b)))
-
-
 class TailWriter:
     """The training process's side: `encode(message)` before FrameWriter.send."""
 
@@ -227,7 +221,7 @@ class TailWriter:
             a = fields[name]
             if a is None:
                 continue
-            if name != TAIL_FIELDS[0] and _same(a, snap.losses):  # one batch an epoch: one series
+            if name != TAIL_FIELDS[0] and a is snap.losses:  # one batch an epoch: the run shares one view
                 tails[name] = TAIL_FIELDS[0]
                 fields[name] = None
                 continue

@@ -88,7 +88,27 @@ class HeldHeights:
         return held
 
 
-class SteadyLabel(QLabel):
+class _Steady:
+    """What both steady texts do with their held heights: give them up when paused, or when
+    a new font wraps the text anew (`_font_changed` says what else to forget)."""
+    _held: HeldHeights
+
+    def release(self) -> None:
+        """Fit the current text again (paused: nothing will move it every frame)."""
+        if self._held.clear():
+            self.updateGeometry()
+
+    def _font_changed(self) -> None:
+        pass
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.FontChange:  # text of another size wraps anew (View → Zoom)
+            self._held.clear()
+            self._font_changed()
+        super().changeEvent(event)
+
+
+class SteadyLabel(_Steady, QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None):
         super().__init__(text, parent)
         self.setWordWrap(True)
@@ -101,18 +121,8 @@ class SteadyLabel(QLabel):
         hint = super().sizeHint()
         return QSize(hint.width(), max(hint.height(), self._held.at(self.width())))
 
-    def release(self) -> None:
-        """Fit the current text again (paused: nothing will move it every frame)."""
-        if self._held.clear():
-            self.updateGeometry()
 
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.FontChange:  # text of another size wraps anew (View → Zoom)
-            self._held.clear()
-        super().changeEvent(event)
-
-
-class SteadyText(QWidget):
+class SteadyText(_Steady, QWidget):
     """elide: one line, cut with "…" when narrower than the text (a status line); else
     word-wrapped. Right-click → Copy puts the whole text on the clipboard."""
     WRAP = Qt.TextWordWrap | Qt.AlignLeft | Qt.AlignTop
@@ -190,18 +200,10 @@ class SteadyText(QWidget):
         return QSize(min(8 * fm.averageCharWidth(), self.sizeHint().width()),
                      fm.height() if self._text or self._elide else 0)
 
-    def release(self) -> None:
-        """Fit the current text again (paused: nothing will move it every frame)."""
-        if self._held.clear():
-            self.updateGeometry()
-
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.FontChange:  # text of another size wraps anew (View → Zoom)
-            self._held.clear()
-            self._measured, self._hint_width = {}, (None, 0)
-            self._static_key = None
-            self.updateGeometry()
-        super().changeEvent(event)
+    def _font_changed(self) -> None:
+        self._measured, self._hint_width = {}, (None, 0)
+        self._static_key = None
+        self.updateGeometry()
 
     def event(self, event) -> bool:
         if event.type() == QEvent.ToolTip and self._elide and self._cut:  # the whole line, then the tip
