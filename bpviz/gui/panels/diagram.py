@@ -21,7 +21,8 @@ from bpviz.engine.explain import update_of
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import DIVERGING, color_level, elastic, strongest, style_plot, symmetric_limit, zoom_plots
+from ..widgets.plots import DIVERGING, color_level, strongest, style_plot, symmetric_limit, zoom_plots
+from ..widgets.steady import SteadyText
 
 MAX_EDGES_PER_LAYER = 256  # a layer with more than ALL_EDGES_UP_TO edges shows only its strongest
 # 8 -> 8 or 16 -> 10 is drawn in full; 128 -> 10 (1,280 edges, a hairball that took 6 of the
@@ -170,7 +171,7 @@ class DiagramPanel(Panel):
         self.mode.setToolTip("Colour and width of each edge: W, dL/dW, or the update −α dL/dW")
         self.mode.currentIndexChanged.connect(lambda _: self.snapshot is not None and self.redraw())
         bar.addWidget(self.mode)
-        self.note = elastic(QLabel())
+        self.note = SteadyText(elide=True)  # set every frame: no layout pass per text
         bar.addWidget(self.note, 1)
         self.note.setToolTip(NOTE_TIP)
         legend = QLabel("nodes: the focused sample's activation (Δ going backward) · "

@@ -11,8 +11,9 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import (Placeholder, PowerAxis, elastic, fill_layer_choice, index_ticks, signed_image_plot, style_plot,
+from ..widgets.plots import (Placeholder, PowerAxis, fill_layer_choice, index_ticks, signed_image_plot, style_plot,
                              symmetric_limit, zoom_plots)
+from ..widgets.steady import SteadyText
 
 NOW_EMPTY = ("Δ of this layer over the batch and a histogram of its dL/dW appear here when the "
              "backward pass reaches the layer (B1 or B5, then B2).")
@@ -35,7 +36,7 @@ class InspectorPanel(Panel):
         self.layer.setToolTip("Which layer's Δ and dL/dW the top row shows")
         self.layer.currentIndexChanged.connect(lambda _: self.snapshot is not None and self.redraw())
         bar.addWidget(self.layer)
-        self.info = elastic(QLabel())
+        self.info = SteadyText(elide=True)  # set every frame: no layout pass per text
         bar.addWidget(self.info, 1)
         lay.addLayout(bar)
         self.view = pg.GraphicsLayoutWidget()

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout
 
 from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import Placeholder, elastic, style_plot, zoom_plots
+from ..widgets.plots import Placeholder, grid_plot, style_plot, zoom_plots
+from ..widgets.steady import SteadyText
 
 
 EMPTY = ("The loss of each training step is drawn here once the first step ends "
@@ -31,16 +32,15 @@ class LossPanel(Panel):
         self.log = QCheckBox("log scale")
         self.log.setToolTip("Show the loss on a logarithmic axis")
         self.log.toggled.connect(lambda on: self.plot.setLogMode(False, on))
-        self.readout = elastic(QLabel())
+        self.readout = SteadyText(elide=True)  # set every frame: no layout pass per text
         bar.addWidget(self.log)
         bar.addWidget(self.readout, 1)
         lay.addLayout(bar)
-        self.plot = pg.PlotWidget()
+        self.plot = grid_plot()
         style_plot(self, self.plot)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "loss")
         self.plot.addLegend(offset=(-10, 10))
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.steps = self.plot.plot(pen=pg.mkPen((80, 130, 220), width=1), name="loss per step")
         self.steps.setDownsampling(auto=True, method="peak")
         self.steps.setClipToView(True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QPalette, QPen
 
 pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
 
@@ -161,6 +161,40 @@ def zoom_plots(widget, factor: float) -> None:
                     base = item._zoom_base_width = pen.widthF()
                 pen.setWidthF((base if base > 0 else 1.0) * factor)
                 item.setPen(pen)
+
+
+class GridAxis(pg.AxisItem):
+    """An axis whose grid lines are opaque and only at the labelled values: each line's faint
+    colour is blended over the plot's background beforehand. Qt's raster engine draws a
+    translucent line 30-50x slower than an opaque one (31 grid lines cost 6 ms a paint at
+    1000x600). The minor levels are left out because opaque lines cannot add up where they
+    cross: a faint minor line would cut through a major one."""
+
+    def generateDrawSpecs(self, p):
+        specs = super().generateDrawSpecs(p)
+        views = self.scene().views() if self.scene() is not None else []
+        if specs is None or not views or self.grid is False:
+            return specs
+        bg = views[0].backgroundBrush().color()
+        axis, ticks, texts = specs
+        if not ticks:
+            return specs
+        major = max(pen.color().alpha() for pen, _, _ in ticks)  # pyqtgraph fades each finer level
+        c = next(pen.color() for pen, _, _ in ticks if pen.color().alpha() == major)
+        a = c.alphaF()
+        solid = QPen(next(pen for pen, _, _ in ticks if pen.color().alpha() == major))
+        solid.setColor(QColor.fromRgbF(a * c.redF() + (1 - a) * bg.redF(), a * c.greenF() + (1 - a) * bg.greenF(),
+                                       a * c.blueF() + (1 - a) * bg.blueF()))
+        return axis, [(solid, p1, p2) for pen, p1, p2 in ticks if pen.color().alpha() == major], texts
+
+
+def grid_plot(alpha: float = 0.2) -> pg.PlotWidget:
+    """A plot with a faint grid behind its curves, cheap to paint (GridAxis)."""
+    plot = pg.PlotWidget(axisItems={side: GridAxis(side) for side in ("left", "bottom")})
+    plot.showGrid(x=True, y=True, alpha=alpha)
+    for side in ("left", "bottom"):
+        plot.getAxis(side).setZValue(-200)  # behind the view box (z -100): opaque lines must not cut a curve
+    return plot
 
 
 class PowerAxis(pg.AxisItem):
