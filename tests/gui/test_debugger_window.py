@@ -6,7 +6,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLineEdit
 from waiting import do, same_arrays
 
 from bpviz.engine.breakpoints import Breakpoint
@@ -162,8 +163,20 @@ def test_editing_an_input_from_the_sample_table(qtbot, window):
     do(qtbot, window, c.request_step)
     do(qtbot, window, c.request_step)
     sample = next(p for p in window.panels if p.object_name == "sample")
+    window.show()
+    qtbot.waitExposed(window)
+    window.docks["sample"].raise_()
+    t = sample.table
+    qtbot.waitUntil(lambda: t.isVisible() and t.rowCount() == 4, timeout=5000)
+    # as a user does: double-click x0 of sample 1, type, press Enter
+    at = t.visualRect(t.model().index(1, 0)).center()
+    qtbot.mouseClick(t.viewport(), Qt.LeftButton, pos=at)  # QTest's double click lacks the first press
+    qtbot.mouseDClick(t.viewport(), Qt.LeftButton, pos=at)
+    editor = t.viewport().findChild(QLineEdit)
+    assert editor is not None and editor.text() == "0"
+    editor.setText("0.5")
     with qtbot.waitSignal(c.snapshot_changed, timeout=10000, check_params_cb=lambda s: "edited" in s.message):
-        sample.table.item(1, 0).setText("0.5")  # x0 of sample 1
+        qtbot.keyClick(editor, Qt.Key_Return)
     np.testing.assert_array_equal(c.latest.stage.arrays["X"][1], [0.5, 1, 1])
 
 

@@ -6,6 +6,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from latex2mathml.converter import convert
 
 from bpviz.engine.config import NetConfig
@@ -88,7 +89,8 @@ def test_explain_is_reached_by_clicking_a_result_cell(panel, qtbot):
     panel.show_snapshot(snap_of(t, r))
     result_view = next(av for av in panel._array_views if av.name == "Z1")
     with qtbot.waitSignal(panel.explain_requested, timeout=1000) as sig:
-        result_view.grid.cellClicked.emit(1, 3)
+        grid = result_view.grid
+        qtbot.mouseClick(grid.viewport(), Qt.LeftButton, pos=grid.visualRect(grid.model().index(1, 3)).center())
     assert sig.args == ["Z1", (1, 3)]
     assert panel.model["explanation"].value == float(r.arrays["Z1"][1, 3])
 

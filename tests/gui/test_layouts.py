@@ -304,7 +304,7 @@ def test_zoom_scales_text_equations_numbers_and_lines(qtbot, window):
     fm = t.fontMetrics()
     for r in range(t.rowCount()):  # no number ends in "…" in the zoomed table
         for c in range(t.columnCount()):
-            assert fm.horizontalAdvance(t.item(r, c).text()) < t.columnWidth(c), (r, c)
+            assert fm.horizontalAdvance(t.text_at(r, c)) < t.columnWidth(c), (r, c)
     window.set_zoom(1.0)
     assert window.font().pointSizeF() == pytest.approx(base_font)
     assert loss.steps.opts["pen"].widthF() == pytest.approx(1.0)
@@ -518,7 +518,7 @@ def test_a_diverged_output_is_shown_in_scientific_notation_and_the_bars_rescale(
     out = np.asarray(snap.stage.arrays["A2"])
     assert np.nanmax(np.abs(out)) > 1e5, "the run did not diverge far enough to test anything"
     sample.show_snapshot(snap)
-    texts = [sample.table.item(r, sample.table.columnCount() - 1).text() for r in range(sample.table.rowCount())]
+    texts = [sample.table.text_at(r, sample.table.columnCount() - 1) for r in range(sample.table.rowCount())]
     assert all(len(t) <= 12 for t in texts), texts
     lo, hi = sample.model["out_range"]
     row = out[sample.model["focus"]]
@@ -576,7 +576,7 @@ def test_information_fades_away(qtbot, window):
 
 
 def test_a_number_grid_widens_when_a_number_turns_scientific(qtbot):
-    from bpviz.gui.widgets.mathview import NumberGrid
+    from bpviz.gui.widgets.tables import NumberGrid
     g = NumberGrid()
     qtbot.addWidget(g)
     g.show()

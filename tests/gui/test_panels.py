@@ -217,7 +217,7 @@ def test_the_focused_sample_follows_the_sample_view(make, qtbot):
     np.testing.assert_array_equal(s.model["output"], r.arrays["A2"][3])
     np.testing.assert_array_equal(d.model["node_values"][2][1], r.arrays["A2"][3])
     assert s.table.selectionModel().isRowSelected(3)
-    assert [s.table.item(3, c).text() for c in range(3)] == ["1", "1", "1"]  # x of the toy row 3
+    assert [s.table.text_at(3, c) for c in range(3)] == ["1", "1", "1"]  # x of the toy row 3
     assert s.table.rowCount() == 4  # all four toy samples
 
 

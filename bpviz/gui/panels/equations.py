@@ -20,7 +20,8 @@ from bpviz.engine.explain import EquationView
 from bpviz.engine.snapshot import Snapshot, StageSpec
 from bpviz.engine.trainer import step_plan
 
-from ..widgets.mathview import MathView, NumberGrid
+from ..widgets.mathview import MathView
+from ..widgets.tables import NumberGrid
 from ..widgets.steady import SteadyLabel, SteadyText
 from .base import Panel
 

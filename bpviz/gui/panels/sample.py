@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from bpviz.engine.explain import fmt
 from bpviz.engine.snapshot import Snapshot
@@ -14,6 +13,7 @@ from bpviz.engine.snapshot import Snapshot
 from .base import Panel
 from ..widgets.plots import style_plot, zoom_plots
 from ..widgets.steady import SteadyText
+from ..widgets.tables import ArrayModel, ArrayTable
 
 
 class SampleView(Panel):
@@ -38,11 +38,11 @@ class SampleView(Panel):
         self.caption = SteadyText()
         lay.addWidget(self.caption)
         # small data sets: every sample in a table; image data: the picture
-        self.table = QTableWidget()
-        self.table.setEditTriggers(QTableWidget.DoubleClicked)  # input cells only; see _fill_table
-        self.table.itemChanged.connect(self._edited)
-        self.table.setSelectionBehavior(QTableWidget.SelectRows)
-        self.table.cellClicked.connect(lambda r, _: self.pick.setValue(r))
+        self.table = ArrayTable(ArrayModel())
+        self.table.setEditTriggers(QAbstractItemView.DoubleClicked)  # input cells only (ArrayModel.editable)
+        self.table.model().edited.connect(self._edited)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.clicked.connect(lambda index: self.pick.setValue(index.row()))
         lay.addWidget(self.table, 2)
         # the image and the output bars side by side, each its own view so a hidden one
         # leaves no empty cell behind
@@ -84,11 +84,7 @@ class SampleView(Panel):
         self._row.setDirection(QHBoxLayout.TopToBottom if tall else QHBoxLayout.LeftToRight)
 
     def reset_view(self) -> None:
-        self.table.blockSignals(True)
-        self.table.clearContents()
-        self.table.setRowCount(0)
-        self.table.setColumnCount(0)
-        self.table.blockSignals(False)
+        self.table.show_cells(np.zeros((0, 0)), [])
         self.img.clear()
         self.bars.setOpts(x=[], height=[])
         self.target_bars.setOpts(x=[], height=[])
@@ -179,40 +175,23 @@ class SampleView(Panel):
             self.target_bars.setOpts(x=[], height=[])
 
     def _fill_table(self, x, y, out, focus) -> None:
-        m, n0 = x.shape
+        n0 = x.shape[1]
         k = y.shape[1]
         heads = [f"x{i}" for i in range(n0)] + [f"y{i}" if k > 1 else "y" for i in range(k)] + \
                 ([f"out{i}" if k > 1 else "output" for i in range(k)] if out is not None else [])
-        self._n_inputs = n0
-        self.table.blockSignals(True)
-        self.table.setRowCount(m)
-        self.table.setColumnCount(len(heads))
-        self.table.setHorizontalHeaderLabels(heads)
-        self.table.setVerticalHeaderLabels([str(r) for r in range(m)])  # 0-based, as everywhere
-        for r in range(m):
-            vals = list(x[r]) + list(y[r]) + (list(out[r]) if out is not None else [])
-            for c, v in enumerate(vals):
-                item = self.table.item(r, c)
-                if item is None:
-                    item = QTableWidgetItem()
-                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                    self.table.setItem(r, c, item)
-                # fmt switches to scientific notation for huge or tiny values (a diverged output)
-                item.setText(f"{v:.4g}" if c < n0 + k else fmt(v, 4))
-                editable = c < n0  # an input can be edited; targets and outputs cannot
-                item.setFlags((item.flags() | Qt.ItemIsEditable) if editable else (item.flags() & ~Qt.ItemIsEditable))
-                item.setToolTip("double-click to edit this input" if editable else "")
-        self.table.blockSignals(False)
-        self.table.selectRow(focus)
-        self.table.resizeColumnsToContents()
+        values = np.hstack([x, y] + ([out] if out is not None else []))  # (m, n0 + k [+ k])
+        # fmt switches to scientific notation for huge or tiny values (a diverged output)
+        texts = [[f"{v:.4g}" if c < n0 + k else fmt(v, 4) for c, v in enumerate(row)] for row in values.tolist()]
+        self.table.show_cells(values, texts, heads, editable=n0)  # an input can be edited; targets and outputs cannot
+        if not self.table.selectionModel().isRowSelected(focus):
+            self.table.selectRow(focus)
 
-    def _edited(self, item) -> None:
-        if item.column() >= getattr(self, "_n_inputs", 0):
-            return
-        row = item.row()
+    def _edited(self, row: int, column: int, text: str) -> None:
         try:
-            values = [float(self.table.item(row, c).text()) for c in range(self._n_inputs)]
+            value = float(text)
         except ValueError:
-            self.caption.setText(f"'{item.text()}' is not a number; the input is unchanged")
+            self.caption.setText(f"'{text}' is not a number; the input is unchanged")
             return
+        values = self.table.model().values[row, :self.table.model().editable].tolist()
+        values[column] = value
         self.input_edited.emit(row, values)

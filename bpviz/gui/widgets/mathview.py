@@ -5,7 +5,7 @@ each (LaTeX, colour, size) is typeset once: the equations of every preset and of
 reference ship pre-typeset in the package (resources/typeset.zip, made by
 `scripts/pretypeset`), and anything else is kept in memory and on disk in the user's cache
 folder keyed by the LaTeX and ziamath's version. Numbers that change every frame are drawn
-by NumberGrid instead."""
+by the number tables (widgets/tables.py) instead."""
 from __future__ import annotations
 
 import hashlib
@@ -14,14 +14,13 @@ import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QPainter, QPixmap
+from PySide6.QtCore import QByteArray, QRectF, QSize, Qt
+from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
-from PySide6.QtWidgets import QSizePolicy, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 import numpy as np
 
-from bpviz.engine.explain import fmt
 
 _CACHE: OrderedDict[tuple, QByteArray] = OrderedDict()
 _CACHE_SIZE = 512
@@ -275,92 +274,3 @@ class MathView(QWidget):
         p = QPainter(self)
         p.drawPixmap(2, 2, pm)
         p.end()
-
-
-class NumberGrid(QTableWidget):
-    """A small matrix of numbers: fixed digits with explicit signs (readable without
-    colour), a faint diverging background for magnitude, clickable cells and
-    highlighted ones (the cells an explained number came from)."""
-
-    cell_picked = Signal(int, int)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.setSelectionMode(QTableWidget.SingleSelection)
-        self._fixed = QFontDatabase.systemFont(QFontDatabase.FixedFont)
-        self._fixed_pt = self._fixed.pointSizeF() if self._fixed.pointSizeF() > 0 else 9.0
-        self.cellClicked.connect(lambda r, c: self.cell_picked.emit(r, c))
-        self._values = np.zeros((0, 0))
-        self._digits: int | None = 4
-        self._highlight: set[tuple[int, int]] = set()
-        self._sized_for: int | None | str = "never"
-        self._sized_chars: list[int] = []
-        self.set_scale(1.0)
-
-    def set_values(self, values: np.ndarray, digits: int | None = 4) -> None:
-        values = np.atleast_2d(np.asarray(values))
-        self._values, self._digits = values, digits
-        rows, cols = values.shape
-        reshaped = (rows, cols) != (self.rowCount(), self.columnCount())
-        if reshaped:
-            self.setRowCount(rows)
-            self.setColumnCount(cols)
-            # 0-based, like every [i, j] the panel prints
-            self.setVerticalHeaderLabels([str(i) for i in range(rows)])
-            self.setHorizontalHeaderLabels([str(j) for j in range(cols)])
-        top = float(np.max(np.abs(values))) if values.size else 0.0
-        longest = [0] * cols  # per column: a column sized for "+0.0000" cannot show "+7.584e-06"
-        for i in range(rows):
-            for j in range(cols):
-                v = float(values[i, j])
-                item = self.item(i, j)
-                if item is None:
-                    item = QTableWidgetItem()
-                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                    self.setItem(i, j, item)
-                text = fmt(v, digits)
-                longest[j] = max(longest[j], len(text))
-                item.setText(text)
-                item.setToolTip(f"[{i}, {j}] = {v!r}")
-                item.setBackground(self._tint(v, top, (i, j) in self._highlight))
-        if (reshaped or digits != self._sized_for or len(self._sized_chars) != cols
-                or any(n > m for n, m in zip(longest, self._sized_chars))):
-            # measuring text is slow: only when the layout changes or a number grows longer
-            # (scientific notation), never leaving a cell that ends in "…"
-            self.resizeColumnsToContents()
-            self._sized_for = digits
-            self._sized_chars = longest
-
-    def set_scale(self, factor: float) -> None:
-        """Numbers, cells and headers at `factor` times their size (View → Zoom)."""
-        font = QFont(self._fixed)
-        font.setPointSizeF(self._fixed_pt * factor)
-        self.setFont(font)
-        self.horizontalHeader().setFont(font)
-        self.verticalHeader().setFont(font)
-        self.horizontalHeader().setDefaultSectionSize(int(78 * factor))
-        self.verticalHeader().setDefaultSectionSize(int(22 * factor))
-        self.verticalHeader().setMinimumSectionSize(int(18 * factor))
-        for i in range(self.rowCount()):
-            self.setRowHeight(i, int(22 * factor))
-        self._sized_for = "never"  # columns measured again at the next set_values
-        if self._values.size:
-            self.set_values(self._values, self._digits)
-
-    def text_at(self, i: int, j: int) -> str:
-        return self.item(i, j).text()
-
-    def set_highlight(self, cells) -> None:
-        self._highlight = set(cells)
-        if self._values.size:
-            self.set_values(self._values, self._digits)
-
-    @staticmethod
-    def _tint(v: float, top: float, highlighted: bool) -> QBrush:
-        if highlighted:
-            return QBrush(QColor(255, 200, 0, 170))
-        if top == 0 or not np.isfinite(v):
-            return QBrush(Qt.transparent)
-        a = int(70 * min(1.0, abs(v) / top))
-        return QBrush(QColor(220, 60, 40, a) if v > 0 else QColor(40, 90, 220, a))
