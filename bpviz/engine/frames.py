@@ -26,6 +26,8 @@ import os
 import pickle
 import tempfile
 
+import numpy as np
+
 SLOTS = 3  # snapshots in flight: one being read, one written, one spare
 # smaller messages go through the pipe; a larger one there (a toy snapshot with its 180 kB of
 # per-layer figures) fills the socket's ~200 kB buffer and the child waits for the window to read
@@ -244,8 +246,7 @@ class TailReader:
     def __init__(self):
         self._series: dict[str, tuple] = {}  # field -> (buffer, points)
 
-    def _extend(self, name: str, start: int, tail) -> "np.ndarray":
-        import numpy as np
+    def _extend(self, name: str, start: int, tail) -> np.ndarray:
         tail = np.asarray(tail, dtype=np.float64)  # (new,)
         buf, n = self._series.get(name, (None, 0))
         if buf is None or start != n:

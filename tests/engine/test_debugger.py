@@ -132,7 +132,6 @@ def test_per_sample_losses_and_gradient_shares():
 # -- breakpoints -----------------------------------------------------------------------
 def run_with(bps, trainer, stages=400, labels=None):
     fired = []
-    prev = None
     for _ in range(stages):
         prev_loss = trainer.losses[-1] if trainer.losses else None
         r = trainer.next_stage()
