@@ -145,12 +145,13 @@ class PaintClock(QApplication):
         return self._owner[key]
 
 
-def make_window(app, tmpdir, backend, size=(1366, 768)):
+def make_window(app, tmpdir, backend, size=(1366, 768), layout="learn"):
     from bpviz.gui.controller import Controller
     from bpviz.gui.window import MainWindow
     win = MainWindow(controller=Controller(backend=backend),
                      settings=QSettings(os.path.join(tmpdir, f"{backend}.ini"), QSettings.IniFormat))
     win.resize(*size)
+    win.apply_layout(layout)
     return win
 
 
@@ -270,7 +271,7 @@ def startup(cache_dir: str, backend: str = "thread") -> float:
     raise SystemExit(f"bpviz did not report its first frame: {p.stdout} {p.stderr}")
 
 
-def probe(backend: str, seconds: float, size: str, seed: int) -> None:
+def probe(backend: str, seconds: float, size: str, seed: int, layout: str) -> None:
     """The stall as a user feels it: a window on a plain QApplication (PaintClock's Python
     notify() runs for every event, which itself lengthens the gaps it is there to time)
     plays 2 x `seconds` on a fresh 784-128-10; prints JSON with each half's longest gap
@@ -281,7 +282,7 @@ def probe(backend: str, seconds: float, size: str, seed: int) -> None:
     from bpviz.gui.main import _application
     _application()
     with tempfile.TemporaryDirectory() as tmp:
-        win = make_window(app, tmp, backend, tuple(int(v) for v in size.lower().split("x")))
+        win = make_window(app, tmp, backend, tuple(int(v) for v in size.lower().split("x")), layout)
         win.show()
         wait_until(lambda: False, 0.3)
         load(win, get_preset("mnist").config.with_(lr=0.1, seed=seed), "fashion-mnist")
@@ -309,10 +310,10 @@ def probe(backend: str, seconds: float, size: str, seed: int) -> None:
         win.close()
 
 
-def probed(backend: str, seconds: float, size: str, seed: int) -> dict:
+def probed(backend: str, seconds: float, size: str, seed: int, layout: str) -> dict:
     import json
     p = subprocess.run([sys.executable, __file__, "--probe", backend, "--play", str(seconds), "--size", size,
-                        "--seed", str(seed)], capture_output=True, text=True, timeout=300)
+                        "--seed", str(seed), "--layout", layout], capture_output=True, text=True, timeout=300)
     for line in p.stdout.splitlines():
         if line.startswith("{"):
             return json.loads(line)
@@ -330,13 +331,16 @@ def main() -> None:
     ap.add_argument("--size", default="1366x768",
                     help="window size WxH (1366x768, the laptop screen bpviz is laid out for; the figures "
                          "before 2026-12-02 were taken at 1600x1000)")
+    ap.add_argument("--layout", choices=["learn", "train", "debug"], default="learn",
+                    help="the window's layout (View → Layout); Learn fronts the diagram and equations, Train "
+                         "the loss and heatmaps")
     ap.add_argument("--worker", choices=["thread", "process", "both"], default="both",
                     help="where the window runs training (the Controller's backends)")
     args = ap.parse_args()
     if args.quick:
         args.steps, args.play = 10, 4.0
     if args.probe:
-        return probe(args.probe, args.play, args.size, args.seed)
+        return probe(args.probe, args.play, args.size, args.seed, args.layout)
     app = PaintClock(sys.argv[:1])
     from bpviz.gui.main import _application
     _application()  # the app's own set-up (style, GIL switch interval) on this QApplication
@@ -357,10 +361,10 @@ def main() -> None:
     warm_cache = tempfile.mkdtemp(prefix="bpviz-bench-cache-")
     startup(warm_cache)  # fills the typesetting cache the warm starts use
     print(f"{args.runs} interleaved runs; {threads.usable_cores()} cores; the window's worker uses "
-          f"{threads.choose(reserve=1)} BLAS thread(s); window {args.size}", flush=True)
+          f"{threads.choose(reserve=1)} BLAS thread(s); window {args.size}, layout {args.layout}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         size = tuple(int(v) for v in args.size.lower().split("x"))
-        wins = {b: make_window(app, tmp, b, size) for b in backends}
+        wins = {b: make_window(app, tmp, b, size, args.layout) for b in backends}
         for run in range(args.runs):
             for backend, win in wins.items():  # interleaved: each run measures every backend in turn
                 print(f"run {run + 1}, {backend} worker: {load_avg()}", flush=True)
@@ -387,7 +391,7 @@ def main() -> None:
                     for panel, hz in h["panels"].items():
                         add(f"{backend} {name} panel {panel}", hz)
                 add(f"{backend} headless epoch s", EPOCH_STEPS / headless)
-                for name, ms in probed(backend, args.play, args.size, run + 1).items():
+                for name, ms in probed(backend, args.play, args.size, run + 1, args.layout).items():
                     add(f"{backend} probe {name}", ms)
                 add(f"{backend} start warm", startup(warm_cache, backend))
             cold = tempfile.mkdtemp(prefix="bpviz-bench-cold-")

@@ -297,6 +297,8 @@ def test_the_loss_grid_is_faint_opaque_and_behind_the_curves(make):
             spans += abs((p2 - p1).y() if side == "bottom" else (p2 - p1).x()) > 0.5 * (
                 pi.vb.height() if side == "bottom" else pi.vb.width())
     assert spans >= 4  # grid lines across the plot, not tick marks
+    # the test accuracy's axis (another scale) adds no second set of lines; no top axis appears
+    assert pi.getAxis("right").grid is False and not pi.getAxis("top").isVisible()
 
 
 def test_pixel_probes_show_something_is_drawn(make):

@@ -170,6 +170,11 @@ class GridAxis(pg.AxisItem):
     1000x600). The minor levels are left out because opaque lines cannot add up where they
     cross: a faint minor line would cut through a major one."""
 
+    def setGrid(self, grid) -> None:
+        # the grid is the left and bottom axes' own: a right axis on another scale (the loss
+        # plot's test accuracy) would add a second set of lines (and cost 7 ms a paint)
+        super().setGrid(grid if self.orientation in ("left", "bottom") else False)
+
     def generateDrawSpecs(self, p):
         specs = super().generateDrawSpecs(p)
         views = self.scene().views() if self.scene() is not None else []
@@ -190,8 +195,10 @@ class GridAxis(pg.AxisItem):
 
 def grid_plot(alpha: float = 0.2) -> pg.PlotWidget:
     """A plot with a faint grid behind its curves, cheap to paint (GridAxis)."""
-    plot = pg.PlotWidget(axisItems={side: GridAxis(side) for side in ("left", "bottom")})
+    plot = pg.PlotWidget(axisItems={side: GridAxis(side) for side in ("left", "bottom", "right", "top")})
     plot.showGrid(x=True, y=True, alpha=alpha)
+    plot.hideAxis("right")  # given (a right axis is shown on demand: it must be a GridAxis too), not shown
+    plot.hideAxis("top")
     for side in ("left", "bottom"):
         plot.getAxis(side).setZValue(-200)  # behind the view box (z -100): opaque lines must not cut a curve
     return plot
