@@ -169,7 +169,7 @@ def test_editing_an_input_from_the_sample_table(qtbot, window):
     t = sample.table
     qtbot.waitUntil(lambda: t.isVisible() and t.rowCount() == 4, timeout=5000)
     # as a user does: double-click x0 of sample 1, type, press Enter
-    at = t.visualRect(t.model().index(1, 0)).center()
+    at = t.visualItemRect(t.item(1, 0)).center()
     qtbot.mouseClick(t.viewport(), Qt.LeftButton, pos=at)  # QTest's double click lacks the first press
     qtbot.mouseDClick(t.viewport(), Qt.LeftButton, pos=at)
     editor = t.viewport().findChild(QLineEdit)

@@ -90,7 +90,7 @@ def test_explain_is_reached_by_clicking_a_result_cell(panel, qtbot):
     result_view = next(av for av in panel._array_views if av.name == "Z1")
     with qtbot.waitSignal(panel.explain_requested, timeout=1000) as sig:
         grid = result_view.grid
-        qtbot.mouseClick(grid.viewport(), Qt.LeftButton, pos=grid.visualRect(grid.model().index(1, 3)).center())
+        qtbot.mouseClick(grid.viewport(), Qt.LeftButton, pos=grid.visualItemRect(grid.item(1, 3)).center())
     assert sig.args == ["Z1", (1, 3)]
     assert panel.model["explanation"].value == float(r.arrays["Z1"][1, 3])
 

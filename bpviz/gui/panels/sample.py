@@ -13,7 +13,7 @@ from bpviz.engine.snapshot import Snapshot
 from .base import Panel
 from ..widgets.plots import style_plot, zoom_plots
 from ..widgets.steady import SteadyText
-from ..widgets.tables import ArrayModel, ArrayTable
+from ..widgets.tables import NumberTable
 
 
 class SampleView(Panel):
@@ -38,11 +38,11 @@ class SampleView(Panel):
         self.caption = SteadyText()
         lay.addWidget(self.caption)
         # small data sets: every sample in a table; image data: the picture
-        self.table = ArrayTable(ArrayModel())
-        self.table.setEditTriggers(QAbstractItemView.DoubleClicked)  # input cells only (ArrayModel.editable)
-        self.table.model().edited.connect(self._edited)
+        self.table = NumberTable()
+        self.table.setEditTriggers(QAbstractItemView.DoubleClicked)  # input cells only (show_cells' editable)
+        self.table.edited.connect(self._edited)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.clicked.connect(lambda index: self.pick.setValue(index.row()))
+        self.table.cellClicked.connect(lambda r, _: self.pick.setValue(r))
         lay.addWidget(self.table, 2)
         # the image and the output bars side by side, each its own view so a hidden one
         # leaves no empty cell behind
@@ -76,6 +76,7 @@ class SampleView(Panel):
         self._axes_for: int | None = None  # outputs the bar axes were set up for
         self._out_range: tuple | None = None  # the bars axis range last set
         self.model: dict = {}
+        self._n_inputs = 0
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -175,7 +176,7 @@ class SampleView(Panel):
             self.target_bars.setOpts(x=[], height=[])
 
     def _fill_table(self, x, y, out, focus) -> None:
-        n0 = x.shape[1]
+        n0 = self._n_inputs = x.shape[1]
         k = y.shape[1]
         heads = [f"x{i}" for i in range(n0)] + [f"y{i}" if k > 1 else "y" for i in range(k)] + \
                 ([f"out{i}" if k > 1 else "output" for i in range(k)] if out is not None else [])
@@ -192,6 +193,6 @@ class SampleView(Panel):
         except ValueError:
             self.caption.setText(f"'{text}' is not a number; the input is unchanged")
             return
-        values = self.table.model().values[row, :self.table.model().editable].tolist()
+        values = self.table.values[row, :self._n_inputs].tolist()  # the exact inputs, not their 4-digit texts
         values[column] = value
         self.input_edited.emit(row, values)
