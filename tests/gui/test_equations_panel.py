@@ -161,3 +161,24 @@ def test_bad_latex_is_a_clear_error(qtbot):
     from bpviz.gui.widgets.mathview import latex_svg
     with pytest.raises(ValueError, match="cannot typeset"):
         latex_svg(r"\frac{1}{")
+
+
+def test_the_current_equation_keeps_its_height_through_a_step(panel, qtbot):
+    """It keeps room for the step's tallest equation (prepared while the window is idle), so
+    what is under it does not move from one stage to the next, nor at Play's first frame."""
+    t = trainer_for(2, "softmax-ce")
+    run = Run(t, RunData("t", t.data, None, None, "t"))  # one run: its snapshots share a run id
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_snapshot(run.snapshot(0))  # ready: nothing computed yet
+    qtbot.waitUntil(lambda: not panel._to_warm, timeout=10000)
+    qtbot.wait(50)  # the layout pass the reservation asked for
+    height = panel.current.height()
+    heights = set()
+    for k in range(len(step_plan(t.cfg, 4))):
+        t.next_stage()
+        panel.show_snapshot(run.snapshot(k + 1))
+        qtbot.wait(5)
+        heights.add(panel.current.height())
+        assert panel.current.height() >= panel.current._renderer.defaultSize().height()  # the equation fits
+    assert len(heights) == 1 and heights == {height}

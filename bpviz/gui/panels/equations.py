@@ -387,6 +387,7 @@ class EquationsPanel(Panel):
             row.set_zoom(factor, small)
         for av in self._array_views:
             av.grid.set_scale(factor)
+        self._plan_key = None  # the plan's forms prepared again at the new size
         if self.snapshot is not None:
             self.redraw()
 
@@ -497,6 +498,7 @@ class EquationsPanel(Panel):
             # that a Step never waits for ziamath or QtSvg the first time an equation
             # appears, nor the first frame of Play, which turns every row from muted to plain
             forms = plan_forms(cfg, groups, self.column)  # a row's form, then its stage's, per group
+            self.current.forget_reserved()
             self._to_warm = []
             for row, (_, row_tex), (_, stage_tex) in zip(self._rows, forms[0::2], forms[1::2]):
                 self._to_warm += [(row.math, row_tex, True), (row.math, row_tex, False),

@@ -166,6 +166,7 @@ class MathView(QWidget):
         # after another while playing does not move what is under it every frame
         self._steady = steady
         self._tallest = 0
+        self._reserved = 0  # steady: the tallest equation prepared for it (a step's), so no stage moves it
         self._base_size = size
         self._size = size
         self._tex = ""
@@ -189,16 +190,28 @@ class MathView(QWidget):
     def prepare(self, tex: str, muted: bool = False) -> None:
         """Typeset, parse and draw `tex` now (at an idle moment), so that showing it later
         costs a copy of pixels: the first frame of Play changes every plan row from muted to
-        plain, 13 new renderers and drawings in one frame otherwise."""
+        plain, 13 new renderers and drawings in one frame otherwise. A steady view keeps room
+        for the tallest equation it was prepared for: what is under it stays in place from one
+        stage to the next (a move is a second layout and paint of the window in that frame)."""
         if tex:
-            self._drawn(*self._renderer_for(tex, muted))
+            renderer, version = self._renderer_for(tex, muted)
+            self._drawn(renderer, version)
+            if self._steady and renderer is not None and renderer.defaultSize().height() + 4 > self._reserved:
+                self._reserved = renderer.defaultSize().height() + 4
+                self.updateGeometry()
+
+    def forget_reserved(self) -> None:
+        """Another set of equations will be prepared (a new plan): reserve for those."""
+        if self._reserved:
+            self._reserved = 0
+            self.updateGeometry()
 
     def set_scale(self, factor: float) -> None:
         """Typeset at `factor` times the size given at construction (View → Zoom)."""
         size = round(self._base_size * factor, 1)
         if size != self._size:
             self._size = size
-            self._tallest = 0
+            self._tallest = self._reserved = 0
             tex, self._tex = self._tex, ""
             self.set_latex(tex)
 
@@ -238,7 +251,7 @@ class MathView(QWidget):
         hint = QSize(10, 10) if self._renderer is None else self._renderer.defaultSize() + QSize(4, 4)
         if self._steady:
             self._tallest = max(self._tallest, hint.height())
-            hint.setHeight(self._tallest)
+            hint.setHeight(max(self._tallest, self._reserved))
         return hint
 
     def minimumSizeHint(self) -> QSize:
