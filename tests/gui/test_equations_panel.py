@@ -7,6 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from latex2mathml.converter import convert
 
 from bpviz.engine.config import NetConfig
@@ -163,9 +164,10 @@ def test_bad_latex_is_a_clear_error(qtbot):
         latex_svg(r"\frac{1}{")
 
 
-def test_the_current_equation_keeps_its_height_through_a_step(panel, qtbot):
-    """It keeps room for the step's tallest equation (prepared while the window is idle), so
-    what is under it does not move from one stage to the next, nor at Play's first frame."""
+def test_nothing_above_the_numbers_moves_through_a_step(panel, qtbot):
+    """The equation keeps room for the step's tallest form (prepared while the window is
+    idle), the title, sources and note for their tallest texts: the numbers under them stay
+    in place from one stage to the next, and at Play's first frame."""
     t = trainer_for(2, "softmax-ce")
     run = Run(t, RunData("t", t.data, None, None, "t"))  # one run: its snapshots share a run id
     panel.show()
@@ -173,12 +175,19 @@ def test_the_current_equation_keeps_its_height_through_a_step(panel, qtbot):
     panel.show_snapshot(run.snapshot(0))  # ready: nothing computed yet
     qtbot.waitUntil(lambda: not panel._to_warm, timeout=10000)
     qtbot.wait(50)  # the layout pass the reservation asked for
-    height = panel.current.height()
-    heights = set()
+    def layout():
+        return tuple(w.geometry().getRect() for w in (panel.title_label, panel.current, panel.source, panel.note,
+                                                      panel.values_area))
+
+    ready = layout()
+    seen = set()
     for k in range(len(step_plan(t.cfg, 4))):
         t.next_stage()
         panel.show_snapshot(run.snapshot(k + 1))
         qtbot.wait(5)
-        heights.add(panel.current.height())
+        seen.add(layout())
         assert panel.current.height() >= panel.current._renderer.defaultSize().height()  # the equation fits
-    assert len(heights) == 1 and heights == {height}
+        for w in (panel.title_label, panel.note):  # every text fits its room
+            assert w.height() >= w._needed(w.width()), (k, w.text())
+        assert panel.source.height() >= QLabel.heightForWidth(panel.source, panel.source.width()), k
+    assert seen == {ready}

@@ -99,6 +99,21 @@ def step_forms(cfg, column: bool) -> list[tuple[str, str]]:
     return plan_forms(cfg, _group(step_plan(cfg, 1)), column)
 
 
+READY = ("ready: press Step to compute the first equation",
+         "Each equation's numbers appear below as it is computed: the operands it reads, then its result.",
+         "", "")
+
+
+def stage_texts(v: EquationView, index: int, n_stages: int) -> tuple[str, str, str, str]:
+    """The title, sources (rich text), the sources' tooltip and the note shown with stage
+    `index` of `n_stages`."""
+    note = ("⚠ " if v.approximate else "") + v.note
+    return (f"{v.spec.eq} · {src.plain_words(v.title)} · stage {index + 1}/{n_stages}",
+            "Sources: " + _linked_sources(v.sources),
+            src.explain_references(v.sources) + "\n(Help → Sources lists the documents)",
+            src.plain_words(note))
+
+
 def _linked_sources(text: str) -> str:
     """The sources line as rich text, each "[000]" a link whose hover names its document."""
     parts = []
@@ -366,6 +381,7 @@ class EquationsPanel(Panel):
         root.addLayout(body)
         self._rows: list[PlanRow] = []
         self._array_views: list[ArrayView] = []
+        self._plan_texts: list[tuple] = []  # (title, sources, tip, note) of every stage of the plan
         self.set_zoom(1.0)
 
     def reset_view(self) -> None:
@@ -441,20 +457,18 @@ class EquationsPanel(Panel):
         stage = snap.stage
         m = len(stage.batch_indices) if stage is not None else None
         plan = step_plan(cfg, m) if m else step_plan(cfg, 1)
-        if not snap.playing:  # heights held steady while playing fit their content again
-            for w in (self.title_label, self.current, self.source, self.note):
-                w.release()
+        if not snap.playing:  # held steady while playing: back to the room reserved for the step
+            self.current.release()
         groups = _group(plan)
-        self._draw_plan(cfg, groups, stage)
+        self._draw_plan(cfg, plan, groups, stage)
         self.unit_box.setMaximum(max(cfg.sizes) - 1)
         self.model = {"plan": [g[0] for g in groups], "current": None, "shown": {}, "column": self.column}
         if stage is None:
-            self.title_label.setText("ready: press Step to compute the first equation")
+            self.title_label.setText(READY[0])
             self.current.set_latex(ex.symbolic(plan[0], cfg, self.column))
-            self.source.setText("Each equation's numbers appear below as it is computed: the operands it "
-                                "reads, then its result.")
+            self.source.setText(READY[1])
             self.source.setToolTip("")
-            self.note.setText("")
+            self.note.setText(READY[3])
             self._draw_values([])
             self.drop_explanation()
             self.list_area.verticalScrollBar().setValue(0)  # a new run starts at the top of the plan
@@ -462,14 +476,12 @@ class EquationsPanel(Panel):
         v = ex.view(stage.spec, cfg, stage.arrays, self.column)
         self.model["current"] = stage.spec
         self.model["view"] = v
-        self.title_label.setText(f"{stage.spec.eq} · {src.plain_words(v.title)} · stage {stage.index + 1}/{stage.n_stages}")
+        title, sources, tip, note = stage_texts(v, stage.index, stage.n_stages)
+        self.title_label.setText(title)
         self.current.set_latex(v.latex)
-        self.source.setText("Sources: " + _linked_sources(v.sources))
-        self.source.setToolTip(src.explain_references(v.sources) + "\n(Help → Sources lists the documents)")
-        note = v.note
-        if v.approximate:
-            note = "⚠ " + note
-        self.note.setText(src.plain_words(note))
+        self.source.setText(sources)
+        self.source.setToolTip(tip)
+        self.note.setText(note)
         self._draw_values(list(v.operands) + list(v.results))
         key = (snap.run_id, stage.step, stage.index, self.column)
         if self._explained is not None and self._explained[0] == key:
@@ -477,7 +489,7 @@ class EquationsPanel(Panel):
         else:
             self.drop_explanation()
 
-    def _draw_plan(self, cfg, groups, stage) -> None:
+    def _draw_plan(self, cfg, plan, groups, stage) -> None:
         key = (cfg, len(groups), self.column)
         if key != self._plan_key:
             for row in self._rows:
@@ -504,6 +516,9 @@ class EquationsPanel(Panel):
                 self._to_warm += [(row.math, row_tex, True), (row.math, row_tex, False),
                                   (self.current, stage_tex, False)]
             QTimer.singleShot(0, self, self._warm_one)  # tied to self: never runs after the panel is gone
+            self._plan_texts = [stage_texts(ex.view(spec, cfg, None, self.column), k, len(plan))
+                                for k, spec in enumerate(plan)] + [READY]
+            QTimer.singleShot(0, self, self._reserve_room)
             QTimer.singleShot(0, self, self._make_views_ahead)
         current = stage.index if stage is not None else -1
         rows = []
@@ -521,6 +536,18 @@ class EquationsPanel(Panel):
             if state == "current":
                 self.list_area.ensureWidgetVisible(row, 0, 40)
         self.model["rows"] = rows
+
+    def _reserve_room(self) -> None:
+        """The title, sources and note keep the height of their tallest text in the step, so
+        that stepping never moves the equation and the numbers under them."""
+        for k, w in enumerate((self.title_label, self.source, None, self.note)):
+            if w is not None:
+                w.reserve(texts[k] for texts in self._plan_texts)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width() and self._plan_texts:
+            QTimer.singleShot(0, self, self._reserve_room)  # texts wrap anew at the new width
 
     def _warm_one(self) -> None:
         if self._to_warm:

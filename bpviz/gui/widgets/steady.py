@@ -98,6 +98,15 @@ class _Steady:
         if self._held.clear():
             self.updateGeometry()
 
+    def reserve(self, texts) -> None:
+        """Hold, at the current width, the height the tallest of `texts` needs: texts shown one
+        after another (a step's stages) then never move what is under them."""
+        width, shown = self.width(), self.text()
+        self._held.clear()
+        for text in list(texts) + [shown]:
+            self._held.hold(width, self._needed_for(text, width))
+        self.updateGeometry()
+
     def _font_changed(self) -> None:
         pass
 
@@ -116,6 +125,15 @@ class SteadyLabel(_Steady, QLabel):
 
     def heightForWidth(self, width: int) -> int:
         return self._held.hold(width, super().heightForWidth(width))
+
+    def _needed_for(self, text: str, width: int) -> int:
+        shown = self.text()
+        self.blockSignals(True)
+        self.setText(text)
+        h = QLabel.heightForWidth(self, width)  # Qt's measure of rich text, without holding it
+        self.setText(shown)
+        self.blockSignals(False)
+        return h
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
@@ -160,6 +178,13 @@ class SteadyText(_Steady, QWidget):
             self.layout_passes += 1
             self.updateGeometry()  # more lines than it has room for: the layout makes room
         self.update()
+
+    def _needed_for(self, text: str, width: int) -> int:
+        shown, measured = self._text, self._measured
+        self._text, self._measured = str(text), {}
+        h = self._needed(width)
+        self._text, self._measured = shown, measured
+        return h
 
     def _needed(self, width: int) -> int:
         """Pixels of height the text takes wrapped at `width` (0 for no text)."""
