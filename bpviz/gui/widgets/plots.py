@@ -184,13 +184,12 @@ class GridAxis(pg.AxisItem):
         axis, ticks, texts = specs
         if not ticks:
             return specs
-        major = max(pen.color().alpha() for pen, _, _ in ticks)  # pyqtgraph fades each finer level
-        c = next(pen.color() for pen, _, _ in ticks if pen.color().alpha() == major)
-        a = c.alphaF()
-        solid = QPen(next(pen for pen, _, _ in ticks if pen.color().alpha() == major))
+        major = max((pen for pen, _, _ in ticks), key=lambda pen: pen.color().alpha())  # finer levels are fainter
+        c, a = major.color(), major.color().alphaF()
+        solid = QPen(major)
         solid.setColor(QColor.fromRgbF(a * c.redF() + (1 - a) * bg.redF(), a * c.greenF() + (1 - a) * bg.greenF(),
                                        a * c.blueF() + (1 - a) * bg.blueF()))
-        return axis, [(solid, p1, p2) for pen, p1, p2 in ticks if pen.color().alpha() == major], texts
+        return axis, [(solid, p1, p2) for pen, p1, p2 in ticks if pen.color().alpha() == c.alpha()], texts
 
 
 def grid_plot(alpha: float = 0.2) -> pg.PlotWidget:
