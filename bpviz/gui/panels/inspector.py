@@ -95,9 +95,11 @@ class InspectorPanel(Panel):
         c = self._curves.get((key, layer))
         if c is None:
             color = LAYER_COLORS[(layer - 1) % len(LAYER_COLORS)]
-            c = plot.plot(pen=pg.mkPen(color, width=1.5 * self._zoom), symbolBrush=color, symbolPen=color,
+            # 1 px at the normal size: Qt draws a wider antialiased line 20x slower (1.8 against
+            # 0.08 ms for 800 points), and these change every frame
+            c = plot.plot(pen=pg.mkPen(color, width=1.0 * self._zoom), symbolBrush=color, symbolPen=color,
                           name=f"layer {layer}")
-            c._zoom_base_width = 1.5
+            c._zoom_base_width = 1.0
             self._curves[(key, layer)] = c
         return c
 
