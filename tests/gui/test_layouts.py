@@ -450,6 +450,19 @@ def test_the_debugger_behind_a_tab_draws_nothing_until_raised(qtbot, window):
     assert dbg.scrub.value() == latest.stage.step and dbg.history_label.text() != before
 
 
+def test_the_debugger_in_front_follows_every_step(qtbot, window):
+    """In the Debug layout the debugger is in front: it must draw every step (its content,
+    one opaque child filling it, once counted as out of view and never drew)."""
+    window.apply_layout("debug")
+    dbg = window.debugger
+    qtbot.waitUntil(lambda: dbg._seen())
+    for n in (3, 17):
+        steps(qtbot, window, n)
+        latest = window.controller.latest
+        qtbot.waitUntil(lambda: dbg.scrub.value() == latest.stage.step)
+        assert not dbg._stale and dbg.scrub_label.text().startswith(f"step {latest.stage.step} ")
+
+
 # -- the explain highlight -----------------------------------------------------------------
 def test_the_explained_marks_clear_on_the_next_equation_a_click_and_a_reset(qtbot, window):
     eq = next(p for p in window.panels if p.object_name == "equations")

@@ -1,7 +1,7 @@
 """The contract every panel keeps: draw a Snapshot, do no math, never call the worker."""
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from bpviz.engine.snapshot import Snapshot
@@ -11,10 +11,14 @@ def in_view(widget) -> bool:
     """Whether a redraw of `widget` would reach the screen. Qt keeps a dock that is a tab
     behind another "visible" and only moves it out of the window, so isVisible() alone
     would have every hidden tab redraw each frame; a window not shown yet (a screenshot, a
-    test) draws everything."""
-    if not widget.window().isVisible():
+    test) draws everything. (Not visibleRegion(): it leaves out opaque children, and is
+    empty for a widget that one opaque child fills, such as the debugger's content.)"""
+    window = widget.window()
+    if not window.isVisible():
         return True
-    return widget.isVisible() and not widget.visibleRegion().isEmpty()
+    if not widget.isVisible():
+        return False
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size()).intersects(window.rect())
 
 
 class Panel(QWidget):

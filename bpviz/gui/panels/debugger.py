@@ -15,6 +15,7 @@ from bpviz.engine.series import folded_steps
 from bpviz.engine.snapshot import Snapshot
 
 from .base import in_view
+from ..widgets.steady import SteadyText
 
 
 class _NumberItem(QTableWidgetItem):
@@ -79,11 +80,10 @@ class DebuggerDock(QDockWidget):
         self.scrub.sliderMoved.connect(self._show_scrub_target)
         self.scrub.sliderReleased.connect(lambda: self.controller.request_rewind(self.scrub.value()))
         lay.addWidget(self.scrub)
-        self.scrub_label = QLabel()
-        self.scrub_label.setWordWrap(True)
+        # set at every stage: painted texts that ask for a layout pass only when they need more lines
+        self.scrub_label = SteadyText()
         lay.addWidget(self.scrub_label)
-        self.history_label = QLabel()
-        self.history_label.setWordWrap(True)
+        self.history_label = SteadyText()
         lay.addWidget(self.history_label)
         hint = QLabel("Reset (Ctrl+R) replays the run from the same initial weights with identical numbers.")
         hint.setWordWrap(True)

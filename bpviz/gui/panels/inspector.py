@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import (Placeholder, PowerAxis, fill_layer_choice, index_ticks, signed_image_plot, style_plot,
+from ..widgets.plots import (Placeholder, PowerAxis, fill_layer_choice, fix_left_axes, index_ticks, signed_image_plot, style_plot,
                              symmetric_limit, zoom_plots)
 from ..widgets.steady import SteadyText
 
@@ -63,6 +63,7 @@ class InspectorPanel(Panel):
             p.setLabel("bottom", "step")
             p.getAxis("bottom").enableAutoSIPrefix(False)  # steps, never "(x0.001)"
             p.addLegend(offset=(5, 5), labelTextSize="8pt")
+        fix_left_axes(self._plots())
         self._curves: dict[tuple[str, int], pg.PlotDataItem] = {}
         self.model: dict = {}
         self._zoom = 1.0
@@ -87,9 +88,13 @@ class InspectorPanel(Panel):
         self.time_place.show_note(TIME_EMPTY)
         self.model = {}
 
+    def _plots(self) -> tuple:
+        return self.delta_plot, self.hist_plot, self.rms_plot, self.ratio_plot, self.dead_plot
+
     def set_zoom(self, factor: float) -> None:
         self._zoom = factor
         zoom_plots(self, factor)
+        fix_left_axes(self._plots(), factor)
 
     def _curve(self, plot, key: str, layer: int) -> pg.PlotDataItem:
         c = self._curves.get((key, layer))

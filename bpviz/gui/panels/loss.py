@@ -12,7 +12,7 @@ from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import Placeholder, grid_plot, style_plot, zoom_plots
+from ..widgets.plots import Placeholder, fix_left_axes, grid_plot, style_plot, zoom_plots
 from ..widgets.steady import SteadyText
 
 
@@ -40,6 +40,7 @@ class LossPanel(Panel):
         style_plot(self, self.plot)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "loss")
+        fix_left_axes([self.plot])
         self.plot.addLegend(offset=(-10, 10))
         self.steps = self.plot.plot(pen=pg.mkPen((80, 130, 220), width=1), name="loss per step")
         self.steps.setDownsampling(auto=True, method="peak")
@@ -84,6 +85,7 @@ class LossPanel(Panel):
 
     def set_zoom(self, factor: float) -> None:
         zoom_plots(self, factor)
+        fix_left_axes([self.plot], factor)
 
     def redraw(self) -> None:
         snap: Snapshot = self.snapshot

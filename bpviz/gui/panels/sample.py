@@ -11,7 +11,7 @@ from bpviz.engine.explain import fmt
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import style_plot, zoom_plots
+from ..widgets.plots import fix_left_axes, style_plot, zoom_plots
 from ..widgets.steady import SteadyText
 from ..widgets.tables import NumberTable
 
@@ -67,7 +67,7 @@ class SampleView(Panel):
         row.addWidget(self.out_view, 1)
         self.out_plot.setYRange(0, 1)
         self.out_plot.setMouseEnabled(False, False)
-        self.out_plot.getAxis("left").setWidth(44)  # room for "1e+06" and the like, decided once
+        fix_left_axes([self.out_plot])
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=(80, 130, 220))
         self.target_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=None, pen=pg.mkPen((40, 160, 80), width=2))
         self.out_plot.addItem(self.bars)
@@ -96,7 +96,7 @@ class SampleView(Panel):
 
     def set_zoom(self, factor: float) -> None:
         zoom_plots(self, factor)
-        self.out_plot.getAxis("left").setWidth(int(44 * factor))
+        fix_left_axes([self.out_plot], factor)
         self.table.resizeColumnsToContents()  # the text grew: no cell may end in "…"
         self.table.verticalHeader().setDefaultSectionSize(int(self.fontMetrics().height() * 1.5))
 

@@ -30,6 +30,17 @@ def style_plot(widget, plot_item_or_widget) -> None:
             ax.setTextPen(fg)
 
 
+LEFT_AXIS_PX = 44  # room for "1e+06", "0.0001" and the like
+
+
+def fix_left_axes(plots, factor: float = 1.0) -> None:
+    """A set width for each plot's left axis. Sized by its labels, an axis changes width
+    when they do (another power of ten, a minus sign): its plot is laid out and painted
+    again in the same frame, and the next range change starts it over."""
+    for plot in plots:
+        plot.getAxis("left").setWidth(int(LEFT_AXIS_PX * factor))
+
+
 def elastic(label):
     """A one-line label that may be cut rather than widen its dock."""
     from PySide6.QtWidgets import QSizePolicy
