@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import (Placeholder, PowerAxis, fill_layer_choice, fix_left_axes, index_ticks, signed_image_plot, style_plot,
-                             symmetric_limit, zoom_plots)
+from ..widgets.plots import (Placeholder, PowerAxis, fill_layer_choice, fix_left_axes, index_ticks, settle,
+                             signed_image_plot, style_plot, symmetric_limit, zoom_plots)
 from ..widgets.steady import SteadyText
 
 NOW_EMPTY = ("Δ of this layer over the batch and a histogram of its dL/dW appear here when the "
@@ -164,3 +164,4 @@ class InspectorPanel(Panel):
                     c.setSymbol("o" if ok.sum() < 3 else None)  # one point is a dot, not nothing
                     c.setSymbolSize(5)
         self.model["history_points"] = len(hist)
+        settle(self._plots())

@@ -12,7 +12,7 @@ from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import Placeholder, fix_left_axes, grid_plot, style_plot, zoom_plots
+from ..widgets.plots import Placeholder, fix_left_axes, grid_plot, settle, style_plot, zoom_plots
 from ..widgets.steady import SteadyText
 
 
@@ -127,3 +127,4 @@ class LossPanel(Panel):
         self.readout.setText(text)
         self.readout.setToolTip(tip)
         self.model = {"steps": steps, "epochs": epochs, "accuracy_points": len(acc), "points": len(losses)}
+        settle([self.plot.getPlotItem(), self.acc_view])

@@ -41,6 +41,14 @@ def fix_left_axes(plots, factor: float = 1.0) -> None:
         plot.getAxis("left").setWidth(int(LEFT_AXIS_PX * factor))
 
 
+def settle(plots) -> None:
+    """Work out the plots' automatic ranges now, at the end of a redraw. pyqtgraph does it
+    when the paint starts; a range that changes then (new data) has the whole view painted
+    a second and third time in the same frame, as the axes and the layout follow."""
+    for plot in plots:
+        (plot if isinstance(plot, pg.ViewBox) else plot.getViewBox()).prepareForPaint()
+
+
 def elastic(label):
     """A one-line label that may be cut rather than widen its dock."""
     from PySide6.QtWidgets import QSizePolicy
