@@ -540,9 +540,9 @@ class EquationsPanel(Panel):
     def _reserve_room(self) -> None:
         """The title, sources and note keep the height of their tallest text in the step, so
         that stepping never moves the equation and the numbers under them."""
-        for k, w in enumerate((self.title_label, self.source, None, self.note)):
-            if w is not None:
-                w.reserve(texts[k] for texts in self._plan_texts)
+        titles, sources, _, notes = zip(*self._plan_texts)
+        for widget, texts in ((self.title_label, titles), (self.source, sources), (self.note, notes)):
+            widget.reserve(texts)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
