@@ -266,7 +266,7 @@ def test_the_loss_panel_draws_folded_losses_at_the_middle_of_their_steps(make):
 
 
 def test_the_loss_grid_is_faint_opaque_and_behind_the_curves(make):
-    """Translucent lines are 30-50x slower to paint; the grid is pre-blended with the
+    """Translucent lines are 20-40x slower to paint; the grid is pre-blended with the
     background instead, drawn behind the curves so an opaque line never cuts one, and only
     at the labelled values so a fainter line never cuts a stronger one."""
     from PySide6.QtGui import QImage, QPainter

@@ -185,7 +185,7 @@ def zoom_plots(widget, factor: float) -> None:
 class GridAxis(pg.AxisItem):
     """An axis whose grid lines are opaque and only at the labelled values: each line's faint
     colour is blended over the plot's background beforehand. Qt's raster engine draws a
-    translucent line 30-50x slower than an opaque one (31 grid lines cost 6 ms a paint at
+    translucent line 20-40x slower than an opaque one (31 grid lines cost 6 ms a paint at
     1000x600). The minor levels are left out because opaque lines cannot add up where they
     cross: a faint minor line would cut through a major one."""
 
