@@ -13,7 +13,7 @@ from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
 from ..widgets.plots import (DIVERGING, Placeholder, elastic, fill_layer_choice, index_ticks, signed_image_plot,
-                             style_plot, symmetric_limit, zoom_plots)
+                             set_bar_levels, steady_limit, style_plot, zoom_plots)
 
 MODES = {"W": "weights W", "dW": "gradient dL/dW", "update": "update −α dL/dW"}
 
@@ -71,6 +71,7 @@ class HeatmapPanel(Panel):
         self.marks.setZValue(10)
         self.plot.addItem(self.marks)
         self._marked: dict[str, list] = {}
+        self._limits: dict[tuple, float] = {}  # the colour limit of each (layer, mode) (steady_limit)
         self.image.hoverEvent = self._hover
         self.image.mouseClickEvent = self._click
         self.mont_view = pg.GraphicsLayoutWidget()
@@ -96,6 +97,7 @@ class HeatmapPanel(Panel):
     def reset_view(self) -> None:
         self.image.clear()
         self.mont.clear()
+        self._limits.clear()
         self._marked = {}
         self._shown = None
         self.marks.setData([], [])
@@ -137,11 +139,11 @@ class HeatmapPanel(Panel):
         else:
             self.place.show_content()
             arr = np.asarray(arr)
-            lim = symmetric_limit(arr)
+            lim = steady_limit(self._limits, (layer, what), arr)  # W before and after U1 share colours
             self.image.setImage(arr, levels=(-lim, lim))
             self.image.setRect(QRectF(-0.5, -0.5, arr.shape[1], arr.shape[0]))  # cell (i, j) centred on (j, i)
             index_ticks(self.plot, arr.shape)
-            self.bar.setLevels((-lim, lim))
+            set_bar_levels(self.bar, lim)
             self._shown = arr
             self.model = {"name": name, "shown": arr, "levels": (-lim, lim)}
         self._draw_marks()
@@ -152,8 +154,7 @@ class HeatmapPanel(Panel):
         self.mont_view.setVisible(bool(show_mont))
         if show_mont:
             img, _ = montage(arr, shape)
-            lim = symmetric_limit(np.nan_to_num(img))
-            self.mont.setImage(img, levels=(-lim, lim))
+            self.mont.setImage(img, levels=(-lim, lim))  # the same values as the image: its colours
             self.model["montage"] = img.shape
 
     def _hover(self, event) -> None:

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import (Placeholder, PowerAxis, fill_layer_choice, fix_left_axes, index_ticks, settle,
-                             signed_image_plot, style_plot, symmetric_limit, zoom_plots)
+from ..widgets.plots import (Placeholder, PowerAxis, SteadyRange, fill_layer_choice, fix_left_axes, index_ticks,
+                             settle, set_bar_levels, signed_image_plot, steady_limit, style_plot, zoom_plots)
 from ..widgets.steady import SteadyText
 
 NOW_EMPTY = ("Δ of this layer over the batch and a histogram of its dL/dW appear here when the "
@@ -64,7 +64,12 @@ class InspectorPanel(Panel):
             p.getAxis("bottom").enableAutoSIPrefix(False)  # steps, never "(x0.001)"
             p.addLegend(offset=(5, 5), labelTextSize="8pt")
         fix_left_axes(self._plots())
+        # their ranges move in steps, not with every frame's new step and histogram
+        # (a histogram's ends jump 2-4x from one batch to the next: kept while it fills a quarter)
+        self._steady = [SteadyRange(self.hist_plot, fill=0.25)] + \
+            [SteadyRange(p) for p in (self.rms_plot, self.ratio_plot, self.dead_plot)]
         self._curves: dict[tuple[str, int], pg.PlotDataItem] = {}
+        self._limits: dict[int, float] = {}  # each layer's colour limit (steady_limit)
         self.model: dict = {}
         self._zoom = 1.0
         self.now_place.show_note(NOW_EMPTY)
@@ -80,9 +85,13 @@ class InspectorPanel(Panel):
                     p.legend.removeItem(c)
         self._curves.clear()
         self.delta_img.clear()
+        self._limits.clear()
         self.hist.setData([], [])
-        for p in (self.rms_plot, self.ratio_plot):
+        for p in (self.hist_plot, self.rms_plot, self.ratio_plot):
             p.enableAutoRange()
+        self.dead_plot.enableAutoRange(x=True)
+        for steady in self._steady:
+            steady.forget()
         self.info.setText("")
         self.now_place.show_note(NOW_EMPTY)
         self.time_place.show_note(TIME_EMPTY)
@@ -119,11 +128,11 @@ class InspectorPanel(Panel):
         self.model = {"layer": l}
         delta = a.get(f"Delta{l}")
         if delta is not None:
-            lim = symmetric_limit(delta)
+            lim = steady_limit(self._limits, l, delta)
             self.delta_img.setImage(np.asarray(delta), levels=(-lim, lim))
             self.delta_img.setRect(QRectF(-0.5, -0.5, delta.shape[1], delta.shape[0]))
             index_ticks(self.delta_plot, delta.shape)
-            self.delta_bar.setLevels((-lim, lim))
+            set_bar_levels(self.delta_bar, lim)
             self.model["delta"] = delta
         else:
             self.delta_img.clear()

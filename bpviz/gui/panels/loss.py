@@ -12,7 +12,7 @@ from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import Placeholder, fix_left_axes, grid_plot, settle, style_plot, zoom_plots
+from ..widgets.plots import Placeholder, SteadyRange, fix_left_axes, grid_plot, settle, style_plot, zoom_plots
 from ..widgets.steady import SteadyText
 
 
@@ -31,7 +31,7 @@ class LossPanel(Panel):
         bar = QHBoxLayout()
         self.log = QCheckBox("log scale")
         self.log.setToolTip("Show the loss on a logarithmic axis")
-        self.log.toggled.connect(lambda on: self.plot.setLogMode(False, on))
+        self.log.toggled.connect(self._log_scale)
         self.readout = SteadyText(elide=True)  # set every frame: no layout pass per text
         bar.addWidget(self.log)
         bar.addWidget(self.readout, 1)
@@ -42,6 +42,7 @@ class LossPanel(Panel):
         self.plot.setLabel("left", "loss")
         fix_left_axes([self.plot])
         self.plot.addLegend(offset=(-10, 10))
+        self.steady = SteadyRange(self.plot)  # the range moves in steps, not with every frame's new steps
         self.steps = self.plot.plot(pen=pg.mkPen((80, 130, 220), width=1), name="loss per step")
         self.steps.setDownsampling(auto=True, method="peak")
         self.steps.setClipToView(True)
@@ -70,9 +71,16 @@ class LossPanel(Panel):
         for item in (self.steps, self.epochs, self.acc):
             item.setData([], [])
         self.plot.enableAutoRange()
+        self.steady.forget()
         self.readout.setText("")
         self.place.show_note(EMPTY)
         self.model = {}
+
+    def _log_scale(self, on: bool) -> None:
+        self.plot.setLogMode(False, on)
+        self.steady.forget()  # bounds kept on the other scale mean nothing on this one
+        if self.snapshot is not None:
+            self.redraw()
 
     def _legend_entry(self, item, name: str, on: bool) -> None:
         """The legend names only curves that can appear (no test accuracy on the toy set)."""

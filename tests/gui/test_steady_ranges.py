@@ -1,0 +1,135 @@
+"""Plot ranges and colour limits that hold still while playing: a new range or limit
+regenerates an axis (about 1 ms each, several a frame), so they move in steps, always
+keep the data in view, and leave a user's own zoom alone."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from bpviz.engine.run import Run
+from bpviz.runs import RunData
+from bpviz.gui.widgets.plots import SteadyRange, set_bar_levels, settle, steady_bounds, steady_limit
+
+from test_panels import make, toy_trainer  # noqa: F401  (make is a fixture)
+
+
+def test_steady_bounds_hold_then_grow_on_the_side_the_data_passed():
+    assert steady_bounds(None, 1, 10) == (1, 10)  # the first frame: the data's own
+    assert steady_bounds((1, 10), 2, 9) == (1, 10)  # inside and filling: held
+    assert steady_bounds((1, 10), 1, 12) == (1, 12 + 0.25 * 11)  # past the top: only the top moves out
+    assert steady_bounds((0, 4), -1, 3) == (-2, 4)  # past the bottom: only the bottom
+    assert steady_bounds((0, 100), 10, 30) == (10, 30)  # fills a fifth: the data's own again
+    assert steady_bounds((0, 100), 10, 30, fill=0.2) == (0, 100)
+    assert steady_bounds((0, 1), 5, 5) == (5, 5)  # one point far off: itself, not a crash
+
+
+@pytest.fixture
+def plot(qtbot):
+    w = pg.PlotWidget()
+    qtbot.addWidget(w)
+    w.resize(500, 300)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def grow(plot, curve, steps):
+    """Frames of a loss-like curve gaining 7 steps each; yields each frame's data."""
+    rng = np.random.default_rng(0)
+    y = []
+    for n in range(7, 7 * steps + 1, 7):
+        y += list(2 * np.exp(-np.arange(len(y), n) / 300) + 0.05 * rng.random(n - len(y)))
+        x = np.arange(1, n + 1)
+        curve.setData(x, y)
+        settle([plot.getPlotItem()])
+        yield x, np.asarray(y)
+
+
+def test_a_growing_curve_moves_the_range_in_steps_and_stays_in_view(plot):
+    SteadyRange(plot)
+    curve = plot.plot()
+    changes = []
+    plot.getViewBox().sigRangeChanged.connect(lambda *_: changes.append(1))
+    frames = 0
+    for x, y in grow(plot, curve, 300):
+        frames += 1
+        (x0, x1), (y0, y1) = plot.getViewBox().viewRange()
+        assert x0 <= x[0] and x[-1] <= x1 and y0 <= y.min() and y.max() <= y1
+        assert x[-1] - x[0] >= 0.5 * (x1 - x0) * 0.9  # the curve keeps most of the width
+    assert frames == 300 and len(changes) < 40  # every frame without it (pyqtgraph's own range)
+
+
+def test_a_users_zoom_is_kept_and_the_A_button_follows_again(plot):
+    SteadyRange(plot)
+    curve = plot.plot()
+    frames = grow(plot, curve, 200)
+    for _ in range(20):
+        next(frames)
+    plot.setXRange(30, 60)  # what a wheel or a drag does: the automatic range is off
+    for _ in range(50):
+        next(frames)
+    assert plot.getViewBox().viewRange()[0] == pytest.approx([30, 60], abs=2)
+    plot.getPlotItem().autoBtnClicked()  # "A"
+    x, _ = next(frames)
+    x0, x1 = plot.getViewBox().viewRange()[0]
+    assert x0 <= 1 and x1 >= x[-1]
+
+
+def test_forget_fits_the_data_again(plot):
+    steady = SteadyRange(plot)
+    curve = plot.plot()
+    curve.setData([0, 1000], [0, 1])
+    settle([plot.getPlotItem()])
+    curve.setData([0, 600], [0, 1])
+    settle([plot.getPlotItem()])
+    assert plot.getViewBox().viewRange()[0][1] > 1000  # 60% of the kept range: held
+    steady.forget()  # a new run
+    settle([plot.getPlotItem()])
+    assert 600 <= plot.getViewBox().viewRange()[0][1] < 700
+
+
+def test_a_colour_limit_holds_while_the_values_stay_between_half_and_all_of_it():
+    held = {}
+    assert steady_limit(held, "W1", np.array([-2.0, 1.0])) == 2.0
+    assert steady_limit(held, "W1", np.array([1.2, -0.5])) == 2.0  # same colours for the same values
+    assert steady_limit(held, "W1", np.array([3.0])) == 3.0 + 0.25 * 3.0
+    assert steady_limit(held, "W1", np.array([0.1])) == pytest.approx(0.1)  # much smaller: its own
+    assert steady_limit(held, "W2", np.array([5.0])) == 5.0  # each array its own
+
+
+def test_the_colour_bars_axis_is_not_redone_while_its_levels_hold(qtbot):
+    w = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(w)
+    p = w.addPlot()
+    image = pg.ImageItem(np.zeros((3, 3)))
+    p.addItem(image)
+    bar = pg.ColorBarItem(interactive=False)
+    bar.setImageItem(image, insert_in=p)
+    set_bar_levels(bar, 2.0)
+    w.grab()
+    picture = bar.axis.picture
+    assert picture is not None
+    set_bar_levels(bar, 2.0)
+    assert bar.axis.picture is picture
+    set_bar_levels(bar, 3.0)
+    assert bar.axis.picture is None and tuple(bar.levels()) == (-3.0, 3.0)
+    assert tuple(image.getLevels()) == (-3.0, 3.0)
+
+
+def test_the_loss_axis_is_regenerated_in_steps_while_a_run_goes_on(make):  # noqa: F811
+    t = toy_trainer()
+    run = Run(t, RunData("toy", t.data, None, None, "toy"))
+    run.full_speed = True
+    lo = make("loss")
+    bottom = lo.plot.getPlotItem().getAxis("bottom")
+    made = []
+    generate = bottom.generateDrawSpecs
+    bottom.generateDrawSpecs = lambda p: made.append(1) or generate(p)
+    for _ in range(60):
+        t.run_steps(13)
+        lo.show_snapshot(run.snapshot())
+        lo.grab()
+        (x0, x1), _ = lo.plot.getViewBox().viewRange()
+        assert x0 <= 1 and t.steps_done <= x1
+    assert 0 < len(made) <= 20  # 60 without the steady range
