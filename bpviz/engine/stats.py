@@ -6,6 +6,8 @@ from typing import Mapping
 
 import numpy as np
 
+KEYS = ("grad_rms", "update_ratio", "inactive_share")
+INACTIVE_SHARE_OF = ("relu", "leaky_relu", "sigmoid", "tanh")  # hidden activations that can die or saturate
 SATURATION = 0.01  # a sigmoid/tanh unit whose derivative is below this counts as saturated
 
 
@@ -24,7 +26,7 @@ def layer_stats(arrays: Mapping[str, np.ndarray], n_layers: int, hidden: str, lr
             s["update_ratio"] = float(lr * np.linalg.norm(dw) / wn) if wn > 0 else float("inf")
         z = arrays.get(f"Z{l}")
         a = arrays.get(f"A{l}")
-        if l < n_layers and z is not None:
+        if l < n_layers and z is not None and hidden in INACTIVE_SHARE_OF:
             if hidden in ("relu", "leaky_relu"):
                 s["inactive_share"] = float(np.mean(np.all(z <= 0, axis=0)))
             elif hidden in ("sigmoid", "tanh") and a is not None:
@@ -35,7 +37,11 @@ def layer_stats(arrays: Mapping[str, np.ndarray], n_layers: int, hidden: str, lr
     return out
 
 
-KEYS = ("grad_rms", "update_ratio", "inactive_share")
+def known_figures(n_layers: int, hidden: str) -> tuple[tuple[str, int], ...]:
+    """The (figure, layer) pairs layer_stats gives once a step has ended, for a network of
+    `n_layers` with `hidden` units: what a panel can lay out before the first step."""
+    return tuple((key, l) for l in range(1, n_layers + 1) for key in KEYS
+                 if key != "inactive_share" or (hidden in INACTIVE_SHARE_OF and l < n_layers))
 
 
 class StatsView:

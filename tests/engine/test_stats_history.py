@@ -3,7 +3,12 @@ import pickle
 
 import numpy as np
 
-from bpviz.engine.stats import StatsHistory
+import pytest
+
+from bpviz.engine.config import NetConfig
+from bpviz.engine.dataset import ArraySet
+from bpviz.engine.trainer import Trainer
+from bpviz.engine.stats import StatsHistory, known_figures, layer_stats
 
 
 def figures(step):
@@ -46,3 +51,15 @@ def test_dropping_the_future_keeps_earlier_views_and_a_pickle_is_equal_and_read_
     np.testing.assert_array_equal(back.steps, h.view().steps)
     np.testing.assert_array_equal(back.values, h.view().values)
     assert not back.values.flags.writeable
+
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "relu", "tanh", "leaky_relu", "identity"])
+def test_known_figures_are_the_ones_a_step_gives(hidden):
+    """What a panel lays out before the first step is what layer_stats gives after it."""
+    cfg = NetConfig(sizes=(3, 5, 4, 2), hidden=hidden, output_loss="softmax-ce", batch_size=4)
+    rng = np.random.default_rng(0)
+    t = Trainer(cfg, ArraySet(rng.normal(size=(8, 3)), labels=rng.integers(0, 2, 8), n_classes=2))
+    t.finish_step()
+    got = layer_stats(t.last.arrays, cfg.n_layers, hidden, cfg.lr)
+    assert {(k, l) for l, s in got.items() for k in s} == set(known_figures(cfg.n_layers, hidden))

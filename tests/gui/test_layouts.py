@@ -380,13 +380,19 @@ def test_no_panel_keeps_anything_of_the_previous_run(qtbot, how):
     eq.explain("Z1", (0, 0)) if run_a[-1].stage.eq == "F1" else None
     panels["heatmaps"].set_marks({"W1": [(0, 0)]})
     panels["diagram"].set_marks({"W1": [(0, 0)]})
-    assert len(panels["inspector"]._curves) > 0 and panels["sample"].table.rowCount() == 4
+    old_curves = list(panels["inspector"]._curves.values())
+    assert old_curves and panels["sample"].table.rowCount() == 4
     for p in panels.values():
         p.show_snapshot(b)
     loss = panels["loss"]
     assert loss.place.showing_note and len(loss.steps.getData()[0] or []) == 0
     insp = panels["inspector"]
-    assert insp._curves == {} and insp.time_place.showing_note and insp.now_place.showing_note
+    assert insp.time_place.showing_note and insp.now_place.showing_note
+    # the new run's curves are made ahead, empty; none of the old ones is left in a plot
+    assert not any(c is old for c in insp._curves.values() for old in old_curves)
+    assert all(len(c.getData()[0] if c.getData()[0] is not None else []) == 0 for c in insp._curves.values())
+    in_plots = [i for p in insp._history_plots.values() for i in p.listDataItems()]
+    assert len(in_plots) == len(insp._curves)
     sample = panels["sample"]
     assert sample.table.rowCount() == 0 and not sample.table.isVisible()
     assert "first Step" in sample.caption.text()

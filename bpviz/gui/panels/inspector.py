@@ -9,6 +9,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from bpviz.engine.snapshot import Snapshot
+from bpviz.engine.stats import known_figures
 
 from .base import Panel
 from ..widgets.plots import (Placeholder, PowerAxis, SteadyRange, fill_layer_choice, fix_left_axes, index_ticks,
@@ -59,7 +60,9 @@ class InspectorPanel(Panel):
                                                  axisItems={"left": PowerAxis("left")})
         self.dead_plot = self.time_view.addPlot(row=0, col=2, title="dead/saturated")
         self.dead_plot.setYRange(0, 1)
-        for p in (self.rms_plot, self.ratio_plot, self.dead_plot):
+        self._history_plots = {"grad_rms": self.rms_plot, "update_ratio": self.ratio_plot,
+                               "inactive_share": self.dead_plot}
+        for p in self._history_plots.values():
             p.setLabel("bottom", "step")
             p.getAxis("bottom").enableAutoSIPrefix(False)  # steps, never "(x0.001)"
             p.addLegend(offset=(5, 5), labelTextSize="8pt")
@@ -76,13 +79,8 @@ class InspectorPanel(Panel):
         self.time_place.show_note(TIME_EMPTY)
 
     def reset_view(self) -> None:
-        for c in self._curves.values():
-            vb = c.getViewBox()
-            if vb is not None:
-                vb.removeItem(c)
-            for p in (self.rms_plot, self.ratio_plot, self.dead_plot):
-                if p.legend is not None:
-                    p.legend.removeItem(c)
+        for (key, _), c in self._curves.items():
+            self._history_plots[key].removeItem(c)  # from its view box, its legend and the plot's own list
         self._curves.clear()
         self.delta_img.clear()
         self._limits.clear()
@@ -123,6 +121,9 @@ class InspectorPanel(Panel):
         if self.layer.count() != L:  # a new network: its layers, and no curves of the old one
             self.reset_view()
         fill_layer_choice(self.layer, L, select_last=True)
+        if not self._curves:  # made ahead with their legend entries: 10 ms less when the first step ends
+            for key, layer in known_figures(L, snap.config.hidden):
+                self._curve(self._history_plots[key], key, layer)
         l = self.layer.currentIndex() + 1
         a = snap.arrays
         self.model = {"layer": l}
@@ -162,8 +163,7 @@ class InspectorPanel(Panel):
         else:
             self.time_place.show_content()
         steps = hist.steps if hist else np.zeros(0)
-        for key, plot in (("grad_rms", self.rms_plot), ("update_ratio", self.ratio_plot),
-                          ("inactive_share", self.dead_plot)):
+        for key, plot in self._history_plots.items():
             for layer in range(1, L + 1):
                 ys = hist.column(key, layer) if hist else np.zeros(0)  # (n,) NaN where unknown
                 ok = np.isfinite(ys) & ((ys > 0) if key != "inactive_share" else True)

@@ -1,6 +1,7 @@
-"""Plot ranges and colour limits that hold still while playing: a new range or limit
-regenerates an axis (about 1 ms each, several a frame), so they move in steps, always
-keep the data in view, and leave a user's own zoom alone."""
+"""What keeps plots cheap while playing and stepping. Ranges and colour limits hold still:
+a new range or limit regenerates an axis (about 1 ms each, several a frame), so they
+move in steps, always keep the data in view, and leave a user's own zoom alone. A plot
+hidden behind its note is laid out ahead, not in the middle of a Step."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from bpviz.engine.run import Run
 from bpviz.runs import RunData
-from bpviz.gui.widgets.plots import SteadyRange, set_bar_levels, settle, steady_bounds, steady_limit
+from bpviz.gui.widgets.plots import Placeholder, SteadyRange, set_bar_levels, settle, steady_bounds, steady_limit
 
 from test_panels import make, toy_trainer  # noqa: F401  (make is a fixture)
 
@@ -133,3 +134,24 @@ def test_the_loss_axis_is_regenerated_in_steps_while_a_run_goes_on(make):  # noq
         (x0, x1), _ = lo.plot.getViewBox().viewRange()
         assert x0 <= 1 and t.steps_done <= x1
     assert 0 < len(made) <= 20  # 60 without the steady range
+
+
+def test_a_plot_behind_its_note_is_laid_out_at_an_idle_moment(qtbot):
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    plot = pg.PlotWidget()
+    place = Placeholder(plot, "appears at the first step")
+    QVBoxLayout(holder).addWidget(place.widget)
+    holder.show()
+    qtbot.waitExposed(holder)
+    for width in (600, 700):  # at first, and after the window grew: laid out at the next note
+        holder.resize(width, 400)
+        qtbot.waitUntil(lambda: place.widget.width() > width - 50)
+        place.show_note("appears at the first step")
+        qtbot.waitUntil(lambda: place._warm_size == place.widget.size())
+        # the hidden plot has the size it will be shown at, and its scene is laid out for it
+        assert plot.size() == place.widget.size() and not plot.isVisible()
+        assert plot.getPlotItem().geometry().width() == pytest.approx(plot.width(), abs=2)
+    place.show_content()
+    assert plot.size() == place.widget.size()
