@@ -43,7 +43,7 @@ def grow(plot, curve, steps):
         y += list(2 * np.exp(-np.arange(len(y), n) / 300) + 0.05 * rng.random(n - len(y)))
         x = np.arange(1, n + 1)
         curve.setData(x, y)
-        settle([plot.getPlotItem()])
+        settle([plot.getPlotItem()], hold=True)
         yield x, np.asarray(y)
 
 
@@ -97,6 +97,7 @@ def test_a_colour_limit_holds_while_the_values_stay_between_half_and_all_of_it()
     assert steady_limit(held, "W1", np.array([3.0])) == 3.0 + 0.25 * 3.0
     assert steady_limit(held, "W1", np.array([0.1])) == pytest.approx(0.1)  # much smaller: its own
     assert steady_limit(held, "W2", np.array([5.0])) == 5.0  # each array its own
+    assert steady_limit(held, "W2", np.array([4.0]), hold=False) == 4.0  # paused: fits the values shown
 
 
 def test_the_colour_bars_axis_is_not_redone_while_its_levels_hold(qtbot):
@@ -129,11 +130,16 @@ def test_the_loss_axis_is_regenerated_in_steps_while_a_run_goes_on(make):  # noq
     bottom.generateDrawSpecs = lambda p: made.append(1) or generate(p)
     for _ in range(60):
         t.run_steps(13)
-        lo.show_snapshot(run.snapshot())
+        lo.show_snapshot(run.snapshot(playing=True))
         lo.grab()
         (x0, x1), _ = lo.plot.getViewBox().viewRange()
         assert x0 <= 1 and t.steps_done <= x1
     assert 0 < len(made) <= 20  # 60 without the steady range
+    # paused, the range fits the steps again
+    t.run_steps(1)
+    lo.show_snapshot(run.snapshot(playing=False))
+    (x0, x1), _ = lo.plot.getViewBox().viewRange()
+    assert t.steps_done <= x1 < 1.06 * t.steps_done  # pyqtgraph's own padding only
 
 
 def test_a_plot_behind_its_note_is_laid_out_at_an_idle_moment(qtbot):

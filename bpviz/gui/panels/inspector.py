@@ -12,8 +12,9 @@ from bpviz.engine.snapshot import Snapshot
 from bpviz.engine.stats import known_figures
 
 from .base import Panel
-from ..widgets.plots import (Placeholder, PowerAxis, SteadyRange, fill_layer_choice, fix_left_axes, index_ticks,
-                             settle, set_bar_levels, signed_image_plot, steady_limit, style_plot, zoom_plots)
+from ..widgets.plots import (Placeholder, PowerAxis, SteadyRange, add_legend, fill_layer_choice, fix_left_axes,
+                             index_ticks, settle, set_bar_levels, signed_image_plot, steady_limit, style_plot,
+                             zoom_plots)
 from ..widgets.steady import SteadyText
 
 NOW_EMPTY = ("Δ of this layer over the batch and a histogram of its dL/dW appear here when the "
@@ -65,7 +66,7 @@ class InspectorPanel(Panel):
         for p in self._history_plots.values():
             p.setLabel("bottom", "step")
             p.getAxis("bottom").enableAutoSIPrefix(False)  # steps, never "(x0.001)"
-            p.addLegend(offset=(5, 5), labelTextSize="8pt")
+            add_legend(self, p, offset=(5, 5), labelTextSize="8pt")
         fix_left_axes(self._plots())
         # their ranges move in steps, not with every frame's new step and histogram
         # (a histogram's ends jump 2-4x from one batch to the next: kept while it fills a quarter)
@@ -129,7 +130,7 @@ class InspectorPanel(Panel):
         self.model = {"layer": l}
         delta = a.get(f"Delta{l}")
         if delta is not None:
-            lim = steady_limit(self._limits, l, delta)
+            lim = steady_limit(self._limits, l, delta, snap.playing)
             self.delta_img.setImage(np.asarray(delta), levels=(-lim, lim))
             self.delta_img.setRect(QRectF(-0.5, -0.5, delta.shape[1], delta.shape[0]))
             index_ticks(self.delta_plot, delta.shape)
@@ -173,4 +174,4 @@ class InspectorPanel(Panel):
                     c.setSymbol("o" if ok.sum() < 3 else None)  # one point is a dot, not nothing
                     c.setSymbolSize(5)
         self.model["history_points"] = len(hist)
-        settle(self._plots())
+        settle(self._plots(), hold=snap.playing)

@@ -12,7 +12,7 @@ from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import Placeholder, SteadyRange, fix_left_axes, grid_plot, settle, style_plot, zoom_plots
+from ..widgets.plots import Placeholder, SteadyRange, add_legend, fix_left_axes, grid_plot, settle, style_plot, zoom_plots
 from ..widgets.steady import SteadyText
 
 
@@ -41,7 +41,7 @@ class LossPanel(Panel):
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "loss")
         fix_left_axes([self.plot])
-        self.plot.addLegend(offset=(-10, 10))
+        add_legend(self, self.plot, offset=(-10, 10))
         self.steady = SteadyRange(self.plot)  # the range moves in steps, not with every frame's new steps
         self.steps = self.plot.plot(pen=pg.mkPen((80, 130, 220), width=1), name="loss per step")
         self.steps.setDownsampling(auto=True, method="peak")
@@ -53,6 +53,7 @@ class LossPanel(Panel):
         pi = self.plot.getPlotItem()
         pi.showAxis("right")
         pi.scene().addItem(self.acc_view)
+        self.acc_view.setZValue(-1)  # under the plot, so under its legend (a view box of its own)
         pi.getAxis("right").linkToView(self.acc_view)
         pi.getAxis("right").setLabel("test accuracy")
         self.acc_view.setXLink(pi)
@@ -135,4 +136,4 @@ class LossPanel(Panel):
         self.readout.setText(text)
         self.readout.setToolTip(tip)
         self.model = {"steps": steps, "epochs": epochs, "accuracy_points": len(acc), "points": len(losses)}
-        settle([self.plot.getPlotItem(), self.acc_view])
+        settle([self.plot.getPlotItem(), self.acc_view], hold=snap.playing)
