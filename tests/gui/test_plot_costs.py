@@ -161,3 +161,14 @@ def test_a_plot_behind_its_note_is_laid_out_at_an_idle_moment(qtbot):
         assert plot.getPlotItem().geometry().width() == pytest.approx(plot.width(), abs=2)
     place.show_content()
     assert plot.size() == place.widget.size()
+
+
+def test_legends_are_opaque_cards_above_every_curve(make):  # noqa: F811
+    """A curve passing under a legend must not hide its names (the loss plot's test
+    accuracy is in a view box of its own, which was drawn over the legend)."""
+    lo, ins = make("loss"), make("inspector")
+    legends = [lo.plot.getPlotItem().legend] + [p.legend for p in ins._history_plots.values()]
+    for legend in legends:
+        assert legend.opts["brush"].color().alpha() == 255 and legend.opts["pen"].color().alpha() == 255
+    pi = lo.plot.getPlotItem()
+    assert lo.acc_view.zValue() < pi.zValue() and lo.acc_view.parentItem() is None and pi.parentItem() is None
