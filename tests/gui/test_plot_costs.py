@@ -43,7 +43,7 @@ def grow(plot, curve, steps):
         y += list(2 * np.exp(-np.arange(len(y), n) / 300) + 0.05 * rng.random(n - len(y)))
         x = np.arange(1, n + 1)
         curve.setData(x, y)
-        settle([plot.getPlotItem()], hold=True)
+        settle([plot.getPlotItem()], playing=True)
         yield x, np.asarray(y)
 
 
@@ -128,14 +128,15 @@ def test_the_loss_axis_is_regenerated_in_steps_while_a_run_goes_on(make):  # noq
     made = []
     generate = bottom.generateDrawSpecs
     bottom.generateDrawSpecs = lambda p: made.append(1) or generate(p)
-    for _ in range(60):
+    for k in range(60):
         t.run_steps(13)
-        lo.show_snapshot(run.snapshot(playing=True))
+        lo.show_snapshot(run.snapshot(playing=k % 2 == 0))  # playing, and stepping
         lo.grab()
         (x0, x1), _ = lo.plot.getViewBox().viewRange()
         assert x0 <= 1 and t.steps_done <= x1
     assert 0 < len(made) <= 20  # 60 without the steady range
-    # paused, the range fits the steps again
+    # stepping holds it the same way; a range that fits only while paused fits the data then
+    lo.steady.fit_paused = True
     t.run_steps(1)
     lo.show_snapshot(run.snapshot(playing=False))
     (x0, x1), _ = lo.plot.getViewBox().viewRange()

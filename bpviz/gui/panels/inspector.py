@@ -70,7 +70,7 @@ class InspectorPanel(Panel):
         fix_left_axes(self._plots())
         # their ranges move in steps, not with every frame's new step and histogram
         # (a histogram's ends jump 2-4x from one batch to the next: kept while it fills a quarter)
-        self._steady = [SteadyRange(self.hist_plot, fill=0.25)] + \
+        self._steady = [SteadyRange(self.hist_plot, fill=0.25, fit_paused=True)] + \
             [SteadyRange(p) for p in (self.rms_plot, self.ratio_plot, self.dead_plot)]
         self._curves: dict[tuple[str, int], pg.PlotDataItem] = {}
         self._limits: dict[int, float] = {}  # each layer's colour limit (steady_limit)
@@ -174,4 +174,4 @@ class InspectorPanel(Panel):
                     c.setSymbol("o" if ok.sum() < 3 else None)  # one point is a dot, not nothing
                     c.setSymbolSize(5)
         self.model["history_points"] = len(hist)
-        settle(self._plots(), hold=snap.playing)
+        settle(self._plots(), playing=snap.playing)

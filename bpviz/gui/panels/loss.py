@@ -136,4 +136,4 @@ class LossPanel(Panel):
         self.readout.setText(text)
         self.readout.setToolTip(tip)
         self.model = {"steps": steps, "epochs": epochs, "accuracy_points": len(acc), "points": len(losses)}
-        settle([self.plot.getPlotItem(), self.acc_view], hold=snap.playing)
+        settle([self.plot.getPlotItem(), self.acc_view], playing=snap.playing)

@@ -59,17 +59,16 @@ def fix_left_axes(plots, factor: float = 1.0) -> None:
         plot.getAxis("left").setWidth(int(LEFT_AXIS_PX * factor))
 
 
-def settle(plots, hold: bool = True) -> None:
+def settle(plots, playing: bool = True) -> None:
     """Work out the plots' automatic ranges now, at the end of a redraw. pyqtgraph does it
     when the paint starts; a range that changes then (new data) has the whole view painted
     a second and third time in the same frame, as the axes and the layout follow. A plot
-    given a SteadyRange has it follow the data first (`hold`: in steps, as while playing;
-    else fitting the data)."""
+    given a SteadyRange has it follow the data first."""
     for plot in plots:
         box = plot if isinstance(plot, pg.ViewBox) else plot.getViewBox()
         steady = getattr(box, "steady_range", None)
         if steady is not None:
-            steady.follow(hold)
+            steady.follow(hold=playing or not steady.fit_paused)
         box.prepareForPaint()
 
 
@@ -90,15 +89,17 @@ def steady_bounds(old: tuple | None, lo: float, hi: float, margin: float = 0.25,
 class SteadyRange(pg.GraphicsObject):
     """An invisible item in a plot whose bounds are its data's steady_bounds, so the plot's
     automatic range (which takes in every item's bounds) moves in steps instead of every
-    frame while playing. A new range regenerates each axis's ticks and texts and lays the
-    plot out again: about 5 ms a frame in the Debug layout's five plots. Paused, the range
-    fits the data shown. A user's own zoom or pan still turns the automatic range off, and
-    the plot's "A" button back on. Call follow() (settle() does) after new data and before
-    the paint."""
+    frame. A new range regenerates each axis's ticks and texts and lays the plot out again:
+    about 5 ms a frame in the Debug layout's five plots, and a few ms of a Step. With
+    `fit_paused` (a histogram: its data jump about from step to step) the range holds only
+    while playing and fits the data shown when paused. A user's own zoom or pan still turns
+    the automatic range off, and the plot's "A" button back on. Call follow() (settle()
+    does) after new data and before the paint."""
 
-    def __init__(self, plot, fill: float = 0.5):
+    def __init__(self, plot, fill: float = 0.5, fit_paused: bool = False):
         super().__init__()
         self.fill = fill  # see steady_bounds
+        self.fit_paused = fit_paused
         self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
         self._box = plot if isinstance(plot, pg.ViewBox) else plot.getViewBox()
         self._bounds: list = [None, None]  # per axis: (lo, hi) in view coordinates, or None
