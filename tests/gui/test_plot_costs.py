@@ -173,3 +173,18 @@ def test_legends_are_opaque_cards_above_every_curve(make):  # noqa: F811
         assert legend.opts["brush"].color().alpha() == 255 and legend.opts["pen"].color().alpha() == 255
     pi = lo.plot.getPlotItem()
     assert lo.acc_view.zValue() < pi.zValue() and lo.acc_view.parentItem() is None and pi.parentItem() is None
+
+
+def test_the_log_scale_drops_the_range_held_on_the_linear_one(make):  # noqa: F811
+    t = toy_trainer()
+    run = Run(t, RunData("toy", t.data, None, None, "toy"))
+    lo = make("loss")
+    for _ in range(5):
+        t.run_steps(40)
+        lo.show_snapshot(run.snapshot(playing=True))
+    lo.log.setChecked(True)
+    lo.grab()
+    losses = np.log10(np.asarray(run.snapshot().losses))
+    _, (y0, y1) = lo.plot.getViewBox().viewRange()
+    span = losses.max() - losses.min()
+    assert y0 <= losses.min() and losses.max() <= y1 and y1 - y0 < 1.3 * span

@@ -139,7 +139,7 @@ class HeatmapPanel(Panel):
         else:
             self.place.show_content()
             arr = np.asarray(arr)
-            lim = steady_limit(self._limits, (layer, what), arr, snap.playing)  # W before and after U1 share colours
+            lim = steady_limit(self._limits, (layer, what), arr, snap.playing)  # W and W after U1: one limit
             self.image.setImage(arr, levels=(-lim, lim))
             self.image.setRect(QRectF(-0.5, -0.5, arr.shape[1], arr.shape[0]))  # cell (i, j) centred on (j, i)
             index_ticks(self.plot, arr.shape)

@@ -12,7 +12,8 @@ from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import Placeholder, SteadyRange, add_legend, fix_left_axes, grid_plot, settle, style_plot, zoom_plots
+from ..widgets.plots import (Placeholder, SteadyRange, add_legend, fix_left_axes, grid_plot, settle, style_plot,
+                             zoom_plots)
 from ..widgets.steady import SteadyText
 
 
@@ -80,8 +81,6 @@ class LossPanel(Panel):
     def _log_scale(self, on: bool) -> None:
         self.plot.setLogMode(False, on)
         self.steady.forget()  # bounds kept on the other scale mean nothing on this one
-        if self.snapshot is not None:
-            self.redraw()
 
     def _legend_entry(self, item, name: str, on: bool) -> None:
         """The legend names only curves that can appear (no test accuracy on the toy set)."""
