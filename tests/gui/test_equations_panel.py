@@ -191,3 +191,21 @@ def test_nothing_above_the_numbers_moves_through_a_step(panel, qtbot):
             assert w.height() >= w._needed(w.width()), (k, w.text())
         assert panel.source.height() >= QLabel.heightForWidth(panel.source, panel.source.width()), k
     assert seen == {ready}
+
+
+def test_the_result_comes_first_under_the_equation_and_stays_in_view(panel, qtbot):
+    """As the equation reads, result first: in a small window the operands below it may be
+    scrolled to, but the result's name, shape and numbers are never cut at the top."""
+    t = trainer_for(3, "softmax-ce")
+    run = Run(t, RunData("t", t.data, None, None, "t"))
+    panel.resize(700, 420)  # less room than the arrays of a step need
+    panel.show()
+    qtbot.waitExposed(panel)
+    for k in range(len(step_plan(t.cfg, 4))):
+        t.next_stage()
+        panel.show_snapshot(run.snapshot(k + 1))
+        qtbot.wait(5)
+        v = panel.model["view"]
+        shown = [av for av in panel._array_views if av.isVisible()]
+        assert [av.name for av in shown[:len(v.results)]] == [r.name for r in v.results], k
+        assert panel.values_area.verticalScrollBar().value() <= shown[0].y(), k

@@ -128,19 +128,26 @@ def test_the_loss_axis_is_regenerated_in_steps_while_a_run_goes_on(make):  # noq
     made = []
     generate = bottom.generateDrawSpecs
     bottom.generateDrawSpecs = lambda p: made.append(1) or generate(p)
-    for k in range(60):
-        t.run_steps(13)
-        lo.show_snapshot(run.snapshot(playing=k % 2 == 0))  # playing, and stepping
+    def frame(steps, playing):
+        t.run_steps(steps)
+        lo.show_snapshot(run.snapshot(playing=playing))
         lo.grab()
         (x0, x1), _ = lo.plot.getViewBox().viewRange()
         assert x0 <= 1 and t.steps_done <= x1
+        return x1
+
+    for _ in range(60):
+        frame(13, True)
     assert 0 < len(made) <= 20  # 60 without the steady range
-    # stepping holds it the same way; a range that fits only while paused fits the data then
-    lo.steady.fit_paused = True
-    t.run_steps(1)
-    lo.show_snapshot(run.snapshot(playing=False))
-    (x0, x1), _ = lo.plot.getViewBox().viewRange()
-    assert t.steps_done <= x1 < 1.06 * t.steps_done  # pyqtgraph's own padding only
+    # Play stops: the range fits the steps; Steps then hold it
+    assert frame(1, False) < 1.06 * t.steps_done  # pyqtgraph's own padding only
+    made.clear()
+    for _ in range(20):
+        frame(1, False)
+    assert len(made) <= 2
+    lo.steady.fit_paused = True  # (the histogram's way) every paused frame fits
+    frame(1, False)
+    assert frame(1, False) < 1.06 * t.steps_done
 
 
 def test_a_plot_behind_its_note_is_laid_out_at_an_idle_moment(qtbot):

@@ -482,7 +482,9 @@ class EquationsPanel(Panel):
         self.source.setText(sources)
         self.source.setToolTip(tip)
         self.note.setText(note)
-        self._draw_values(list(v.operands) + list(v.results))
+        # the result first, as the equation reads: it is what the learner looks for, and an
+        # operand scrolled past it would be cut at the top of the area (1366x768)
+        self._draw_values(list(v.results) + list(v.operands))
         key = (snap.run_id, stage.step, stage.index, self.column)
         if self._explained is not None and self._explained[0] == key:
             self.explain(*self._explained[1:])  # the same equation (new digits, focus): kept

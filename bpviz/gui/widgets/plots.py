@@ -68,7 +68,7 @@ def settle(plots, playing: bool = True) -> None:
         box = plot if isinstance(plot, pg.ViewBox) else plot.getViewBox()
         steady = getattr(box, "steady_range", None)
         if steady is not None:
-            steady.follow(hold=playing or not steady.fit_paused)
+            steady.follow(playing)
         box.prepareForPaint()
 
 
@@ -90,16 +90,17 @@ class SteadyRange(pg.GraphicsObject):
     """An invisible item in a plot whose bounds are its data's steady_bounds, so the plot's
     automatic range (which takes in every item's bounds) moves in steps instead of every
     frame. A new range regenerates each axis's ticks and texts and lays the plot out again:
-    about 5 ms a frame in the Debug layout's five plots, and a few ms of a Step. With
-    `fit_paused` (a histogram: its data jump about from step to step) the range holds only
-    while playing and fits the data shown when paused. A user's own zoom or pan still turns
-    the automatic range off, and the plot's "A" button back on. Call follow() (settle()
-    does) after new data and before the paint."""
+    about 5 ms a frame in the Debug layout's five plots, and a few ms of a Step. The first
+    frame after Play stops fits the data; Steps then hold it again. With `fit_paused` (a
+    histogram: its data jump about from step to step) every paused frame fits. A user's
+    own zoom or pan still turns the automatic range off, and the plot's "A" button back
+    on. Call follow() (settle() does) after new data and before the paint."""
 
     def __init__(self, plot, fill: float = 0.5, fit_paused: bool = False):
         super().__init__()
         self.fill = fill  # see steady_bounds
         self.fit_paused = fit_paused
+        self._was_playing = False
         self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
         self._box = plot if isinstance(plot, pg.ViewBox) else plot.getViewBox()
         self._bounds: list = [None, None]  # per axis: (lo, hi) in view coordinates, or None
@@ -120,7 +121,9 @@ class SteadyRange(pg.GraphicsObject):
         self._bounds = [None, None]
         self.informViewBoundsChanged()
 
-    def follow(self, hold: bool = True) -> None:
+    def follow(self, playing: bool = True) -> None:
+        hold = playing or not (self.fit_paused or self._was_playing)
+        self._was_playing = playing
         bounds = [None, None]
         for ax in (0, 1):
             # the items' own data bounds: the view box's childrenBounds adds a few pixels for
