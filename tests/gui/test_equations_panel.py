@@ -209,3 +209,26 @@ def test_the_result_comes_first_under_the_equation_and_stays_in_view(panel, qtbo
         shown = [av for av in panel._array_views if av.isVisible()]
         assert [av.name for av in shown[:len(v.results)]] == [r.name for r in v.results], k
         assert panel.values_area.verticalScrollBar().value() <= shown[0].y(), k
+
+
+def test_while_playing_the_values_stay_where_the_user_scrolled(panel, qtbot):
+    t = trainer_for(3, "softmax-ce")
+    run = Run(t, RunData("t", t.data, None, None, "t"))
+    panel.resize(700, 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    bar = panel.values_area.verticalScrollBar()
+    t.next_stage()
+    panel.show_snapshot(run.snapshot(1, playing=True))
+    qtbot.waitUntil(lambda: bar.maximum() > 0)
+    bar.setValue(bar.maximum())  # down to an operand
+    for k in range(2, 8):
+        t.next_stage()
+        panel.show_snapshot(run.snapshot(k, playing=True))
+        qtbot.wait(5)
+        result = next(av for av in panel._array_views if av.isVisible())
+        assert bar.value() > result.y() or bar.value() == bar.maximum(), k  # not pulled back up
+    t.next_stage()
+    panel.show_snapshot(run.snapshot(9))  # a Step: the result (at the top) comes into view
+    result = next(av for av in panel._array_views if av.isVisible())
+    qtbot.waitUntil(lambda: bar.value() <= result.y())

@@ -587,7 +587,9 @@ class EquationsPanel(Panel):
             av.hide()
         results = {r.name for r in (self.model.get("view").results if self.model.get("view") else ())}
         first = next((av for av in self._array_views[:len(operands)] if av.name in results and av.isVisible()), None)
-        if first is not None:  # the result is what the learner looks for: keep it in view
+        # the result is what the learner looks for: in view at each Step; while playing, where
+        # the user scrolled to (an operand to watch) stays put
+        if first is not None and not (self.snapshot is not None and self.snapshot.playing):
             QTimer.singleShot(0, self, lambda: self.values_area.ensureWidgetVisible(first, 0, 0))  # once laid out
 
     # -- explain this number --------------------------------------------------------
