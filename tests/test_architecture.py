@@ -41,3 +41,13 @@ def test_panels_do_not_reach_the_worker_or_the_controller():
                 assert not node.module.endswith(("worker", "controller")), f"{path} imports {node.module}"
             if isinstance(node, ast.Attribute):
                 assert node.attr not in ("worker", "trainer"), f"{path} uses .{node.attr}"
+
+
+def test_no_undefined_or_unused_names():
+    """pyflakes' checks (ruff's F rules): an undefined name is a crash waiting for its line
+    to run (one hid in an annotation of bpviz/engine/frames.py), an unused import a leftover."""
+    ruff = pathlib.Path(sys.executable).with_name("ruff")
+    assert ruff.exists(), "ruff is a test dependency: pip install -e '.[test]'"
+    r = subprocess.run([str(ruff), "check", "--select", "F", "--no-cache", "bpviz", "tests", "benchmarks", "scripts"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
