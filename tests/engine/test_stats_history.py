@@ -2,7 +2,6 @@
 import pickle
 
 import numpy as np
-
 import pytest
 
 from bpviz.engine.config import NetConfig
@@ -51,7 +50,6 @@ def test_dropping_the_future_keeps_earlier_views_and_a_pickle_is_equal_and_read_
     np.testing.assert_array_equal(back.steps, h.view().steps)
     np.testing.assert_array_equal(back.values, h.view().values)
     assert not back.values.flags.writeable
-
 
 
 @pytest.mark.parametrize("hidden", ["sigmoid", "relu", "tanh", "leaky_relu", "identity"])
