@@ -476,7 +476,7 @@ class Run:
                         warnings=health_warnings(stats, t.cfg), serial=serial,
                         history=(len(self.checkpoints), oldest, self.history_dropped), contrib=contrib,
                         run_id=self.run_id, position=t.steps_done, frontier=self.frontier,
-                        playing=playing, boundary=boundary)
+                        playing=playing, boundary=boundary, ready_batch=t.next_batch() if r is None else None)
 
     def _status(self, r) -> str:
         """The status line; after a divergence it says that the panels show the last finite

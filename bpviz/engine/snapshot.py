@@ -215,12 +215,14 @@ class Snapshot:
                  an opened session): a panel drops everything it kept when it changes
     history      (stages kept, oldest step kept, stages dropped) of the step-back history
     contrib      {"losses": (m,), "shares": {layer: (m,)}} per-sample parts of the batch, or None
+    ready_batch  before the first stage (stage None): the batch the first step reads, as
+                 (data-set rows (m,), X (m, n0), Y (m, nL)); else None
     """
 
     __slots__ = ("stage", "config", "params", "losses", "loss_folds", "epoch_losses", "epoch_loss_folds",
                  "test_accuracy", "stats", "stats_history", "data_name", "image_shape", "class_names", "status",
                  "message", "serial", "history", "contrib", "message_kind", "warnings", "run_id",
-                 "position", "frontier", "playing", "boundary")
+                 "position", "frontier", "playing", "boundary", "ready_batch")
 
     def __init__(self, **kw):
         for k in self.__slots__:
@@ -234,15 +236,26 @@ class Snapshot:
 
     @property
     def arrays(self) -> Mapping[str, np.ndarray]:
-        """The stage's arrays, or just the parameters when no stage has run yet."""
+        """The stage's arrays; before the first stage, the parameters and the first batch
+        (X, A0, Y): what the first equation reads."""
         if self.stage is not None:
             return self.stage.arrays
         d = {}
+        if self.ready_batch is not None:
+            _, x, y = self.ready_batch
+            d.update(X=x, A0=x, Y=y)
         for l, (w, b) in enumerate(self.params, 1):
             d[f"W{l}"] = w
             if b is not None:
                 d[f"b{l}"] = b
         return MappingProxyType(d)
+
+    @property
+    def batch_indices(self) -> np.ndarray | None:
+        """(m,) the data-set rows of the batch shown (the first batch before any stage), or None."""
+        if self.stage is not None:
+            return self.stage.batch_indices
+        return self.ready_batch[0] if self.ready_batch is not None else None
 
 
 def _snapshot_from(fields: dict) -> Snapshot:
@@ -250,6 +263,8 @@ def _snapshot_from(fields: dict) -> Snapshot:
     for k in ("losses", "epoch_losses"):
         if fields.get(k) is not None:
             fields[k] = _frozen_copy(fields[k])
+    if fields.get("ready_batch") is not None:
+        fields["ready_batch"] = tuple(_frozen_copy(a) for a in fields["ready_batch"])
     if fields.get("params") is not None:
         fields["params"] = tuple((_frozen_copy(w), None if b is None else _frozen_copy(b)) for w, b in fields["params"])
     return Snapshot(**fields)

@@ -358,6 +358,24 @@ class Trainer:
         return r
 
     # -- the step, one equation at a time -------------------------------------------
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The batch the next step reads, edited inputs included: (data-set rows (m,),
+        X (m, n0), Y (m, nL)), read-only. Shown before the first step, so that the first
+        equation's operands are there to read before it is computed."""
+        idx = freeze(self._order(self.epoch)[self.batch * self.batch_size:(self.batch + 1) * self.batch_size])  # (m,)
+        x, y = self._batch(idx)
+        return idx, freeze(x), freeze(y)
+
+    def _batch(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """X (m, n0) and Y (m, nL) of the data-set rows `idx`, with the inputs the user edited."""
+        x, y = self.data.rows(idx, self.dtype)  # (m, n0), (m, nL); maybe the data set's own read-only copy
+        edited = np.flatnonzero(np.isin(idx, list(self._overrides))) if self._overrides else ()
+        if len(edited):
+            x = x.copy()  # never write into the data set's copy
+            for pos_in_batch in edited:
+                x[pos_in_batch] = self._overrides[int(idx[pos_in_batch])]
+        return x, y
+
     def _stages(self) -> Iterator[StageResult]:
         order_epoch, order = None, None
         while True:
@@ -383,12 +401,7 @@ class Trainer:
 
     def _step(self, idx: np.ndarray) -> Iterator[StageResult]:
         cfg, L = self.cfg, self.cfg.n_layers
-        x, y = self.data.rows(idx, self.dtype)  # (m, n0), (m, nL); maybe the data set's own read-only copy
-        edited = np.flatnonzero(np.isin(idx, list(self._overrides))) if self._overrides else ()
-        if len(edited):
-            x = x.copy()  # never write into the data set's copy
-            for pos_in_batch in edited:
-                x[pos_in_batch] = self._overrides[int(idx[pos_in_batch])]
+        x, y = self._batch(idx)  # (m, n0), (m, nL)
         m = len(idx)
         r = self.dtype.type(reduction(cfg, m))
         lr = self.dtype.type(cfg.lr)

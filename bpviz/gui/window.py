@@ -594,9 +594,9 @@ class MainWindow(QMainWindow):
     @Slot(int, object)
     def edit_input(self, batch_row: int, values):
         snap = self.controller.latest
-        if snap is None or snap.stage is None or not self.may_branch():
+        if snap is None or snap.batch_indices is None or not self.may_branch():
             return
-        self.controller.edit_input(int(snap.stage.batch_indices[batch_row]), values)
+        self.controller.edit_input(int(snap.batch_indices[batch_row]), values)
 
     def draw_input(self) -> bool:
         """Draw or edit the focused sample's input image (image data sets)."""
@@ -606,14 +606,14 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Drawing an input needs an image data set (MNIST, Fashion-MNIST, "
                                          "your own IDX files or an image CSV)", 5000)
             return False
-        if snap.stage is None:
-            self.statusBar().showMessage("Step once first: the input belongs to the batch in progress", 5000)
+        if snap.batch_indices is None:
+            self.statusBar().showMessage("No batch is loaded yet: the input belongs to the batch in progress", 5000)
             return False
-        row = min(self.controller.focus, len(snap.stage.batch_indices) - 1)
+        row = min(self.controller.focus, len(snap.batch_indices) - 1)
         image = np.asarray(snap.arrays["X"][row], dtype=np.float64).reshape(snap.image_shape)  # (h, w)
         top = float(image.max(initial=0.0))
         scale = top if top > 1 else 1.0  # the inputs' own range: 0 to 1 for the scaled image sets
-        dialog = DrawInputDialog(image / scale, f"Draw sample {int(snap.stage.batch_indices[row])}", self)
+        dialog = DrawInputDialog(image / scale, f"Draw sample {int(snap.batch_indices[row])}", self)
         if dialog.exec() != DrawInputDialog.Accepted:
             return False
         self.edit_input(row, dialog.values() * scale)

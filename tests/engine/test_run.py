@@ -38,6 +38,40 @@ def test_snapshot_arrays_are_the_engines_arrays(toy):
     np.testing.assert_array_equal(run.snapshot().losses, plain.losses)
 
 
+@pytest.mark.parametrize("batch_size", [0, 2], ids=["whole set", "shuffled batches"])
+@pytest.mark.parametrize("edit", [False, True], ids=["as loaded", "an input edited before the first step"])
+def test_before_the_first_stage_the_snapshot_holds_the_batch_the_first_step_reads(toy, batch_size, edit):
+    run = Run.build(TOY.with_(batch_size=batch_size), toy)
+    if edit:
+        run.edit_input(int(run.snapshot().batch_indices[1]), [0.25, -1.5, 2.0])
+    ready = run.snapshot()
+    assert ready.stage is None and ready.status.endswith("ready")
+    run.advance("stage")
+    first = run.snapshot()
+    np.testing.assert_array_equal(ready.batch_indices, first.stage.batch_indices)
+    assert set(ready.arrays) == set(first.stage.info.base) == {"X", "A0", "Y", "W1", "W2"}  # the toy has no bias
+    for name in ready.arrays:
+        np.testing.assert_array_equal(ready.arrays[name], first.stage.arrays[name])
+        assert not ready.arrays[name].flags.writeable, name
+    assert "Z1" not in ready.arrays and "Z1" in first.stage.arrays
+    if edit:
+        np.testing.assert_array_equal(ready.arrays["X"][1], [0.25, -1.5, 2.0])
+
+
+def test_the_next_batch_is_the_one_the_next_step_reads_across_epochs_and_shuffles(toy):
+    t = Trainer(TOY.with_(batch_size=3), toy.train)  # 4 samples: batches of 3 and 1, reshuffled each epoch
+    orders = set()
+    for _ in range(8):
+        idx, x, y = t.next_batch()
+        r = t.finish_step()
+        np.testing.assert_array_equal(idx, r.batch_indices)
+        np.testing.assert_array_equal(x, r.arrays["X"])
+        np.testing.assert_array_equal(y, r.arrays["Y"])
+        assert not (idx.flags.writeable or x.flags.writeable or y.flags.writeable)
+        orders.add(tuple(idx))
+    assert len(orders) > 2  # the shuffles were exercised
+
+
 def test_scrubbing_to_the_middle_and_back_loses_nothing(toy):
     run = Run.build(TOY, toy)
     run.advance("step")

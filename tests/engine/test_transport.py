@@ -34,9 +34,10 @@ def slot_files(folder):
     return sorted(n for n in os.listdir(folder) if n.startswith(PREFIX))
 
 
+@pytest.mark.parametrize("stages", [0, 5], ids=["ready, with the first batch", "mid-step"])
 @pytest.mark.parametrize("inline_below", [0, 10**9], ids=["shared-memory", "pipe"])
-def test_a_snapshot_arrives_with_equal_read_only_arrays(pipe, tmp_path, inline_below):
-    snap = toy_snapshot()
+def test_a_snapshot_arrives_with_equal_read_only_arrays(pipe, tmp_path, inline_below, stages):
+    snap = toy_snapshot(stages)
     writer, reader = FrameWriter(inline_below=inline_below, folder=str(tmp_path)), FrameReader()
     try:
         writer.send(pipe[0], ("snapshot", (snap,)))
@@ -51,6 +52,8 @@ def test_a_snapshot_arrives_with_equal_read_only_arrays(pipe, tmp_path, inline_b
         assert got.arrays[name].dtype == arr.dtype and not got.arrays[name].flags.writeable, name
     np.testing.assert_array_equal(got.losses, snap.losses)
     assert not got.losses.flags.writeable
+    assert "X" in got.arrays and not got.batch_indices.flags.writeable
+    np.testing.assert_array_equal(got.batch_indices, snap.batch_indices)
 
 
 def test_big_messages_use_a_slot_that_is_freed_when_read_and_unlinked_once_mapped(pipe, tmp_path):

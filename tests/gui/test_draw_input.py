@@ -67,3 +67,31 @@ def test_a_drawn_input_changes_exactly_its_sample_downstream(qtbot, window, monk
         assert list(changed) == [2], name  # only the drawn sample's rows
     assert not np.array_equal(after.arrays["dW1"], before.arrays["dW1"])  # the batch gradient follows
     np.testing.assert_array_equal(after.arrays["W1"], before.arrays["W1"])  # the weights do not
+
+
+def test_an_input_drawn_before_the_first_step_is_what_the_first_step_reads(qtbot, window, monkeypatch):
+    from bpviz.gui.widgets import draw
+    c = window.controller
+    assert c.latest.stage is None  # ready: the first batch is shown, and can be drawn into
+    c.set_focus(3)
+
+    def draw_a_stroke(dialog):
+        dialog.canvas.clear()
+        for row in range(4, 24):
+            dialog.canvas.paint_at(float(row), 9.0)
+        return draw.DrawInputDialog.Accepted
+    monkeypatch.setattr(draw.DrawInputDialog, "exec", draw_a_stroke)
+    serial = c.latest.serial
+    assert window.draw_input()
+    qtbot.waitUntil(lambda: c.latest.serial > serial, timeout=20000)
+    ready = c.latest
+    assert ready.stage is None and ready.message.startswith("edited the input of sample")
+    drawn = ready.arrays["X"][3].reshape(28, 28)
+    assert drawn[14, 9] == 1.0 and drawn[0, 0] == 0.0
+    sample = next(p for p in window.panels if p.object_name == "sample")
+    np.testing.assert_array_equal(sample.img.image, drawn)
+    serial = c.latest.serial
+    c.request_step()
+    qtbot.waitUntil(lambda: c.latest.serial > serial and c.latest.stage is not None, timeout=20000)
+    np.testing.assert_array_equal(c.latest.arrays["X"][3].reshape(28, 28), drawn)
+    np.testing.assert_array_equal(c.latest.stage.batch_indices, ready.batch_indices)

@@ -232,3 +232,22 @@ def test_while_playing_the_values_stay_where_the_user_scrolled(panel, qtbot):
     panel.show_snapshot(run.snapshot(9))  # a Step: the result (at the top) comes into view
     result = next(av for av in panel._array_views if av.isVisible())
     qtbot.waitUntil(lambda: bar.value() <= result.y())
+
+
+@pytest.mark.parametrize("column", [False, True])
+def test_before_the_first_step_the_first_equations_operands_are_there_to_read(panel, column):
+    t = trainer_for(2, "softmax-ce")
+    run = Run(t, RunData("t", t.data, None, None, "t"))
+    panel.col_btn.setChecked(column)
+    ready = run.snapshot()
+    panel.show_snapshot(ready)
+    assert panel.model["current"] is None and panel.title_label.text().startswith("ready")
+    shown = [av.name for av in panel._array_views if not av.isHidden()]
+    assert shown == ["A0", "W1", "b1"]  # what F1 reads; its result is to come
+    for name in shown:
+        a = np.atleast_2d(ready.arrays[name])
+        np.testing.assert_array_equal(panel.model["shown"][name], a.T if column else a)
+    np.testing.assert_array_equal(panel.model["shown"]["A0"], (t.data.x.T if column else t.data.x))
+    t.next_stage()
+    panel.show_snapshot(run.snapshot(1))
+    assert [av.name for av in panel._array_views if not av.isHidden()] == ["Z1", "A0", "W1", "b1"]

@@ -393,9 +393,12 @@ def test_no_panel_keeps_anything_of_the_previous_run(qtbot, how):
     assert all(len(c.getData()[0] if c.getData()[0] is not None else []) == 0 for c in insp._curves.values())
     in_plots = [i for p in insp._history_plots.values() for i in p.listDataItems()]
     assert len(in_plots) == len(insp._curves)
+    # the sample shows the new run's first batch, with no output of the old run's
     sample = panels["sample"]
-    assert sample.table.rowCount() == 0 and not sample.table.isVisible()
-    assert "first Step" in sample.caption.text()
+    x, y = b.arrays["X"], b.arrays["Y"]
+    assert sample.table.rowCount() == len(x) and sample.table.columnCount() == x.shape[1] + y.shape[1]
+    assert np.array_equal(sample.table.values, np.hstack([x, y]))
+    assert "the output appears when" in sample.caption.text() and "predicted" not in sample.caption.text()
     assert panels["heatmaps"].model["marks"] == [] and panels["diagram"].model["marks"] == {"nodes": 0, "edges": 0}
     assert eq.model["explanation"] is None and eq._explained is None
     if how == "new network":
@@ -512,7 +515,9 @@ def test_empty_panels_say_what_will_appear_and_one_loss_point_is_drawn(qtbot, wi
     assert insp.time_place.showing_note
     heat.what.setCurrentIndex(heat.what.findData("dW"))
     assert heat.place.showing_note and "appears here" in heat.place.note.text()
-    assert not sample.out_view.isVisible()
+    # before the first step: the first batch's sample and its target; the output is to come
+    assert sample.out_view.isVisible() and "the output appears when" in sample.caption.text()
+    assert len(sample.bars.opts["height"]) == 0 and len(sample.target_bars.opts["height"]) > 0
     steps(qtbot, window, 12)  # one whole step: one loss value
     loss.redraw()
     assert not loss.place.showing_note

@@ -100,7 +100,8 @@ def step_forms(cfg, column: bool) -> list[tuple[str, str]]:
 
 
 READY = ("ready: press Step to compute the first equation",
-         "Each equation's numbers appear below as it is computed: the operands it reads, then its result.",
+         "Below: what it reads, for the first batch. Each Step computes an equation; its result comes "
+         "first, then its operands.",
          "", "")
 
 
@@ -455,7 +456,7 @@ class EquationsPanel(Panel):
         snap: Snapshot = self.snapshot
         cfg = snap.config
         stage = snap.stage
-        m = len(stage.batch_indices) if stage is not None else None
+        m = len(snap.batch_indices) if snap.batch_indices is not None else None
         plan = step_plan(cfg, m) if m else step_plan(cfg, 1)
         if not snap.playing:  # held steady while playing: back to the room reserved for the step
             self.current.release()
@@ -469,7 +470,9 @@ class EquationsPanel(Panel):
             self.source.setText(READY[1])
             self.source.setToolTip("")
             self.note.setText(READY[3])
-            self._draw_values([])
+            # the first equation's operands, there to read before it runs; its result is to come
+            self.model["view"] = first = ex.view(plan[0], cfg, snap.arrays, self.column)
+            self._draw_values(list(first.operands))
             self.drop_explanation()
             self.list_area.verticalScrollBar().setValue(0)  # a new run starts at the top of the plan
             return

@@ -116,19 +116,18 @@ class SampleView(Panel):
         L = snap.config.n_layers
         x = a.get("X")
         y = a.get("Y")
-        if x is None:  # before the first step: no batch yet
+        if x is None:  # no batch to show (a snapshot without one)
             self.caption.setText("The batch's samples, the focused sample's target and the network's "
-                                 "output for it appear here at the first Step.")
+                                 "output for it appear here once a batch is loaded.")
             self.table.hide()
             self.view.hide()
             self.model = {}
             return
-        self.view.show()
         m = len(x)
         self.pick.setMaximum(m - 1)
         f = min(self.focus_sample, m - 1)
         out = a.get(f"A{L}")
-        row = int(snap.stage.batch_indices[f]) if snap.stage is not None else f
+        row = int(snap.batch_indices[f])
         image = snap.image_shape is not None and x.shape[1] == snap.image_shape[0] * snap.image_shape[1]
         classes = snap.class_names
         target = int(np.argmax(y[f])) if y.shape[1] > 1 else None
@@ -153,27 +152,25 @@ class SampleView(Panel):
         else:
             self.img_view.hide()
             self._fill_table(x, y, out, f)
-        self.out_view.setVisible(out is not None)
-        self.view.setVisible(image or out is not None)
-        if out is not None:
-            k = out.shape[1]
-            heights = np.nan_to_num(np.asarray(out[f], dtype=np.float64), nan=0.0, posinf=1e300, neginf=-1e300)
-            self.bars.setOpts(x=np.arange(k), height=heights, width=0.7)
-            # 0-1 unless an output leaves it (a diverged or identity output): then all of it
-            lo = min(0.0, float(heights.min()), float(np.min(y[f])))
-            hi = max(1.0, float(heights.max()), float(np.max(y[f])))
-            if self._out_range != (lo, hi):  # the axis is redrawn only when its range changes
-                self.out_plot.setYRange(lo, hi, padding=0.02)
-                self._out_range = (lo, hi)
-            self.model["out_range"] = (lo, hi)
-            self.target_bars.setOpts(x=np.arange(k), height=np.asarray(y[f]), width=0.7)
-            if self._axes_for != k:
-                # class indices on the axis (names would overlap); the caption names the classes
-                self.out_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(k)]])
-                self._axes_for = k
-        else:
-            self.bars.setOpts(x=[], height=[])
-            self.target_bars.setOpts(x=[], height=[])
+        # the target from the start, the output bars once computed: the plot is there at every
+        # stage, so nothing moves when the forward pass reaches the last layer
+        self.view.show()
+        k = y.shape[1]
+        heights = np.zeros(0) if out is None else \
+            np.nan_to_num(np.asarray(out[f], dtype=np.float64), nan=0.0, posinf=1e300, neginf=-1e300)  # (k,) or (0,)
+        self.bars.setOpts(x=np.arange(len(heights)), height=heights, width=0.7)
+        # 0-1 unless an output leaves it (a diverged or identity output): then all of it
+        lo = min(0.0, float(heights.min(initial=0.0)), float(np.min(y[f])))
+        hi = max(1.0, float(heights.max(initial=1.0)), float(np.max(y[f])))
+        if self._out_range != (lo, hi):  # the axis is redrawn only when its range changes
+            self.out_plot.setYRange(lo, hi, padding=0.02)
+            self._out_range = (lo, hi)
+        self.model["out_range"] = (lo, hi)
+        self.target_bars.setOpts(x=np.arange(k), height=np.asarray(y[f]), width=0.7)
+        if self._axes_for != k:
+            # class indices on the axis (names would overlap); the caption names the classes
+            self.out_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(k)]])
+            self._axes_for = k
 
     def _fill_table(self, x, y, out, focus) -> None:
         n0 = self._n_inputs = x.shape[1]
