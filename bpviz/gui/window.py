@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 
 import numpy as np
-from PySide6.QtCore import QRect, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QRect, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QScrollArea,
                                QSizePolicy, QSlider, QToolBar, QWidget)
@@ -62,6 +62,14 @@ def with_suffix(path: str, pattern: str, chosen_filter: str, default: str) -> st
         return path
     chosen = suffixes.findall(chosen_filter or "")
     return path + (chosen[0] if chosen else default)
+
+
+def lay_out_now(rounds: int = 4) -> None:
+    """Run the layouts the widgets asked for, up to the window: a round runs the requests
+    posted before it (a table's new height), which post the next level's (its view's, then
+    its area's); three rounds were needed in the equations panel."""
+    for _ in range(rounds):
+        QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
 
 
 class MainWindow(QMainWindow):
@@ -500,6 +508,10 @@ class MainWindow(QMainWindow):
         for p in self.panels:
             p.show_snapshot(snap)
         self.debugger.show_snapshot(snap)
+        # laid out now: a pyqtgraph scene's queued update paints the whole window at once
+        # (QGraphicsView dispatches its pending update requests), ahead of the layouts the
+        # panels asked for, which would then move things and paint it all again
+        lay_out_now()
 
     @Slot(str)
     def on_error(self, msg: str):

@@ -345,3 +345,29 @@ def test_closing_at_the_first_frame_leaves_no_deferred_call_behind(qtbot, tmp_pa
     for _ in range(20):  # the idle calls the panels had queued get every chance to run
         app.processEvents()
         qtbot.wait(5)  # pytest-qt fails the test on an exception raised in any of them
+
+
+def test_a_frame_is_laid_out_before_anything_paints_it(qtbot, window):
+    """The panels' new layouts are done when the frame is handed to them: a pyqtgraph scene
+    paints the window synchronously (QGraphicsView flushes its update requests), and a
+    frame painted before its layout is painted twice."""
+    from bpviz.engine.run import Run
+    from bpviz.runs import load_run_data
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    run = Run.build(TOY, load_run_data("toy"))
+    window.on_snapshot(run.snapshot(1))
+    qtbot.wait(50)
+    eq = next(p for p in window.panels if p.object_name == "equations")
+    for serial in range(2, 14):  # one view more at F1 (its result), then other shapes
+        run.advance("stage")
+        window.on_snapshot(run.snapshot(serial))  # no event processed in between
+        shown = [av for av in eq._array_views if not av.isHidden()]
+        for above, below in zip(shown, shown[1:]):
+            assert below.y() >= above.y() + above.height(), (serial, above.name, below.name)
+        for av in shown:
+            if not av.grid.isHidden():  # each table has the height of its rows, inside its view
+                assert av.grid.height() == av.grid.minimumHeight(), (serial, av.name)
+                assert av.grid.geometry().bottom() < av.height(), (serial, av.name)
+        qtbot.wait(5)
