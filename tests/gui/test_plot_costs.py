@@ -195,3 +195,23 @@ def test_the_log_scale_drops_the_range_held_on_the_linear_one(make):  # noqa: F8
     _, (y0, y1) = lo.plot.getViewBox().viewRange()
     span = losses.max() - losses.min()
     assert y0 <= losses.min() and losses.max() <= y1 and y1 - y0 < 1.3 * span
+
+
+def test_a_history_of_one_or_two_steps_is_drawn_as_dots_made_once(make, monkeypatch):  # noqa: F811
+    t = toy_trainer()
+    run = Run(t, RunData("toy", t.data, None, None, "toy"))
+    ins = make("inspector")
+    made = []
+    update = pg.PlotDataItem.updateItems
+    monkeypatch.setattr(pg.PlotDataItem, "updateItems", lambda self, *a, **k: made.append(self) or update(self, *a, **k))
+    ins.show_snapshot(run.snapshot())  # ready: the curves are made, empty
+    made.clear()
+    run.advance("step")
+    ins.show_snapshot(run.snapshot(playing=True))
+    drawn = [c for c in ins._curves.values() if c.getData()[0] is not None and len(c.getData()[0]) > 0]
+    assert drawn and all(c.opts["symbol"] == "o" and c.opts["symbolSize"] == 5 for c in drawn)
+    assert len([c for c in made if c in drawn]) <= 2 * len(drawn)  # the symbol, then the data; not again for a size
+    run.advance("step")
+    run.advance("step")
+    ins.show_snapshot(run.snapshot(playing=True))
+    assert all(c.opts["symbol"] is None for c in drawn)  # a line from three points on

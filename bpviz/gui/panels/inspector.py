@@ -111,7 +111,7 @@ class InspectorPanel(Panel):
             # 1 px at the normal size: Qt draws a wider antialiased line 20x slower (1.8 against
             # 0.08 ms for 800 points), and these change every frame
             c = plot.plot(pen=pg.mkPen(color, width=1.0 * self._zoom), symbolBrush=color, symbolPen=color,
-                          name=f"layer {layer}")
+                          symbolSize=5, name=f"layer {layer}")
             c._zoom_base_width = 1.0
             self._curves[(key, layer)] = c
         return c
@@ -170,8 +170,8 @@ class InspectorPanel(Panel):
                 ok = np.isfinite(ys) & ((ys > 0) if key != "inactive_share" else True)
                 if ok.any():
                     c = self._curve(plot, key, layer)
+                    # one point is a dot, not nothing; set before the data, so the dots are made once
+                    c.setSymbol("o" if ok.sum() < 3 else None)
                     c.setData(steps[ok], ys[ok] if key == "inactive_share" else np.log10(ys[ok]))
-                    c.setSymbol("o" if ok.sum() < 3 else None)  # one point is a dot, not nothing
-                    c.setSymbolSize(5)
         self.model["history_points"] = len(hist)
         settle(self._plots(), playing=snap.playing)
