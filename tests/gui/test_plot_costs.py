@@ -215,3 +215,26 @@ def test_a_history_of_one_or_two_steps_is_drawn_as_dots_made_once(make, monkeypa
     run.advance("step")
     ins.show_snapshot(run.snapshot(playing=True))
     assert all(c.opts["symbol"] is None for c in drawn)  # a line from three points on
+
+
+@pytest.mark.parametrize("playing", [False, True])
+def test_the_first_steps_are_drawn_into_a_steady_frame(make, playing):  # noqa: F811
+    """A step-count axis spans FIRST_STEPS from the start: each of the first steps used to
+    give the loss and history plots a new x range (their axes redone, a few ms a Step)."""
+    from bpviz.gui.widgets.plots import FIRST_STEPS
+    t = toy_trainer()
+    run = Run(t, RunData("toy", t.data, None, None, "toy"))
+    lo, ins = make("loss"), make("inspector")
+    boxes = [lo.plot.getViewBox()] + [p.getViewBox() for p in (ins.rms_plot, ins.ratio_plot, ins.dead_plot)]
+    seen = [set() for _ in boxes]
+    for _ in range(FIRST_STEPS - 1):
+        run.advance("step")
+        for p in (lo, ins):
+            p.show_snapshot(run.snapshot(playing=playing))
+            p.grab()
+        for s, box in zip(seen, boxes):
+            s.add(tuple(round(v, 6) for v in box.viewRange()[0]))
+    for s in seen:
+        assert len(s) == 1  # one x range through the first steps
+        (x0, x1), = s
+        assert x0 <= 1 and x1 >= FIRST_STEPS - 1  # the first step (0 or 1) to the last of them

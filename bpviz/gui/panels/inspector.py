@@ -12,9 +12,9 @@ from bpviz.engine.snapshot import Snapshot
 from bpviz.engine.stats import known_figures
 
 from .base import Panel
-from ..widgets.plots import (Placeholder, PowerAxis, SteadyRange, add_legend, fill_layer_choice, fix_left_axes,
-                             index_ticks, settle, set_bar_levels, signed_image_plot, steady_limit, style_plot,
-                             zoom_plots)
+from ..widgets.plots import (FIRST_STEPS, Placeholder, PowerAxis, SteadyRange, add_legend, fill_layer_choice,
+                             fix_left_axes, index_ticks, settle, set_bar_levels, signed_image_plot, steady_limit,
+                             style_plot, zoom_plots)
 from ..widgets.steady import SteadyText
 
 NOW_EMPTY = ("Δ of this layer over the batch and a histogram of its dL/dW appear here when the "
@@ -71,7 +71,7 @@ class InspectorPanel(Panel):
         # their ranges move in steps, not with every frame's new step and histogram
         # (a histogram's ends jump 2-4x from one batch to the next: kept while it fills a quarter)
         self._steady = [SteadyRange(self.hist_plot, fill=0.25, fit_paused=True)] + \
-            [SteadyRange(p) for p in (self.rms_plot, self.ratio_plot, self.dead_plot)]
+            [SteadyRange(p, min_x_span=FIRST_STEPS) for p in (self.rms_plot, self.ratio_plot, self.dead_plot)]
         self._curves: dict[tuple[str, int], pg.PlotDataItem] = {}
         self._limits: dict[int, float] = {}  # each layer's colour limit (steady_limit)
         self.model: dict = {}

@@ -12,8 +12,8 @@ from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import (Placeholder, SteadyRange, add_legend, fix_left_axes, grid_plot, settle, style_plot,
-                             zoom_plots)
+from ..widgets.plots import (FIRST_STEPS, Placeholder, SteadyRange, add_legend, fix_left_axes, grid_plot, settle,
+                             style_plot, zoom_plots)
 from ..widgets.steady import SteadyText
 
 
@@ -43,7 +43,8 @@ class LossPanel(Panel):
         self.plot.setLabel("left", "loss")
         fix_left_axes([self.plot])
         add_legend(self, self.plot, offset=(-10, 10))
-        self.steady = SteadyRange(self.plot)  # the range moves in steps, not with every frame's new steps
+        # the range moves in steps, not with every frame's new steps
+        self.steady = SteadyRange(self.plot, min_x_span=FIRST_STEPS)
         self.steps = self.plot.plot(pen=pg.mkPen((80, 130, 220), width=1), name="loss per step")
         self.steps.setDownsampling(auto=True, method="peak")
         self.steps.setClipToView(True)

@@ -86,6 +86,9 @@ def steady_bounds(old: tuple | None, lo: float, hi: float, margin: float = 0.25,
     return (lo - margin * span if lo < old[0] else old[0], hi + margin * span if hi > old[1] else old[1])
 
 
+FIRST_STEPS = 10  # a step-count axis spans at least this many steps (SteadyRange's min_x_span)
+
+
 class SteadyRange(pg.GraphicsObject):
     """An invisible item in a plot whose bounds are its data's steady_bounds, so the plot's
     automatic range (which takes in every item's bounds) moves in steps instead of every
@@ -94,12 +97,15 @@ class SteadyRange(pg.GraphicsObject):
     frame after Play stops fits the data; Steps then hold it again. With `fit_paused` (a
     histogram: its data jump about from step to step) every paused frame fits. A user's
     own zoom or pan still turns the automatic range off, and the plot's "A" button back
-    on. Call follow() (settle() does) after new data and before the paint."""
+    on. `min_x_span` keeps the x range at least that wide from its low end (a step count:
+    the first steps are drawn into a steady frame, not one rescaled at every step). Call
+    follow() (settle() does) after new data and before the paint."""
 
-    def __init__(self, plot, fill: float = 0.5, fit_paused: bool = False):
+    def __init__(self, plot, fill: float = 0.5, fit_paused: bool = False, min_x_span: float = 0.0):
         super().__init__()
         self.fill = fill  # see steady_bounds
         self.fit_paused = fit_paused
+        self.min_x_span = min_x_span
         self._was_playing = False
         self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
         self._box = plot if isinstance(plot, pg.ViewBox) else plot.getViewBox()
@@ -133,7 +139,10 @@ class SteadyRange(pg.GraphicsObject):
             ends = [e for e in ends if e is not None and all(v is not None and math.isfinite(v) for v in e)]
             if ends:
                 lo, hi = min(e[0] for e in ends), max(e[1] for e in ends)
-                bounds[ax] = steady_bounds(self._bounds[ax] if hold else None, float(lo), float(hi), fill=self.fill)
+                lo, hi = steady_bounds(self._bounds[ax] if hold else None, float(lo), float(hi), fill=self.fill)
+                if ax == 0:
+                    hi = max(hi, lo + self.min_x_span)
+                bounds[ax] = (lo, hi)
         if bounds != self._bounds:
             self._bounds = bounds
             self.informViewBoundsChanged()
