@@ -29,6 +29,23 @@ def window(qtbot, tmp_path):
     win.controller.shutdown()
 
 
+def draw_and_wait(qtbot, window, monkeypatch, points) -> None:
+    """Draw the focused sample's input as a stroke through (row, column) `points`, accept
+    the dialog, and wait for the window to show the recomputed snapshot."""
+    from bpviz.gui.widgets import draw
+
+    def draw_a_stroke(dialog):
+        dialog.canvas.clear()
+        for row, col in points:
+            dialog.canvas.paint_at(row, col)
+        return draw.DrawInputDialog.Accepted
+    monkeypatch.setattr(draw.DrawInputDialog, "exec", draw_a_stroke)
+    c = window.controller
+    serial = c.latest.serial
+    assert window.draw_input()
+    qtbot.waitUntil(lambda: c.latest.serial > serial, timeout=20000)
+
+
 def test_the_canvas_paints_and_erases(qtbot):
     from bpviz.gui.widgets.draw import DrawCanvas
     c = DrawCanvas(np.zeros((28, 28)))
@@ -41,23 +58,13 @@ def test_the_canvas_paints_and_erases(qtbot):
 
 
 def test_a_drawn_input_changes_exactly_its_sample_downstream(qtbot, window, monkeypatch):
-    from bpviz.gui.widgets import draw
     c = window.controller
     before_serial = c.latest.serial
     c.request_finish_pass()
     qtbot.waitUntil(lambda: c.latest.serial > before_serial, timeout=20000)
     before = c.latest
     c.set_focus(2)
-
-    def draw_a_stroke(dialog):
-        dialog.canvas.clear()
-        for col in range(6, 22):
-            dialog.canvas.paint_at(14.0, float(col))
-        return draw.DrawInputDialog.Accepted
-    monkeypatch.setattr(draw.DrawInputDialog, "exec", draw_a_stroke)
-    serial = c.latest.serial
-    assert window.draw_input()
-    qtbot.waitUntil(lambda: c.latest.serial > serial, timeout=20000)
+    draw_and_wait(qtbot, window, monkeypatch, [(14.0, float(col)) for col in range(6, 22)])
     after = c.latest
     assert after.message.startswith("edited the input of sample")
     x = after.arrays["X"]  # (8, 784)
@@ -70,20 +77,11 @@ def test_a_drawn_input_changes_exactly_its_sample_downstream(qtbot, window, monk
 
 
 def test_an_input_drawn_before_the_first_step_is_what_the_first_step_reads(qtbot, window, monkeypatch):
-    from bpviz.gui.widgets import draw
     c = window.controller
     assert c.latest.stage is None  # ready: the first batch is shown, and can be drawn into
     c.set_focus(3)
 
-    def draw_a_stroke(dialog):
-        dialog.canvas.clear()
-        for row in range(4, 24):
-            dialog.canvas.paint_at(float(row), 9.0)
-        return draw.DrawInputDialog.Accepted
-    monkeypatch.setattr(draw.DrawInputDialog, "exec", draw_a_stroke)
-    serial = c.latest.serial
-    assert window.draw_input()
-    qtbot.waitUntil(lambda: c.latest.serial > serial, timeout=20000)
+    draw_and_wait(qtbot, window, monkeypatch, [(float(row), 9.0) for row in range(4, 24)])
     ready = c.latest
     assert ready.stage is None and ready.message.startswith("edited the input of sample")
     drawn = ready.arrays["X"][3].reshape(28, 28)
