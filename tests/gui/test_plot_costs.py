@@ -171,6 +171,29 @@ def test_a_plot_behind_its_note_is_laid_out_at_an_idle_moment(qtbot):
     assert plot.size() == place.widget.size()
 
 
+def test_a_range_set_behind_the_note_has_its_axis_drawn_ahead(qtbot):
+    """A range given to the hidden plot after it was warmed (a step-count frame set at the
+    ready snapshot) is drawn again at an idle moment: else its axes are redone the first
+    time the plot shows data, in a Step or in Play's first frame."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    plot = pg.PlotWidget()
+    place = Placeholder(plot, "appears at the first step")
+    QVBoxLayout(holder).addWidget(place.widget)
+    holder.resize(600, 400)
+    holder.show()
+    qtbot.waitExposed(holder)
+    place.show_note("appears at the first step")
+    qtbot.waitUntil(lambda: place._warm_size == place.widget.size())
+    bottom = plot.getPlotItem().getAxis("bottom")
+    plot.setXRange(-0.5, 10, padding=0)  # what SteadyRange(min_x_span=10) gives an empty plot
+    assert bottom.picture is None  # its ticks to be made again
+    place.show_note("appears at the first step")
+    qtbot.waitUntil(lambda: bottom.picture is not None)
+    assert not plot.isVisible() and bottom.range == [-0.5, 10]
+
+
 def test_legends_are_opaque_cards_above_every_curve(make):  # noqa: F811
     """A curve passing under a legend must not hide its names (the loss plot's test
     accuracy is in a view box of its own, which was drawn over the legend)."""

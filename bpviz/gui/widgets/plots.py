@@ -97,15 +97,19 @@ class SteadyRange(pg.GraphicsObject):
     frame after Play stops fits the data; Steps then hold it again. With `fit_paused` (a
     histogram: its data jump about from step to step) every paused frame fits. A user's
     own zoom or pan still turns the automatic range off, and the plot's "A" button back
-    on. `min_x_span` keeps the x range at least that wide from its low end (a step count:
-    the first steps are drawn into a steady frame, not one rescaled at every step). Call
-    follow() (settle() does) after new data and before the paint."""
+    on. With `min_x_span` (a step count), the x range is [-0.5, min_x_span] until the data
+    leave it, even before there are any, and at least that wide after: the first steps
+    are drawn into a frame laid out ahead, not one rescaled at every step. Call follow()
+    (settle() does) after new data and before the paint."""
 
     def __init__(self, plot, fill: float = 0.5, fit_paused: bool = False, min_x_span: float = 0.0):
         super().__init__()
         self.fill = fill  # see steady_bounds
         self.fit_paused = fit_paused
         self.min_x_span = min_x_span
+        # from half a step before step 0: a dot there, with its few pixels, stays inside the
+        # frame, which would otherwise widen (and its axis be redone) when the first one comes
+        self._first_steps = (-0.5, float(min_x_span))
         self._was_playing = False
         self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
         self._box = plot if isinstance(plot, pg.ViewBox) else plot.getViewBox()
@@ -140,9 +144,12 @@ class SteadyRange(pg.GraphicsObject):
             if ends:
                 lo, hi = min(e[0] for e in ends), max(e[1] for e in ends)
                 lo, hi = steady_bounds(self._bounds[ax] if hold else None, float(lo), float(hi), fill=self.fill)
-                if ax == 0:
-                    hi = max(hi, lo + self.min_x_span)
+                if ax == 0 and self.min_x_span:
+                    inside = 0 <= lo and hi <= self.min_x_span
+                    lo, hi = self._first_steps if inside else (lo, max(hi, lo + self.min_x_span))
                 bounds[ax] = (lo, hi)
+            elif ax == 0 and self.min_x_span:
+                bounds[ax] = self._first_steps  # before the first step: its frame, laid out ahead
         if bounds != self._bounds:
             self._bounds = bounds
             self.informViewBoundsChanged()
@@ -239,8 +246,9 @@ class Placeholder:
     empty axes). Wraps `content` in a QStackedWidget: add `.widget` to a layout.
 
     While the note is shown, the hidden plot is laid out and painted once off screen at
-    an idle moment (again if its size changed): shown for the first time in the middle
-    of a Step or of Play's first frame, it cost 10-20 ms more than a plot shown before."""
+    an idle moment (again if its size or a range in it changed): shown for the first time
+    in the middle of a Step or of Play's first frame, it cost 10-20 ms more than a plot
+    shown before, and an axis whose range was set after it was painted is redone then."""
 
     def __init__(self, content, text: str = ""):
         from PySide6.QtCore import Qt
@@ -255,22 +263,32 @@ class Placeholder:
         self.widget.addWidget(self.note)
         self.content = content
         self._warm_size = None  # the size the hidden content was last laid out and painted at
+        self._warm_ranges = None  # and the ranges of its plots then
         self._warm_queued = False
 
     def show_note(self, text: str) -> None:
         self.note.setText(text)
         self.widget.setCurrentWidget(self.note)
-        if not self._warm_queued and self.widget.size() != self._warm_size:
+        if not self._warm_queued:
             from PySide6.QtCore import QTimer
             self._warm_queued = True
             QTimer.singleShot(0, self.widget, self._warm)
 
+    def _ranges(self) -> tuple:
+        scene = self.content.scene() if hasattr(self.content, "scene") else None
+        boxes = [item for item in scene.items() if isinstance(item, pg.ViewBox)] if scene is not None else []
+        return tuple(tuple(map(tuple, box.viewRange())) for box in boxes)
+
     def _warm(self) -> None:
         self._warm_queued = False
-        if self.showing_note and self.widget.isVisible() and self.widget.size() != self._warm_size:
+        if not (self.showing_note and self.widget.isVisible()):
+            return
+        ranges = self._ranges()
+        if self.widget.size() != self._warm_size or ranges != self._warm_ranges:
             self._warm_size = self.widget.size()
             self.content.setGeometry(self.widget.rect())  # the stack sizes only the page it shows
             self.content.grab()  # sends its pending resize, lays it out, paints it into a pixmap
+            self._warm_ranges = self._ranges()
 
     def show_content(self) -> None:
         self.widget.setCurrentWidget(self.content)
