@@ -174,24 +174,28 @@ def test_a_plot_behind_its_note_is_laid_out_at_an_idle_moment(qtbot):
 def test_a_range_set_behind_the_note_has_its_axis_drawn_ahead(qtbot):
     """A range given to the hidden plot after it was warmed (a step-count frame set at the
     ready snapshot) is drawn again at an idle moment: else its axes are redone the first
-    time the plot shows data, in a Step or in Play's first frame."""
+    time the plot shows data, in a Step or in Play's first frame. A plot whose ranges come
+    with its data (Delta, the histogram) is not: at each step's first stage it would be
+    painted again for nothing."""
     from PySide6.QtWidgets import QVBoxLayout, QWidget
-    holder = QWidget()
-    qtbot.addWidget(holder)
-    plot = pg.PlotWidget()
-    place = Placeholder(plot, "appears at the first step")
-    QVBoxLayout(holder).addWidget(place.widget)
-    holder.resize(600, 400)
-    holder.show()
-    qtbot.waitExposed(holder)
-    place.show_note("appears at the first step")
-    qtbot.waitUntil(lambda: place._warm_size == place.widget.size())
-    bottom = plot.getPlotItem().getAxis("bottom")
-    plot.setXRange(-0.5, 10, padding=0)  # what SteadyRange(min_x_span=10) gives an empty plot
-    assert bottom.picture is None  # its ticks to be made again
-    place.show_note("appears at the first step")
-    qtbot.waitUntil(lambda: bottom.picture is not None)
-    assert not plot.isVisible() and bottom.range == [-0.5, 10]
+    for follow in (True, False):
+        holder = QWidget()
+        qtbot.addWidget(holder)
+        plot = pg.PlotWidget()
+        place = Placeholder(plot, "appears at the first step", follow_ranges=follow)
+        QVBoxLayout(holder).addWidget(place.widget)
+        holder.resize(600, 400)
+        holder.show()
+        qtbot.waitExposed(holder)
+        place.show_note("appears at the first step")
+        qtbot.waitUntil(lambda: place._warm_size == place.widget.size())
+        bottom = plot.getPlotItem().getAxis("bottom")
+        plot.setXRange(-0.5, 10, padding=0)  # what SteadyRange(min_x_span=10) gives an empty plot
+        assert bottom.picture is None  # its ticks to be made again
+        place.show_note("appears at the first step")
+        place._warm()  # what the idle moment runs
+        assert (bottom.picture is not None) == follow and not plot.isVisible()
+        assert bottom.range == [-0.5, 10]
 
 
 def test_legends_are_opaque_cards_above_every_curve(make):  # noqa: F811

@@ -47,7 +47,7 @@ class InspectorPanel(Panel):
         lay.addWidget(self.now_place.widget, 1)
         self.time_view = pg.GraphicsLayoutWidget()
         style_plot(self, self.time_view)
-        self.time_place = Placeholder(self.time_view, TIME_EMPTY)
+        self.time_place = Placeholder(self.time_view, TIME_EMPTY, follow_ranges=True)
         lay.addWidget(self.time_place.widget, 1)
         self.delta_plot, self.delta_img, self.delta_bar = signed_image_plot(
             self.view, "sample", "unit", "Δ (samples × units)", row=0, col=0, bar_width=12)

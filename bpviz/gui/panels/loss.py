@@ -65,7 +65,7 @@ class LossPanel(Panel):
         self.acc_view.addItem(self.acc)
         pi.legend.addItem(self.acc, "test accuracy")
         pi.vb.sigResized.connect(lambda: self.acc_view.setGeometry(pi.vb.sceneBoundingRect()))
-        self.place = Placeholder(self.plot, EMPTY)
+        self.place = Placeholder(self.plot, EMPTY, follow_ranges=True)
         self.place.show_note(EMPTY)
         lay.addWidget(self.place.widget)
         self.model: dict = {}

@@ -246,11 +246,13 @@ class Placeholder:
     empty axes). Wraps `content` in a QStackedWidget: add `.widget` to a layout.
 
     While the note is shown, the hidden plot is laid out and painted once off screen at
-    an idle moment (again if its size or a range in it changed): shown for the first time
-    in the middle of a Step or of Play's first frame, it cost 10-20 ms more than a plot
-    shown before, and an axis whose range was set after it was painted is redone then."""
+    an idle moment (again if its size changed): shown for the first time in the middle of
+    a Step or of Play's first frame, it cost 10-20 ms more than a plot shown before. With
+    `follow_ranges` (a plot framed ahead, such as a step count's SteadyRange), it is
+    painted again when a range in it changed, or its axes are redone when it is shown; a
+    plot whose ranges come with its data would only be painted again for nothing."""
 
-    def __init__(self, content, text: str = ""):
+    def __init__(self, content, text: str = "", follow_ranges: bool = False):
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QLabel, QStackedWidget
         self.widget = QStackedWidget()
@@ -262,8 +264,9 @@ class Placeholder:
         self.widget.addWidget(content)
         self.widget.addWidget(self.note)
         self.content = content
+        self.follow_ranges = follow_ranges
         self._warm_size = None  # the size the hidden content was last laid out and painted at
-        self._warm_ranges = None  # and the ranges of its plots then
+        self._warm_ranges = None  # and the ranges of its plots then (with follow_ranges)
         self._warm_queued = False
 
     def show_note(self, text: str) -> None:
@@ -274,7 +277,9 @@ class Placeholder:
             self._warm_queued = True
             QTimer.singleShot(0, self.widget, self._warm)
 
-    def _ranges(self) -> tuple:
+    def _ranges(self) -> tuple | None:
+        if not self.follow_ranges:
+            return None
         scene = self.content.scene() if hasattr(self.content, "scene") else None
         boxes = [item for item in scene.items() if isinstance(item, pg.ViewBox)] if scene is not None else []
         return tuple(tuple(map(tuple, box.viewRange())) for box in boxes)
