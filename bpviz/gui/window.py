@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QRect, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRect, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QScrollArea,
                                QSizePolicy, QSlider, QToolBar, QWidget)
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QP
 from bpviz import __version__
 from bpviz.engine.snapshot import Snapshot
 
+from .panels.base import in_view
 from .panels.config import ConfigDock
 from .panels.debugger import DebuggerDock
 from .panels.equations import EquationsPanel
@@ -70,6 +71,49 @@ def lay_out_now(rounds: int = 4) -> None:
     its area's); three rounds were needed in the equations panel."""
     for _ in range(rounds):
         QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+
+
+class _HoldPaint(QObject):
+    """Holds back a window's paint request (see paint_once)."""
+
+    def __init__(self):
+        super().__init__()
+        self.held = False
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.UpdateRequest:
+            self.held = True
+            return True
+        return False
+
+
+def paint_once(window) -> None:
+    """Let every plot scene in `window` mark what the frame changed, then paint the window
+    once. Each scene does it in its own queued call, which paints the window at once
+    (QGraphicsView dispatches the pending paint request): a frame that changed n scenes
+    was painted n times, and a plot shown this frame was painted again by its scene. Call
+    it after the layout: a plot resized by it moves its items when it is next painted."""
+    views = getattr(window, "_plot_views", None)
+    if views is None:  # the panels make their plots once
+        import pyqtgraph as pg
+        views = window._plot_views = [(v, [item for item in v.scene().items() if isinstance(item, pg.ViewBox)])
+                                      for v in window.findChildren(pg.GraphicsView)]
+    shown = [(v.scene(), boxes) for v, boxes in views if in_view(v)]  # a tab behind is never painted
+    for _ in range(2):  # the ranges and transforms the paint would work out: they move items again
+        for _scene, boxes in shown:
+            for box in boxes:
+                if getattr(box, "_autoRangeNeedsUpdate", True) or getattr(box, "_matrixNeedsUpdate", True):
+                    box.prepareForPaint()
+    scenes = [scene for scene, _ in shown]
+    hold = _HoldPaint()
+    window.installEventFilter(hold)
+    try:
+        for scene in scenes:
+            QCoreApplication.sendPostedEvents(scene, QEvent.MetaCall)
+    finally:
+        window.removeEventFilter(hold)
+    if hold.held:  # asked again: Qt asks only once until the request it sent is handled
+        QCoreApplication.postEvent(window, QEvent(QEvent.UpdateRequest), Qt.LowEventPriority.value)
 
 
 class MainWindow(QMainWindow):
@@ -512,6 +556,7 @@ class MainWindow(QMainWindow):
         # (QGraphicsView dispatches its pending update requests), ahead of the layouts the
         # panels asked for, which would then move things and paint it all again
         lay_out_now()
+        paint_once(self)
 
     @Slot(str)
     def on_error(self, msg: str):

@@ -371,3 +371,44 @@ def test_a_frame_is_laid_out_before_anything_paints_it(qtbot, window):
                 assert av.grid.height() == av.grid.minimumHeight(), (serial, av.name)
                 assert av.grid.geometry().bottom() < av.height(), (serial, av.name)
         qtbot.wait(5)
+
+
+def test_a_frame_is_painted_once(qtbot, window):
+    """Each plot scene gets to its changes in a queued call that paints the window at once
+    (QGraphicsView flushes the window's paint request): a frame that changed the Debug
+    layout's two inspector plots painted the window twice, and one that showed a plot
+    behind its note painted that plot two or three times."""
+    from PySide6.QtCore import QEvent
+    from bpviz.engine.run import Run
+    from bpviz.runs import load_run_data
+
+    class Count(QObject):
+        def __init__(self):
+            super().__init__()
+            self.n = {}
+
+        def eventFilter(self, obj, event):
+            if event.type() in (QEvent.UpdateRequest, QEvent.Paint):
+                self.n[obj] = self.n.get(obj, 0) + 1
+            return False
+
+    window.resize(1366, 768)
+    window.apply_layout("debug")
+    window.show()
+    qtbot.waitExposed(window)
+    ins = next(p for p in window.panels if p.object_name == "inspector")
+    viewports = [ins.view.viewport(), ins.time_view.viewport()]
+    run = Run.build(TOY, load_run_data("toy"))
+    window.on_snapshot(run.snapshot(1))
+    qtbot.wait(100)
+    count = Count()
+    for w in [window] + viewports:
+        w.installEventFilter(count)
+    for serial in range(2, 6):  # the first shows both plots; the next ones change both
+        run.advance("step")
+        count.n.clear()
+        window.on_snapshot(run.snapshot(serial, playing=True))
+        qtbot.wait(60)
+        assert all(v.isVisible() for v in viewports), serial
+        assert count.n.get(window) == 1, (serial, count.n.get(window))
+        assert all(count.n.get(v) == 1 for v in viewports), (serial, [count.n.get(v) for v in viewports])
