@@ -265,3 +265,27 @@ def test_the_first_steps_are_drawn_into_a_steady_frame(make, playing):  # noqa: 
         assert len(s) == 1  # one x range through the first steps
         (x0, x1), = s
         assert x0 <= 1 and x1 >= FIRST_STEPS - 1  # the first step (0 or 1) to the last of them
+
+
+@pytest.mark.parametrize("net", ["toy", "wide"])
+def test_delta_is_framed_and_drawn_before_it_exists(make, qtbot, net):  # noqa: F811
+    """Δ's frame (batch rows x the layer's units) is laid out, and its axes drawn, behind
+    the note before Δ exists: else Play's first frame (or the first Step to reach the
+    backward pass) redid both axes and laid the plot out again."""
+    from test_panels import TOY, load_run_data, make_trainer
+    # "wide": more units than index ticks (automatic ticks), and a batch of 3 of the 4 samples
+    t = toy_trainer() if net == "toy" else make_trainer(TOY.with_(sizes=(3, 20, 1), batch_size=3),
+                                                        load_run_data("toy"))
+    run = Run(t, RunData("toy", t.data, None, None, "toy"))
+    ins = make("inspector")
+    ins.show_snapshot(run.snapshot())  # ready
+    qtbot.waitUntil(lambda: ins.now_place._warm_ranges == ins.now_place._ranges())
+    box = ins.delta_plot.getViewBox()
+    axes = [ins.delta_plot.getAxis(side) for side in ("left", "bottom")]
+    ahead = [list(map(list, box.viewRange()))] + [(ax.range, ax.picture) for ax in axes]
+    assert all(picture is not None for _, picture in ahead[1:])  # painted behind the note
+    while f"Delta{ins.layer.currentIndex() + 1}" not in run.snapshot().arrays:
+        run.advance("stage")
+    ins.show_snapshot(run.snapshot(playing=True))
+    assert ins.model["delta"] is not None and not ins.now_place.showing_note
+    assert [list(map(list, box.viewRange()))] + [(ax.range, ax.picture) for ax in axes] == ahead

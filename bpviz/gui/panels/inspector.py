@@ -12,7 +12,7 @@ from bpviz.engine.snapshot import Snapshot
 from bpviz.engine.stats import known_figures
 
 from .base import Panel
-from ..widgets.plots import (FIRST_STEPS, Placeholder, PowerAxis, SteadyRange, add_legend, fill_layer_choice,
+from ..widgets.plots import (FIRST_STEPS, MatrixFrame, Placeholder, PowerAxis, SteadyRange, add_legend, fill_layer_choice,
                              fix_left_axes, index_ticks, settle, set_bar_levels, signed_image_plot, steady_limit,
                              style_plot, zoom_plots)
 from ..widgets.steady import SteadyText
@@ -43,7 +43,7 @@ class InspectorPanel(Panel):
         lay.addLayout(bar)
         self.view = pg.GraphicsLayoutWidget()
         style_plot(self, self.view)
-        self.now_place = Placeholder(self.view, NOW_EMPTY)
+        self.now_place = Placeholder(self.view, NOW_EMPTY)  # follows Δ's frame, made below
         lay.addWidget(self.now_place.widget, 1)
         self.time_view = pg.GraphicsLayoutWidget()
         style_plot(self, self.time_view)
@@ -51,6 +51,8 @@ class InspectorPanel(Panel):
         lay.addWidget(self.time_place.widget, 1)
         self.delta_plot, self.delta_img, self.delta_bar = signed_image_plot(
             self.view, "sample", "unit", "Δ (samples × units)", row=0, col=0, bar_width=12)
+        self.delta_frame = MatrixFrame(self.delta_plot)  # Δ's shape is known before Δ
+        self.now_place.follow_ranges = (self.delta_plot,)
         self.hist_plot = self.view.addPlot(row=0, col=1, title="dL/dW histogram")
         self.hist = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(80, 130, 220, 120),
                                     pen=pg.mkPen((80, 130, 220)))
@@ -84,6 +86,7 @@ class InspectorPanel(Panel):
             self._history_plots[key].removeItem(c)  # from its view box, its legend and the plot's own list
         self._curves.clear()
         self.delta_img.clear()
+        self.delta_frame.expect(None)
         self._limits.clear()
         self.hist.setData([], [])
         for p in (self.hist_plot, self.rms_plot, self.ratio_plot):
@@ -129,16 +132,20 @@ class InspectorPanel(Panel):
         a = snap.arrays
         self.model = {"layer": l}
         delta = a.get(f"Delta{l}")
+        rows = snap.batch_indices
+        # (m, units): before Δ exists, its frame and ticks are laid out ahead behind the note
+        shape = delta.shape if delta is not None else (
+            None if rows is None else (len(rows), snap.config.sizes[l]))
+        self.delta_frame.expect(shape)
+        index_ticks(self.delta_plot, shape)
         if delta is not None:
             lim = steady_limit(self._limits, l, delta, snap.playing)
             self.delta_img.setImage(np.asarray(delta), levels=(-lim, lim))
             self.delta_img.setRect(QRectF(-0.5, -0.5, delta.shape[1], delta.shape[0]))
-            index_ticks(self.delta_plot, delta.shape)
             set_bar_levels(self.delta_bar, lim)
             self.model["delta"] = delta
         else:
             self.delta_img.clear()
-            index_ticks(self.delta_plot, None)
             self.model["delta"] = None
         dw = a.get(f"dW{l}")
         if dw is not None:

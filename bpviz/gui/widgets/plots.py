@@ -89,7 +89,43 @@ def steady_bounds(old: tuple | None, lo: float, hi: float, margin: float = 0.25,
 FIRST_STEPS = 10  # a step-count axis spans at least this many steps (SteadyRange's min_x_span)
 
 
-class SteadyRange(pg.GraphicsObject):
+class _Bounds(pg.GraphicsObject):
+    """An invisible item in a plot that only adds its bounds (`_bounds`, per axis (lo, hi)
+    in view coordinates or None) to what the plot's automatic range takes in."""
+
+    def __init__(self, plot):
+        super().__init__()
+        self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
+        self._box = plot if isinstance(plot, pg.ViewBox) else plot.getViewBox()
+        self._bounds: list = [None, None]
+        self._box.addItem(self)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF()
+
+    def paint(self, *args) -> None:
+        pass
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        return self._bounds[ax]
+
+    def _set_bounds(self, bounds: list) -> None:
+        if bounds != self._bounds:
+            self._bounds = bounds
+            self.informViewBoundsChanged()
+
+
+class MatrixFrame(_Bounds):
+    """The frame of a matrix plot (rows x columns, as an ImageItem at (-0.5, -0.5) draws
+    it), known before the matrix is: the plot is laid out, its axes drawn and painted
+    ahead, behind its note, and not again when the first values come."""
+
+    def expect(self, shape: tuple | None) -> None:
+        self._set_bounds([None, None] if shape is None else
+                         [(-0.5, shape[1] - 0.5), (-0.5, shape[0] - 0.5)])
+
+
+class SteadyRange(_Bounds):
     """An invisible item in a plot whose bounds are its data's steady_bounds, so the plot's
     automatic range (which takes in every item's bounds) moves in steps instead of every
     frame. A new range regenerates each axis's ticks and texts and lays the plot out again:
@@ -103,7 +139,7 @@ class SteadyRange(pg.GraphicsObject):
     (settle() does) after new data and before the paint."""
 
     def __init__(self, plot, fill: float = 0.5, fit_paused: bool = False, min_x_span: float = 0.0):
-        super().__init__()
+        super().__init__(plot)
         self.fill = fill  # see steady_bounds
         self.fit_paused = fit_paused
         self.min_x_span = min_x_span
@@ -111,20 +147,7 @@ class SteadyRange(pg.GraphicsObject):
         # frame, which would otherwise widen (and its axis be redone) when the first one comes
         self._first_steps = (-0.5, float(min_x_span))
         self._was_playing = False
-        self.setFlag(self.GraphicsItemFlag.ItemHasNoContents)
-        self._box = plot if isinstance(plot, pg.ViewBox) else plot.getViewBox()
-        self._bounds: list = [None, None]  # per axis: (lo, hi) in view coordinates, or None
-        self._box.addItem(self)
         self._box.steady_range = self
-
-    def boundingRect(self) -> QRectF:
-        return QRectF()
-
-    def paint(self, *args) -> None:
-        pass
-
-    def dataBounds(self, ax, frac=1.0, orthoRange=None):
-        return self._bounds[ax]
 
     def forget(self) -> None:
         """Drop the kept bounds (a new run, another scale): the next follow() fits the data."""
@@ -150,9 +173,7 @@ class SteadyRange(pg.GraphicsObject):
                 bounds[ax] = (lo, hi)
             elif ax == 0 and self.min_x_span:
                 bounds[ax] = self._first_steps  # before the first step: its frame, laid out ahead
-        if bounds != self._bounds:
-            self._bounds = bounds
-            self.informViewBoundsChanged()
+        self._set_bounds(bounds)
 
 
 def elastic(label):
@@ -248,11 +269,12 @@ class Placeholder:
     While the note is shown, the hidden plot is laid out and painted once off screen at
     an idle moment (again if its size changed): shown for the first time in the middle of
     a Step or of Play's first frame, it cost 10-20 ms more than a plot shown before. With
-    `follow_ranges` (a plot framed ahead, such as a step count's SteadyRange), it is
-    painted again when a range in it changed, or its axes are redone when it is shown; a
-    plot whose ranges come with its data would only be painted again for nothing."""
+    `follow_ranges` (plots framed ahead: a step count's SteadyRange, a MatrixFrame), it is
+    painted again when a range in them changed, or their axes are redone when it is shown;
+    a plot whose ranges come with its data would only be painted again for nothing. True
+    follows every plot of `content`, a sequence those plots only."""
 
-    def __init__(self, content, text: str = "", follow_ranges: bool = False):
+    def __init__(self, content, text: str = "", follow_ranges=False):
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QLabel, QStackedWidget
         self.widget = QStackedWidget()
@@ -278,10 +300,13 @@ class Placeholder:
             QTimer.singleShot(0, self.widget, self._warm)
 
     def _ranges(self) -> tuple | None:
-        if not self.follow_ranges:
+        if self.follow_ranges is False:
             return None
-        scene = self.content.scene() if hasattr(self.content, "scene") else None
-        boxes = [item for item in scene.items() if isinstance(item, pg.ViewBox)] if scene is not None else []
+        if self.follow_ranges is True:
+            scene = self.content.scene() if hasattr(self.content, "scene") else None
+            boxes = [item for item in scene.items() if isinstance(item, pg.ViewBox)] if scene is not None else []
+        else:
+            boxes = [p if isinstance(p, pg.ViewBox) else p.getViewBox() for p in self.follow_ranges]
         return tuple(tuple(map(tuple, box.viewRange())) for box in boxes)
 
     def _warm(self) -> None:
