@@ -289,3 +289,20 @@ def test_delta_is_framed_and_drawn_before_it_exists(make, qtbot, net):  # noqa: 
     ins.show_snapshot(run.snapshot(playing=True))
     assert ins.model["delta"] is not None and not ins.now_place.showing_note
     assert [list(map(list, box.viewRange()))] + [(ax.range, ax.picture) for ax in axes] == ahead
+
+
+def test_a_new_range_does_not_redo_the_inspectors_curves(make, monkeypatch):  # noqa: F811
+    """pyqtgraph redoes a curve and its dots at each new y range by default (to clip values
+    at extreme zooms): five curves redone at each of the first steps' new ranges."""
+    t = toy_trainer()
+    run = Run(t, RunData("toy", t.data, None, None, "toy"))
+    ins = make("inspector")
+    run.advance("step")
+    ins.show_snapshot(run.snapshot(playing=True))
+    drawn = [c for c in ins._curves.values() if c.getData()[0] is not None and len(c.getData()[0]) > 0]
+    redone = []
+    update = pg.PlotDataItem.updateItems
+    monkeypatch.setattr(pg.PlotDataItem, "updateItems", lambda self, *a, **k: redone.append(self) or update(self, *a, **k))
+    for plot in (ins.rms_plot, ins.ratio_plot, ins.dead_plot, ins.hist_plot):
+        plot.setYRange(-7, 3)
+    assert drawn and not [c for c in redone if c in drawn or c is ins.hist]

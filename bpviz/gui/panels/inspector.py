@@ -12,9 +12,9 @@ from bpviz.engine.snapshot import Snapshot
 from bpviz.engine.stats import known_figures
 
 from .base import Panel
-from ..widgets.plots import (FIRST_STEPS, MatrixFrame, Placeholder, PowerAxis, SteadyRange, add_legend, fill_layer_choice,
-                             fix_left_axes, index_ticks, settle, set_bar_levels, signed_image_plot, steady_limit,
-                             style_plot, zoom_plots)
+from ..widgets.plots import (FIRST_STEPS, KEEP_ON_NEW_RANGE, MatrixFrame, Placeholder, PowerAxis, SteadyRange,
+                             add_legend, fill_layer_choice, fix_left_axes, index_ticks, settle, set_bar_levels,
+                             signed_image_plot, steady_limit, style_plot, zoom_plots)
 from ..widgets.steady import SteadyText
 
 NOW_EMPTY = ("Δ of this layer over the batch and a histogram of its dL/dW appear here when the "
@@ -55,7 +55,7 @@ class InspectorPanel(Panel):
         self.now_place.follow_ranges = (self.delta_plot,)
         self.hist_plot = self.view.addPlot(row=0, col=1, title="dL/dW histogram")
         self.hist = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(80, 130, 220, 120),
-                                    pen=pg.mkPen((80, 130, 220)))
+                                    pen=pg.mkPen((80, 130, 220)), **KEEP_ON_NEW_RANGE)
         self.hist_plot.addItem(self.hist)
         # RMS and ratio span decades: drawn as log10, labelled with the values
         self.rms_plot = self.time_view.addPlot(row=0, col=0, title="grad RMS", axisItems={"left": PowerAxis("left")})
@@ -114,7 +114,7 @@ class InspectorPanel(Panel):
             # 1 px at the normal size: Qt draws a wider antialiased line 20x slower (1.8 against
             # 0.08 ms for 800 points), and these change every frame
             c = plot.plot(pen=pg.mkPen(color, width=1.0 * self._zoom), symbolBrush=color, symbolPen=color,
-                          symbolSize=5, name=f"layer {layer}")
+                          symbolSize=5, name=f"layer {layer}", **KEEP_ON_NEW_RANGE)
             c._zoom_base_width = 1.0
             self._curves[(key, layer)] = c
         return c

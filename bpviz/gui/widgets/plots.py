@@ -88,6 +88,10 @@ def steady_bounds(old: tuple | None, lo: float, hi: float, margin: float = 0.25,
 
 FIRST_STEPS = 10  # a step-count axis spans at least this many steps (SteadyRange's min_x_span)
 
+# pyqtgraph redoes a curve (and its dots) at each new y range, to clip values far outside
+# it at extreme zooms; these curves' values stay within a few decades (0.3-0.5 ms a curve)
+KEEP_ON_NEW_RANGE = {"dynamicRangeLimit": None}
+
 
 class _Bounds(pg.GraphicsObject):
     """An invisible item in a plot that only adds its bounds (`_bounds`, per axis (lo, hi)
