@@ -310,6 +310,32 @@ def probe(backend: str, seconds: float, size: str, seed: int, layout: str) -> No
         win.close()
 
 
+def step_probe(steps: int, size: str, layout: str, seconds: float, seed: int) -> None:
+    """Step latency, toy then 784-128-10, in a fresh window, then (with `seconds`) the
+    epoch while playing a fresh 784-128-10 over the headless one, each half; prints JSON.
+    For side-by-side runs of two checkouts (ab_bench.py)."""
+    import json
+    app = PaintClock(sys.argv[:1])
+    from bpviz.gui.main import _application
+    _application()
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        win = make_window(app, tmp, "process", tuple(int(v) for v in size.lower().split("x")), layout)
+        activate(app, win)
+        big = get_preset("mnist").config.with_(lr=0.1)
+        for name, cfg, dataset in (("toy", get_preset("toy").config, "toy"), ("784-128-10", big, "fashion-mnist")):
+            load(win, cfg, dataset)
+            out[name] = step_latency(app, win, steps)
+        if seconds:
+            from bpviz.runs import load_run_data
+            load(win, big.with_(seed=seed), "fashion-mnist")
+            halves = play(app, win, seconds)
+            headless = headless_steps_per_second(big, load_run_data("fashion-mnist", allow_download=False))
+            out["epoch ratio"] = [headless / max(h["steps/s"], 1e-9) for h in halves]
+        win.close()
+    print(json.dumps(out), flush=True)
+
+
 def probed(backend: str, seconds: float, size: str, seed: int, layout: str) -> dict:
     import json
     p = subprocess.run([sys.executable, __file__, "--probe", backend, "--play", str(seconds), "--size", size,
@@ -324,6 +350,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--probe", choices=["thread", "process"], help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--step-probe", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--steps", type=int, default=50, help="Step presses per network and run")
     ap.add_argument("--play", type=float, default=10.0, help="seconds of each Play half")
@@ -341,6 +368,8 @@ def main() -> None:
         args.steps, args.play = 10, 4.0
     if args.probe:
         return probe(args.probe, args.play, args.size, args.seed, args.layout)
+    if args.step_probe:
+        return step_probe(args.steps, args.size, args.layout, args.play, args.seed)
     app = PaintClock(sys.argv[:1])
     from bpviz.gui.main import _application
     _application()  # the app's own set-up (style, GIL switch interval) on this QApplication

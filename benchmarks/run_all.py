@@ -18,6 +18,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 QUICK = {"engine_bench.py": ["--quick"], "gui_bench.py": ["--quick"], "accuracy.py": ["--quick"],
          "soak_bench.py": ["--minutes", "0.5"], "panels_bench.py": ["--repeats", "1"],
          "planar_accuracy.py": ["--quick"]}
+COMPARES = {"ab_bench.py"}  # compares this checkout with another: run by hand with --base
 
 
 def main() -> int:
@@ -28,6 +29,9 @@ def main() -> int:
     for script in sorted(HERE.glob("*.py")):
         if script.name == pathlib.Path(__file__).name or script.name.startswith("_"):
             continue  # this script, and the helpers the others import
+        if script.name in COMPARES:
+            print(f"== {script.name}: skipped (it needs --base, another checkout)\n", flush=True)
+            continue
         extra = QUICK.get(script.name, []) if args.quick else []
         print(f"== {script.name} {' '.join(extra)}", flush=True)
         t0 = time.perf_counter()
