@@ -367,3 +367,67 @@ def test_a_folded_history_exports_each_row_with_the_steps_it_covers(toy, tmp_pat
     for a, b, v in epoch_rows[::97]:  # the epochs ending in steps a to b: from a-3 to b
         assert a % 4 == 0 and b % 4 == 0 and v == pytest.approx(np.mean(list(plain.losses)[a - 4:b]), rel=1e-12)
     assert len(epoch_rows) == len(snap.epoch_losses) and epoch_rows[-1][:2] == (12_000, 12_000)
+
+
+def test_full_speed_play_in_whole_steps_keeps_what_play_stage_by_stage_keeps(monkeypatch):
+    """With no breakpoint to watch, full-speed Play runs whole steps in the trainer's hot
+    loop and the run sees each step's start and end only: its checkpoints, losses,
+    per-layer figures and test accuracy must be those of stages observed one by one."""
+    from bpviz.engine import run as run_module
+    from bpviz.engine.stats import KEYS
+    data = load_run_data("spiral")  # 40 steps an epoch, a test set: accuracy at each epoch's end
+    cfg = get_preset("spiral").config
+    whole = []
+    play_steps = run_module.Run._play_steps
+    monkeypatch.setattr(run_module.Run, "_play_steps", lambda self, d: whole.append(1) or play_steps(self, d))
+    fast = Run.build(cfg, data)
+    fast._checkpoint_every = 7  # several checkpoints within the run (a net this small keeps few)
+    fast.advance("stage")  # Play from the middle of a step, as after a Step
+    while fast.frontier < 130:
+        fast.play(0.002, paced=False)
+    assert whole and fast.trainer.last.step_end
+    slow = Run.build(cfg, data)
+    slow._checkpoint_every = 7
+    slow.advance("stage")
+    slow.full_speed = True  # checkpoints and figures at full speed's intervals
+    for _ in range(fast.frontier):
+        slow.advance("step")
+    a, b = fast.snapshot(), slow.snapshot()
+    assert len(fast.checkpoints) > 10
+    assert [c.steps_done for c, _ in fast.checkpoints] == [c.steps_done for c, _ in slow.checkpoints]
+    for (c, _), (d, _) in zip(fast.checkpoints, slow.checkpoints):
+        for (w, bias), (v, bias2) in zip(c.params, d.params):
+            np.testing.assert_array_equal(w, v)
+            np.testing.assert_array_equal(bias, bias2)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    np.testing.assert_array_equal(a.epoch_losses, b.epoch_losses)
+    assert len(a.test_accuracy) == fast.frontier // 40 and a.test_accuracy == b.test_accuracy
+    np.testing.assert_array_equal(a.stats_history.steps, b.stats_history.steps)
+    for key in KEYS:
+        for layer in range(1, cfg.n_layers + 1):
+            np.testing.assert_array_equal(a.stats_history.column(key, layer), b.stats_history.column(key, layer))
+    for (w, bias), (v, bias2) in zip(a.params, b.params):
+        np.testing.assert_array_equal(w, v)
+        np.testing.assert_array_equal(bias, bias2)
+    same_stage(a, b)
+
+
+def test_full_speed_play_goes_stage_by_stage_when_a_step_is_long(toy, monkeypatch):
+    """A step longer than STEP_END_GRACE is played stage by stage, so that a pause is
+    answered within the step; so is every step while a breakpoint is set."""
+    from bpviz.engine import run as run_module
+    whole = []
+    play_steps = run_module.Run._play_steps
+    monkeypatch.setattr(run_module.Run, "_play_steps", lambda self, d: whole.append(1) or play_steps(self, d))
+    run = Run.build(TOY, toy)
+    run.play(0.0, paced=False)  # the first step is timed stage by stage
+    assert not whole and run._step_seconds < run_module.STEP_END_GRACE
+    run.play(0.0, paced=False)
+    assert len(whole) == 1  # a toy step: whole steps from now on
+    run.breakpoints.items.append(Breakpoint("step", 10**6))  # never reached here
+    run.play(0.0, paced=False)
+    assert len(whole) == 1
+    run.breakpoints.items.clear()
+    monkeypatch.setattr(run_module, "STEP_END_GRACE", 0.0)
+    run.play(0.0, paced=False)
+    assert len(whole) == 1
