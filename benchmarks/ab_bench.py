@@ -71,7 +71,7 @@ def main() -> None:
           f"{args.pairs} pairs, {args.steps} presses a net; min/median/max\n")
     print("| figure | A | B |\n|---|---|---|")
     for name in fig["B"]:
-        fmt = "{:.2f}" if "/" in name.split(",")[-1] else "{:.1f}"
+        fmt = "{:.2f}" if "/" in name else "{:.1f}"  # ratios, else ms
         print(f"| {name} | {spread(fig['A'][name], fmt)} | {spread(fig['B'][name], fmt)} |")
 
 
