@@ -43,16 +43,15 @@ class InspectorPanel(Panel):
         lay.addLayout(bar)
         self.view = pg.GraphicsLayoutWidget()
         style_plot(self, self.view)
-        self.now_place = Placeholder(self.view, NOW_EMPTY)  # follows Δ's frame, made below
-        lay.addWidget(self.now_place.widget, 1)
         self.time_view = pg.GraphicsLayoutWidget()
         style_plot(self, self.time_view)
         self.time_place = Placeholder(self.time_view, TIME_EMPTY, follow_ranges=True)
-        lay.addWidget(self.time_place.widget, 1)
         self.delta_plot, self.delta_img, self.delta_bar = signed_image_plot(
             self.view, "sample", "unit", "Δ (samples × units)", row=0, col=0, bar_width=12)
         self.delta_frame = MatrixFrame(self.delta_plot)  # Δ's shape is known before Δ
-        self.now_place.follow_ranges = (self.delta_plot,)
+        self.now_place = Placeholder(self.view, NOW_EMPTY, follow_ranges=(self.delta_plot,))
+        lay.addWidget(self.now_place.widget, 1)
+        lay.addWidget(self.time_place.widget, 1)
         self.hist_plot = self.view.addPlot(row=0, col=1, title="dL/dW histogram")
         self.hist = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(80, 130, 220, 120),
                                     pen=pg.mkPen((80, 130, 220)), **KEEP_ON_NEW_RANGE)

@@ -155,8 +155,7 @@ class SteadyRange(_Bounds):
 
     def forget(self) -> None:
         """Drop the kept bounds (a new run, another scale): the next follow() fits the data."""
-        self._bounds = [None, None]
-        self.informViewBoundsChanged()
+        self._set_bounds([None, None])
 
     def follow(self, playing: bool = True) -> None:
         hold = playing or not (self.fit_paused or self._was_playing)
