@@ -40,6 +40,17 @@ def image_set(samples: int | None = None) -> tuple[ArraySet, str]:
         return ArraySet(x, labels=rng.integers(0, 10, n), n_classes=10, scale=1 / 255), "synthetic images"
 
 
+def json_of(cmd: list[str], timeout: float, **kw) -> dict:
+    """Run `cmd` (a benchmark's probe in a fresh process) and return the JSON object it
+    printed on a line of its own; SystemExit with its output when there is none."""
+    import json
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    for line in p.stdout.splitlines():
+        if line.startswith("{"):
+            return json.loads(line)
+    raise SystemExit(f"{' '.join(cmd)} failed: {p.stdout[-2000:]} {p.stderr[-2000:]}")
+
+
 class Spinner:
     """A child process spinning on one core for as long as the `with` block runs."""
 

@@ -15,13 +15,11 @@ here: only such interleaved runs compare two versions.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 
-from _common import load_avg, spread
+from _common import json_of, load_avg, spread
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -30,12 +28,7 @@ def run_in(checkout: str, *args: str) -> dict:
     """This checkout's gui_bench.py with `checkout`'s bpviz (first on the import path)."""
     env = dict(os.environ, PYTHONPATH=os.path.abspath(checkout), QT_QPA_PLATFORM=os.environ.get(
         "QT_QPA_PLATFORM", "offscreen"))
-    p = subprocess.run([sys.executable, os.path.join(HERE, "gui_bench.py"), *args], env=env, cwd=checkout,
-                       capture_output=True, text=True, timeout=600)
-    for line in p.stdout.splitlines():
-        if line.startswith("{"):
-            return json.loads(line)
-    raise SystemExit(f"gui_bench.py {' '.join(args)} failed in {checkout}: {p.stdout[-2000:]} {p.stderr[-2000:]}")
+    return json_of([sys.executable, os.path.join(HERE, "gui_bench.py"), *args], timeout=600, env=env, cwd=checkout)
 
 
 def main() -> None:

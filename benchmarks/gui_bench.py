@@ -44,7 +44,7 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from _common import load_avg, spread
+from _common import json_of, load_avg, spread
 from bpviz.engine import threads
 from bpviz.engine.presets import get_preset
 from bpviz.gui.main import wait_until
@@ -337,13 +337,8 @@ def step_probe(steps: int, size: str, layout: str, seconds: float, seed: int) ->
 
 
 def probed(backend: str, seconds: float, size: str, seed: int, layout: str) -> dict:
-    import json
-    p = subprocess.run([sys.executable, __file__, "--probe", backend, "--play", str(seconds), "--size", size,
-                        "--seed", str(seed), "--layout", layout], capture_output=True, text=True, timeout=300)
-    for line in p.stdout.splitlines():
-        if line.startswith("{"):
-            return json.loads(line)
-    raise SystemExit(f"the stall probe failed: {p.stdout} {p.stderr}")
+    return json_of([sys.executable, __file__, "--probe", backend, "--play", str(seconds), "--size", size,
+                    "--seed", str(seed), "--layout", layout], timeout=300)
 
 
 def main() -> None:
