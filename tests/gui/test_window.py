@@ -383,13 +383,18 @@ def test_a_frame_is_painted_once(qtbot, window):
     from bpviz.runs import load_run_data
 
     class Count(QObject):
+        """Which of the window's paints (its UpdateRequests, numbered) painted each plot."""
+
         def __init__(self):
             super().__init__()
+            self.paint = 0
             self.n = {}
 
         def eventFilter(self, obj, event):
-            if event.type() in (QEvent.UpdateRequest, QEvent.Paint):
-                self.n[obj] = self.n.get(obj, 0) + 1
+            if event.type() == QEvent.UpdateRequest:
+                self.paint += 1
+            elif event.type() == QEvent.Paint:
+                self.n.setdefault(obj, []).append(self.paint)
             return False
 
     window.resize(1366, 768)
@@ -410,5 +415,7 @@ def test_a_frame_is_painted_once(qtbot, window):
         window.on_snapshot(run.snapshot(serial, playing=True))
         qtbot.wait(60)
         assert all(v.isVisible() for v in viewports), serial
-        assert count.n.get(window) == 1, (serial, count.n.get(window))
-        assert all(count.n.get(v) == 1 for v in viewports), (serial, [count.n.get(v) for v in viewports])
+        # each plot painted once, both in the same paint of the window (another paint, such
+        # as a cursor's blink, may come, but without them)
+        paints = [count.n.get(v, []) for v in viewports]
+        assert all(len(p) == 1 for p in paints) and paints[0] == paints[1], (serial, paints)
