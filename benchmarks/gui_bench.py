@@ -13,8 +13,10 @@ has really drawn the frame, not when Python code returned.
   and the --play seconds after them, separately. A frame is one `snapshot_changed`; it is
   complete when every visible panel painted before the next frame. Reported: complete
   frames a second, each panel's repaints a second, the GUI thread's longest stall (the
-  largest gap of a 5 ms timer) and the epoch time while playing against the headless
-  trainer on the same data in the same run (same BLAS thread count).
+  largest gap of a 5 ms timer), the epoch time while playing against the headless
+  trainer on the same data in the same run (same BLAS thread count), and the CPU time the
+  window's process and the training process used (a share of one core; the window's also
+  per frame).
 - Start-up: `bpviz` from process start to the end of painting its first frame, with an
   empty typesetting cache (a machine's first start, as every start was before the cache)
   and with the cache filled by an earlier start.
@@ -204,10 +206,25 @@ def step_latency(app, win, n) -> list[float]:
     return out
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) this process, or process `pid`, has used so far."""
+    if pid is None:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def play(app, win, seconds: float) -> list[dict]:
-    """Play from a freshly loaded network for 2 x `seconds`; figures of each half."""
+    """Play from a freshly loaded network for 2 x `seconds`; figures of each half, with the
+    CPU time the window's process and the training process used (a share of one core)."""
     c = win.controller
     frames: list[float] = []
+    process = getattr(c.worker, "process", None)  # the process worker's child, if any
+
+    def cpu() -> tuple[float, float]:
+        return cpu_seconds(), cpu_seconds(process.pid) if process is not None else float("nan")
 
     def on_frame(_snap):
         frames.append(time.perf_counter())
@@ -216,20 +233,24 @@ def play(app, win, seconds: float) -> list[dict]:
     app.paints.clear()
     frames.clear()
     steps = [(time.perf_counter(), len(c.latest.losses))]
+    cpus = [cpu()]
     gaps.start()
     t_start = time.perf_counter()
     c.request_play()
     wait_until(lambda: False, seconds)
     steps.append((time.perf_counter(), len(c.latest.losses)))
+    cpus.append(cpu())
     wait_until(lambda: False, seconds)
     steps.append((time.perf_counter(), len(c.latest.losses)))
+    cpus.append(cpu())
     gaps.stop()
     c.request_pause()
     wait_until(lambda: not c.playing, 10)
     c.snapshot_changed.disconnect(on_frame)
     visible = [p.object_name for p in win.panels if p.isVisible() and not p.visibleRegion().isEmpty()]
     out = []
-    for (a, s0), (b, s1) in ((steps[0], steps[1]), (steps[1], steps[2])):
+    for ((a, s0), (b, s1)), (c0, c1) in zip(((steps[0], steps[1]), (steps[1], steps[2])),
+                                            ((cpus[0], cpus[1]), (cpus[1], cpus[2]))):
         fr = [f for f in frames if a <= f < b] + [b]
         per_panel = {name: 0 for name in visible}
         complete = 0
@@ -242,7 +263,9 @@ def play(app, win, seconds: float) -> list[dict]:
         stall = gaps.longest(a, b)
         out.append({"frames/s": (len(fr) - 1) / dur, "complete frames/s": complete / dur,
                     "panels": {k: v / dur for k, v in per_panel.items()}, "stall ms": stall,
-                    "steps/s": (s1 - s0) / dur, "since load": a - t_start})
+                    "steps/s": (s1 - s0) / dur, "since load": a - t_start,
+                    "window cpu": (c1[0] - c0[0]) / dur, "training cpu": (c1[1] - c0[1]) / dur,
+                    "window cpu ms per frame": 1000 * (c1[0] - c0[0]) / max(len(fr) - 1, 1)})
     return out
 
 
@@ -412,6 +435,8 @@ def main() -> None:
                     add(f"{backend} {name} stall", h["stall ms"])
                     add(f"{backend} {name} epoch ratio", headless / max(h["steps/s"], 1e-9))
                     add(f"{backend} {name} epoch s", EPOCH_STEPS / max(h["steps/s"], 1e-9))
+                    for key in ("window cpu", "training cpu", "window cpu ms per frame"):
+                        add(f"{backend} {name} {key}", h[key])
                     for panel, hz in h["panels"].items():
                         add(f"{backend} {name} panel {panel}", hz)
                 add(f"{backend} headless epoch s", EPOCH_STEPS / headless)
@@ -464,6 +489,13 @@ def main() -> None:
     row("Epoch while playing / headless epoch, next s", "steady epoch ratio", "{:.2f}", "1.36-1.55", "", "<= 1.2")
     row("Epoch while playing, next s (s)", "steady epoch s", "{:.2f}", "0.88-1.01", "", "")
     row("Headless epoch, same run (s)", "headless epoch s", "{:.2f}", "0.61-0.67", "", "")
+    for name in ("first", "steady"):
+        half = "first s" if name == "first" else "next s"
+        row(f"Play, {half}: CPU of the window's process (share of a core)", f"{name} window cpu", "{:.2f}", "",
+            "", "")
+        row("... the same, per frame (ms)", f"{name} window cpu ms per frame", "{:.1f}", "", "", "")
+        row(f"Play, {half}: CPU of the training process (share of a core)", f"{name} training cpu", "{:.2f}", "",
+            "", "")
     row("Start to first frame painted, empty typesetting cache (s)", "start cold", "{:.2f}", "1.14-1.72",
         "2.6-3.9", "<= 1.5")
     row("Start to first frame painted, cache filled (s)", "start warm", "{:.2f}", "", "", "<= 1.5")
