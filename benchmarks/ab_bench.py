@@ -8,8 +8,8 @@ Per pair and version: Play's first frame (the longest gap of a 5 ms timer in the
 1.5 s of Play on a fresh 784-128-10, the window without the benchmark's event hook:
 `gui_bench.py --probe`), the Step latency of toy and 784-128-10 to the end of painting,
 and the epoch while playing over the headless epoch in two halves of --play seconds
-(`gui_bench.py --step-probe`, as in gui_bench's own runs). Prints min / median / max over the pairs for A and B, and
-the load average before each pair. The machine's speed drifts by a third within minutes
+(`gui_bench.py --step-probe`, as in gui_bench's own runs). Prints min / median / max
+over the pairs for A and B, and the load average before each pair. The machine's speed drifts by a third within minutes
 here: only such interleaved runs compare two versions.
 """
 from __future__ import annotations
