@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .snapshot import StageResult
+from .stats import grad_rms, update_ratio
 
 KINDS = {
     "loss_rise": "the loss rises by more than a factor",
@@ -78,12 +79,11 @@ class BreakpointSet:
             if r.loss > bp.value * previous_loss:
                 return f"breakpoint: loss rose {r.loss / previous_loss:.3g}x ({previous_loss:.4g} → {r.loss:.4g})"
         elif k == "grad_rms" and r.eq == "B2" and (bp.layer in (None, r.layer)) and r.sample is None:
-            rms = float(np.sqrt(np.mean(np.square(r.arrays[f"dW{r.layer}"], dtype=np.float64))))
+            rms = grad_rms(r.arrays[f"dW{r.layer}"])
             if (rms < bp.value) if bp.below else (rms > bp.value):
                 return f"breakpoint: gradient RMS of layer {r.layer} is {rms:.3g} ({bp.describe()})"
         elif k == "update_ratio" and r.eq == "U1" and bp.layer in (None, r.layer):
-            w = np.linalg.norm(r.arrays[f"W{r.layer}"])
-            ratio = float(lr * np.linalg.norm(r.arrays[f"dW{r.layer}"]) / w) if w > 0 else float("inf")
+            ratio = update_ratio(r.arrays[f"W{r.layer}"], r.arrays[f"dW{r.layer}"], lr)
             if (ratio < bp.value) if bp.below else (ratio > bp.value):
                 return f"breakpoint: update/weight ratio of layer {r.layer} is {ratio:.3g} ({bp.describe()})"
         elif k == "misclassified" and r.eq == "F2" and r.layer == n_layers and labels is not None:

@@ -2,6 +2,7 @@
 (the worker), so that panels only draw them."""
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import numpy as np
@@ -9,6 +10,29 @@ import numpy as np
 KEYS = ("grad_rms", "update_ratio", "inactive_share")
 INACTIVE_SHARE_OF = ("relu", "leaky_relu", "sigmoid", "tanh")  # hidden activations that can die or saturate
 SATURATION = 0.01  # a sigmoid/tanh unit whose derivative is below this counts as saturated
+
+
+def sum_of_squares(a: np.ndarray) -> float:
+    """Σ a² in one BLAS pass in the array's own dtype (squaring into float64 first took 5x
+    as long, at every recorded step of Play); float64 again only if that overflowed."""
+    flat = a.reshape(-1)
+    with np.errstate(over="ignore"):
+        ss = float(np.dot(flat, flat))
+    if not math.isfinite(ss) and flat.dtype != np.float64:
+        flat = flat.astype(np.float64)
+        ss = float(np.dot(flat, flat))
+    return ss
+
+
+def grad_rms(dw: np.ndarray, ss: float | None = None) -> float:
+    """RMS of a gradient per parameter; `ss` is its sum of squares when already known."""
+    return math.sqrt((sum_of_squares(dw) if ss is None else ss) / dw.size)
+
+
+def update_ratio(w: np.ndarray, dw: np.ndarray, lr: float, ss: float | None = None) -> float:
+    """‖α dW‖/‖W‖ (inf for zero weights); `ss` is dW's sum of squares when already known."""
+    wn = math.sqrt(sum_of_squares(w))
+    return lr * math.sqrt(sum_of_squares(dw) if ss is None else ss) / wn if wn > 0 else math.inf
 
 
 def layer_stats(arrays: Mapping[str, np.ndarray], n_layers: int, hidden: str, lr: float) -> dict[int, dict[str, float]]:
@@ -21,9 +45,9 @@ def layer_stats(arrays: Mapping[str, np.ndarray], n_layers: int, hidden: str, lr
         dw = arrays.get(f"dW{l}")
         w = arrays.get(f"W{l}")
         if dw is not None and w is not None:
-            s["grad_rms"] = float(np.sqrt(np.mean(np.square(dw, dtype=np.float64))))
-            wn = float(np.linalg.norm(w))
-            s["update_ratio"] = float(lr * np.linalg.norm(dw) / wn) if wn > 0 else float("inf")
+            ss = sum_of_squares(dw)
+            s["grad_rms"] = grad_rms(dw, ss)
+            s["update_ratio"] = update_ratio(w, dw, lr, ss)
         z = arrays.get(f"Z{l}")
         a = arrays.get(f"A{l}")
         if l < n_layers and z is not None and hidden in INACTIVE_SHARE_OF:

@@ -61,3 +61,19 @@ def test_known_figures_are_the_ones_a_step_gives(hidden):
     t.finish_step()
     got = layer_stats(t.last.arrays, cfg.n_layers, hidden, cfg.lr)
     assert {(k, l) for l, s in got.items() for k in s} == set(known_figures(cfg.n_layers, hidden))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_figures_match_a_float64_reference(dtype):
+    """grad_rms and update_ratio, summed in the arrays' dtype, agree with float64 sums; a
+    float32 sum of squares that overflows is redone in float64 (a figure, not inf)."""
+    rng = np.random.default_rng(1)
+    w, dw = (rng.normal(size=(784, 128)).astype(dtype) for _ in range(2))
+    arrays = {"W1": w, "dW1": dw, "Z1": rng.normal(size=(10, 128)).astype(dtype)}
+    got = layer_stats(arrays, 2, "relu", 0.1)[1]
+    w64, dw64 = w.astype(np.float64), dw.astype(np.float64)
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(got["grad_rms"], np.sqrt(np.mean(dw64 ** 2)), rtol=rtol)
+    np.testing.assert_allclose(got["update_ratio"], 0.1 * np.linalg.norm(dw64) / np.linalg.norm(w64), rtol=rtol)
+    huge = np.full((300, 300), 1e20, dtype=dtype)  # its float32 Σ² (9e44) overflows
+    np.testing.assert_allclose(layer_stats({"W1": huge, "dW1": huge}, 1, "relu", 0.5)[1]["grad_rms"], 1e20, rtol=1e-6)
