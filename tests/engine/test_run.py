@@ -433,3 +433,56 @@ def test_full_speed_play_goes_stage_by_stage_when_a_step_is_long(toy, monkeypatc
     monkeypatch.setattr(run_module, "STEP_END_GRACE", 0.0)
     run.play(0.0, paced=False)
     assert len(whole) == 1
+
+
+def test_full_speed_play_measures_test_accuracy_aside_and_only_a_frame_of_play_goes_without(tmp_path, monkeypatch):
+    """At full speed an epoch's test accuracy is measured on a background thread: a frame of
+    Play takes the results finished so far; a paused snapshot, a saved session and an edit
+    in the past wait for every one, and the figures are those measured in line."""
+    import threading
+    from concurrent.futures import Future
+    from bpviz.engine import run as run_module
+    from bpviz.engine.network import accuracy
+    from bpviz.engine.session import load_session
+    jobs = []  # (future, args): finished only when the test says
+
+    def held(*args):
+        jobs.append((Future(), args))
+        return jobs[-1][0]
+
+    def finish(k):
+        job, args = jobs[k]
+        job.set_result(accuracy(*args))
+
+    def finish_later(k):  # while the reader waits (a reader that does not wait fails the test)
+        threading.Timer(0.05, finish, (k,)).start()
+
+    monkeypatch.setattr(run_module, "_measure_aside", held)
+    data = load_run_data("spiral")  # 40 steps an epoch, a test set
+    cfg = get_preset("spiral").config
+    inline = Run.build(cfg, data)
+    for _ in range(3):
+        inline.advance("epoch")
+    assert not jobs and [s for s, _ in inline.test_accuracy] == [40, 80, 120]
+    fast = Run.build(cfg, data)
+    while fast.frontier < 120:
+        fast.play(0.002, paced=False)
+    assert len(jobs) == 3 and fast.snapshot(playing=True).test_accuracy == ()
+    finish(0)
+    assert fast.snapshot(playing=True).test_accuracy == tuple(inline.test_accuracy[:1])
+    fast.rewind_to_stage(100)  # before the third epoch's end, whose measure is still running
+    finish_later(1)
+    finish_later(2)
+    fast.edit_param("W1", (0, 0), 0.5)  # a branch: the third epoch's figure goes with its future
+    assert fast.snapshot().test_accuracy == tuple(inline.test_accuracy[:2])
+    while fast.frontier < 120:  # the new branch's third epoch
+        fast.play(0.002, paced=False)
+    finish_later(3)
+    fast.save_session(str(tmp_path / "s.npz"))
+    saved = load_session(str(tmp_path / "s.npz")).test_accuracy
+    assert len(jobs) == 4 and saved[:2] == tuple(inline.test_accuracy[:2]) and saved[2][0] == 120
+    assert saved[2][1] != inline.test_accuracy[2][1]  # measured on the edited branch
+    fast.full_speed = False  # paused: in line again
+    fast.advance("epoch")
+    assert len(jobs) == 4 and fast.snapshot().test_accuracy == saved + (fast.test_accuracy[-1],)
+    assert fast.test_accuracy[-1][0] == 160
