@@ -1,5 +1,7 @@
 """The Qt-free run model: one timeline that never loses anything, breakpoints in every
 way of advancing, a run replaced whole, Snapshots that hold exactly the engine's arrays."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -486,3 +488,18 @@ def test_full_speed_play_measures_test_accuracy_aside_and_only_a_frame_of_play_g
     fast.advance("epoch")
     assert len(jobs) == 4 and fast.snapshot().test_accuracy == saved + (fast.test_accuracy[-1],)
     assert fast.test_accuracy[-1][0] == 160
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads have their own priority on Linux")
+def test_the_test_accuracy_thread_yields_its_core_to_the_window():
+    """The background thread runs at the lowest priority, so that on two cores the window's
+    thread, which shares the core the training leaves, is not kept waiting by it."""
+    import os
+    import threading
+    from bpviz.engine import run as run_module
+    data = load_run_data("spiral")
+    run = Run.build(get_preset("spiral").config, data)
+    assert run_module._measure_aside(run.trainer.params, run.cfg, data.test, run.trainer.dtype).result() > 0
+    pool = run_module._accuracy_pool[1]
+    nice = pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+    assert nice == run_module.ASIDE_NICE
