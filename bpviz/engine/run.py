@@ -162,6 +162,8 @@ class Run:
         labels = data.train.class_labels() if data is not None else None
         self._labels = data.train.class_labels if labels is not None else None
         self._plane = None  # (extent, samples, labels) of a 2-D data set, made once
+        test = data.test if data is not None else None
+        self._measures_test = test is not None and test.n_samples > 0 and test.class_labels() is not None
         self._checkpoint_every = checkpoint_interval(sum(w.size + (0 if b is None else b.size)
                                                          for w, b in trainer.params))
         trainer.on_stage = self._observe
@@ -573,7 +575,8 @@ class Run:
                         warnings=health_warnings(stats, t.cfg), serial=serial,
                         history=(len(self.checkpoints), oldest, self.history_dropped), contrib=contrib,
                         run_id=self.run_id, position=t.steps_done, frontier=self.frontier,
-                        playing=playing, boundary=boundary, ready_batch=t.next_batch() if r is None else None)
+                        playing=playing, boundary=boundary, ready_batch=t.next_batch() if r is None else None,
+                        n_batches=t.n_batches, measures_test=self._measures_test)
 
     def _status(self, r) -> str:
         """The status line; after a divergence it says that the panels show the last finite

@@ -197,6 +197,9 @@ class Snapshot:
     epoch_losses (points,) mean loss per completed epoch, folded like `losses` (by epochs)
     epoch_loss_folds  the same for `epoch_losses`, in epochs
     test_accuracy  list of (step, accuracy) measured at epoch ends, when there is a test set
+    n_batches    steps in an epoch (also before the first stage, as after opening a session)
+    measures_test  whether epoch ends measure a test accuracy (a test set with classes): what
+                 the loss panel lays out before the first one comes
     stats        {layer: {"grad_rms", "update_ratio", "inactive_share"}} for the step shown
     stats_history  a StatsView: per-layer figures over the last steps, in columns (bounded)
     data_name, image_shape, class_names   what the samples are
@@ -222,7 +225,7 @@ class Snapshot:
     __slots__ = ("stage", "config", "params", "losses", "loss_folds", "epoch_losses", "epoch_loss_folds",
                  "test_accuracy", "stats", "stats_history", "data_name", "image_shape", "class_names", "status",
                  "message", "serial", "history", "contrib", "message_kind", "warnings", "run_id",
-                 "position", "frontier", "playing", "boundary", "ready_batch")
+                 "position", "frontier", "playing", "boundary", "ready_batch", "n_batches", "measures_test")
 
     def __init__(self, **kw):
         for k in self.__slots__:

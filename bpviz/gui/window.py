@@ -735,7 +735,7 @@ class MainWindow(QMainWindow):
         path = path or self._ask_path("Export the loss history", "CSV (*.csv)", True, ".csv")
         if not path or snap is None:
             return False
-        n_batches = snap.stage.n_batches if snap.stage is not None else 1
+        n_batches = snap.n_batches or 1
         return self._write(path, lambda: save_losses_csv(path, snap.losses, snap.epoch_losses, n_batches,
                                                          snap.test_accuracy, snap.loss_folds, snap.epoch_loss_folds))
 

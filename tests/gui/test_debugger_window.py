@@ -196,6 +196,32 @@ def test_session_round_trip_through_the_window(qtbot, window, tmp_path):
     np.testing.assert_array_equal(loaded.losses, saved.losses)
 
 
+def test_an_opened_session_shows_and_exports_its_epoch_means_at_their_epochs_ends(qtbot, window, tmp_path):
+    """An opened session starts before any stage: the loss panel and the loss export still
+    know an epoch's steps (they used to take one step an epoch then)."""
+    c = window.controller
+    c.rebuild(get_preset("spiral").config, "spiral")  # 40 steps an epoch, a test set
+    qtbot.waitUntil(lambda: c.latest.config == get_preset("spiral").config, timeout=10000)
+    for _ in range(2):
+        do(qtbot, window, c.request_step_epoch)
+    path = str(tmp_path / "run.bpviz")
+    with qtbot.waitSignal(c.session_saved, timeout=10000):
+        window.save_session(path)
+    window.open_session(path)
+    qtbot.waitUntil(lambda: "session loaded" in (c.latest.message or ""), timeout=10000)
+    loaded = c.latest
+    loss = next(p for p in window.panels if p.object_name == "loss")
+    qtbot.waitUntil(lambda: loss.snapshot is loaded, timeout=10000)  # drawn at the next frame
+    assert loaded.stage is None and loaded.n_batches == 40
+    xs, ys = loss.epochs.getData()
+    np.testing.assert_array_equal(xs, [40, 80])
+    np.testing.assert_array_equal(ys, loaded.epoch_losses)
+    assert window.export_losses(str(tmp_path / "loss.csv"))
+    rows = [r.split(",") for r in (tmp_path / "loss.csv").read_text().splitlines()[1:]]
+    assert [int(r[0]) for r in rows if r[2]] == [40, 80]  # epoch means on their last steps
+    assert [int(r[0]) for r in rows if r[3]] == [40, 80]  # and the test accuracy beside them
+
+
 def test_a_corrupt_session_is_refused_and_changes_nothing(qtbot, window, tmp_path):
     c = window.controller
     for _ in range(5):

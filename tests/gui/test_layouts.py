@@ -633,12 +633,28 @@ def test_a_breakpoint_is_amber_and_a_divergence_red_until_reset(qtbot, window):
     assert window.message_kind == "" and not window.message_bar.isVisible()
 
 
-def test_the_loss_legend_names_only_what_can_appear(qtbot, window):
-    steps(qtbot, window, 12)
+def test_the_loss_legend_names_only_what_can_appear_from_the_first_snapshot_on(qtbot, window):
+    """The legend and the test-accuracy axis are the run's, set while the panel still shows
+    its note: the first step's end only adds points (a relayout there doubled that Step)."""
+    window.apply_layout("train")  # the loss plot in front
+    settle(qtbot)
     loss = next(p for p in window.panels if p.object_name == "loss")
-    loss.redraw()
-    names = [label.text for _, label in loss.plot.getPlotItem().legend.items]
-    assert names == ["loss per step"]  # the toy set: one batch an epoch, no test set
+    assert loss.seen()
+    pi = loss.plot.getPlotItem()
+
+    def laid_out():
+        return sorted(label.text for _, label in pi.legend.items), pi.getAxis("right").isVisible()
+    c = window.controller
+    for cfg, dataset, expected in ((TOY, "toy", ["loss per step"]),  # one batch an epoch, no test set
+                                   (get_preset("spiral").config, "spiral",
+                                    ["loss per step", "mean per epoch", "test accuracy"])):
+        if c.latest.config != cfg:
+            c.rebuild(cfg, dataset)
+            qtbot.waitUntil(lambda: c.latest.config == cfg and c.latest.stage is None, timeout=10000)
+        qtbot.wait(50)
+        assert c.latest.stage is None and laid_out() == (sorted(expected), len(expected) == 3)
+        steps(qtbot, window, 1, c.request_step_epoch)
+        assert len(c.latest.losses) and laid_out() == (sorted(expected), len(expected) == 3)
 
 
 def test_text_changing_in_a_panel_lays_out_the_panel_not_the_window(qtbot, window):

@@ -316,7 +316,7 @@ class DebuggerDock(QDockWidget):
     def _scrub_text(self, step: int, what: str) -> str:
         snap = self.snapshot
         frontier = snap.frontier or 0 if snap is not None else 0
-        per_epoch = snap.stage.n_batches if snap is not None and snap.stage is not None else 0
+        per_epoch = (snap.n_batches or 0) if snap is not None else 0
         where = f" (epoch {step // per_epoch}, batch {step % per_epoch})" if per_epoch else ""
         return f"step {step}{where} {what}; the timeline reaches step {frontier}"
 

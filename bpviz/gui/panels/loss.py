@@ -84,7 +84,8 @@ class LossPanel(Panel):
         self.steady.forget()  # bounds kept on the other scale mean nothing on this one
 
     def _legend_entry(self, item, name: str, on: bool) -> None:
-        """The legend names only curves that can appear (no test accuracy on the toy set)."""
+        """The legend names only curves that can appear (no test accuracy on the toy set, no
+        epoch means with one batch an epoch)."""
         legend = self.plot.getPlotItem().legend
         listed = any(sample.item is item for sample, _ in legend.items)
         if on and not listed:
@@ -99,6 +100,12 @@ class LossPanel(Panel):
     def redraw(self) -> None:
         snap: Snapshot = self.snapshot
         losses = np.asarray(snap.losses)
+        n_batches = snap.n_batches or 1
+        # the legend and the accuracy axis are the run's from its first snapshot on: laid out
+        # behind the note, not at the first step's end (a relayout that doubled that Step)
+        self.plot.getPlotItem().getAxis("right").setVisible(bool(snap.measures_test))
+        self._legend_entry(self.acc, "test accuracy", bool(snap.measures_test))
+        self._legend_entry(self.epochs, "mean per epoch", n_batches > 1)
         if len(losses) == 0:
             self.place.show_note(EMPTY)
             self.readout.setText("no step finished yet")
@@ -108,7 +115,6 @@ class LossPanel(Panel):
         folds, epoch_folds = snap.loss_folds or (), snap.epoch_loss_folds or ()
         self.steps.setData(centres(folds, len(losses)), losses)  # step k's loss at k (steps done)
         self.steps.setSymbol("o" if len(losses) < 3 else None)  # one point is a dot, not nothing
-        n_batches = snap.stage.n_batches if snap.stage is not None else 1
         ep = np.asarray(snap.epoch_losses)
         steps, epochs = steps_covered(folds, len(losses)), steps_covered(epoch_folds, len(ep))
         if n_batches > 1:  # with one batch an epoch, the epoch mean is the step loss itself
@@ -118,9 +124,6 @@ class LossPanel(Panel):
             self.epochs.setData([], [])
         acc = np.asarray(snap.test_accuracy, dtype=float).reshape(-1, 2)
         self.acc.setData(acc[:, 0], acc[:, 1])
-        self.plot.getPlotItem().getAxis("right").setVisible(len(acc) > 0)
-        self._legend_entry(self.acc, "test accuracy", len(acc) > 0)
-        self._legend_entry(self.epochs, "mean per epoch", n_batches > 1)
         text = f"{steps} steps · loss {losses[-1]:.4g}"
         tip = f"{steps} steps done; the last step's loss is {losses[-1]:.6g}"
         if len(ep):
