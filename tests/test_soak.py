@@ -51,7 +51,7 @@ def play_and_sample(qtbot, win, until, warmup_s=3.0, timeout_s=120):
     qtbot.waitUntil(until, timeout=int(timeout_s * 1000))
     end = rss_mb()
     c.request_pause()
-    qtbot.waitUntil(lambda: not c.playing, timeout=5000)
+    qtbot.waitUntil(lambda: not c.playing and not c.latest.playing, timeout=5000)  # the paused snapshot
     return start, end
 
 

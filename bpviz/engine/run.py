@@ -63,13 +63,15 @@ _run_ids = itertools.count(1)
 _accuracy_pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): a forked child makes its own
 
 
-ASIDE_NICE = 19  # the background thread yields its core to any other work (Linux)
+# the background thread's priority (Linux): about a tenth of a core that another thread wants
+ASIDE_NICE = 10
 
 
 def _yield_to_others() -> None:
     """Lowers the calling thread's priority where threads have their own (Linux): on two cores
     the window's thread shares the core the training leaves, and at the same priority an
-    epoch's test pass lengthened the window's longest gap in Play by 7 ms."""
+    epoch's test pass lengthened the window's longest gap in Play by 7 ms. Not the lowest:
+    with both cores busy (a loaded machine) a nice-19 thread all but stops."""
     if sys.platform.startswith("linux"):
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ASIDE_NICE)
@@ -271,6 +273,9 @@ class Run:
             return
         args = (self.trainer.params, self.cfg, test, self.trainer.dtype)
         if self.full_speed:
+            # at most one epoch behind: on a machine too busy to run the thread, the training
+            # waits for it here (and its core is then free for the thread)
+            self._collect_accuracy(wait=True)
             self._accuracy_aside[step] = _measure_aside(*args)
         else:
             self._add_accuracy(step, accuracy(*args))

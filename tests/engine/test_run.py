@@ -439,8 +439,9 @@ def test_full_speed_play_goes_stage_by_stage_when_a_step_is_long(toy, monkeypatc
 
 def test_full_speed_play_measures_test_accuracy_aside_and_only_a_frame_of_play_goes_without(tmp_path, monkeypatch):
     """At full speed an epoch's test accuracy is measured on a background thread: a frame of
-    Play takes the results finished so far; a paused snapshot, a saved session and an edit
-    in the past wait for every one, and the figures are those measured in line."""
+    Play takes the results finished so far, and the run is never more than one epoch behind;
+    a paused snapshot, a saved session and an edit in the past wait for every one, and the
+    figures are those measured in line."""
     import threading
     from concurrent.futures import Future
     from bpviz.engine import run as run_module
@@ -456,8 +457,12 @@ def test_full_speed_play_measures_test_accuracy_aside_and_only_a_frame_of_play_g
         job, args = jobs[k]
         job.set_result(accuracy(*args))
 
-    def finish_later(k):  # while the reader waits (a reader that does not wait fails the test)
+    def finish_later(k):  # while the reader waits (a reader that does not wait hangs the test)
         threading.Timer(0.05, finish, (k,)).start()
+
+    def play_to(run, step):
+        while run.frontier < step:
+            run.play(0.0, paced=False)  # one step a call
 
     monkeypatch.setattr(run_module, "_measure_aside", held)
     data = load_run_data("spiral")  # 40 steps an epoch, a test set
@@ -467,18 +472,19 @@ def test_full_speed_play_measures_test_accuracy_aside_and_only_a_frame_of_play_g
         inline.advance("epoch")
     assert not jobs and [s for s, _ in inline.test_accuracy] == [40, 80, 120]
     fast = Run.build(cfg, data)
-    while fast.frontier < 120:
-        fast.play(0.002, paced=False)
-    assert len(jobs) == 3 and fast.snapshot(playing=True).test_accuracy == ()
+    play_to(fast, 40)
+    assert len(jobs) == 1 and fast.snapshot(playing=True).test_accuracy == ()
     finish(0)
     assert fast.snapshot(playing=True).test_accuracy == tuple(inline.test_accuracy[:1])
-    fast.rewind_to_stage(100)  # before the third epoch's end, whose measure is still running
+    play_to(fast, 80)
     finish_later(1)
+    play_to(fast, 120)  # the third epoch's end waits for the second's figure
+    assert len(jobs) == 3 and fast.snapshot(playing=True).test_accuracy == tuple(inline.test_accuracy[:2])
+    fast.rewind_to_stage(100)  # before the third epoch's end, whose measure is still running
     finish_later(2)
     fast.edit_param("W1", (0, 0), 0.5)  # a branch: the third epoch's figure goes with its future
     assert fast.snapshot().test_accuracy == tuple(inline.test_accuracy[:2])
-    while fast.frontier < 120:  # the new branch's third epoch
-        fast.play(0.002, paced=False)
+    play_to(fast, 120)  # the new branch's third epoch
     finish_later(3)
     fast.save_session(str(tmp_path / "s.npz"))
     saved = load_session(str(tmp_path / "s.npz")).test_accuracy
@@ -491,8 +497,8 @@ def test_full_speed_play_measures_test_accuracy_aside_and_only_a_frame_of_play_g
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads have their own priority on Linux")
-def test_the_test_accuracy_thread_yields_its_core_to_the_window():
-    """The background thread runs at the lowest priority, so that on two cores the window's
+def test_the_test_accuracy_thread_gives_way_to_the_window():
+    """The background thread runs at a low priority, so that on two cores the window's
     thread, which shares the core the training leaves, is not kept waiting by it."""
     import os
     import threading
