@@ -5,6 +5,7 @@ multiplies the loss and the parameter gradients, never Delta itself.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -28,8 +29,8 @@ class OutputLoss:
 
 def _ce_loss(z, a, y, r):
     with np.errstate(divide="ignore", invalid="ignore"):
-        loss = float(-r * np.sum(y * np.log(a)))
-    if not np.isfinite(loss):
+        loss = float(-r * (y * np.log(a)).sum())
+    if not math.isfinite(loss):
         # a probability underflowed to 0: log-softmax from Z stays finite
         loss = float(-r * np.sum(y * log_softmax(z)))
     return loss

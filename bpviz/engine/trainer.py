@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
@@ -165,8 +166,11 @@ class Trainer:
         # by sqrt(m) (softmax rows have unit sum) or by sqrt(size) (|g| <= 1)
         self._hidden_act = _act_kind(cfg.hidden)
         self._out_act = _act_kind(self.pair.output)
-        self._plans: dict[int, tuple[StageSpec, ...]] = {}
-        self._names = [None] + [_LayerNames(l) for l in range(1, cfg.n_layers + 1)]  # batch length -> plan, without hashing cfg each step
+        # batch length -> (plan, r in the dtype, r, r sqrt(m)), without hashing cfg each step
+        self._per_m: dict[int, tuple[tuple[StageSpec, ...], np.floating, float, float]] = {}
+        self._lr = self.dtype.type(cfg.lr)
+        self._lr_f = float(self._lr)
+        self._names = [None] + [_LayerNames(l) for l in range(1, cfg.n_layers + 1)]
         data.prepare(self.dtype)  # the whole set in this dtype once, when it fits the budget
         self.reset()
 
@@ -336,8 +340,8 @@ class Trainer:
         with _quiet():
             try:
                 r = next(gen)
-                while r.index + 1 != r.info.n_stages:  # r.step_end, inlined
-                    r = next(gen)
+                for r in islice(gen, r.info.n_stages - r.index - 1):  # to the step's end, in C
+                    pass
             except DivergenceError as e:
                 self.diverged = e
                 raise
@@ -403,11 +407,12 @@ class Trainer:
         cfg, L = self.cfg, self.cfg.n_layers
         x, y = self._batch(idx)  # (m, n0), (m, nL)
         m = len(idx)
-        r = self.dtype.type(reduction(cfg, m))
-        lr = self.dtype.type(cfg.lr)
-        plan = self._plans.get(m)
-        if plan is None:
-            plan = self._plans[m] = step_plan(cfg, m)
+        per_m = self._per_m.get(m)
+        if per_m is None:
+            r = self.dtype.type(reduction(cfg, m))
+            per_m = self._per_m[m] = (step_plan(cfg, m), r, float(r), float(r) * math.sqrt(m))
+        plan, r, r_f, r_sqrt_m = per_m
+        lr, lr_f = self._lr, self._lr_f
         names = self._names
         safe = self._safe
         known: dict[str, np.ndarray] = {"X": freeze(x), "A0": x, "Y": freeze(y)}
@@ -425,27 +430,28 @@ class Trainer:
         for l, nb in enumerate(self._param_norms, 1):
             norms[names[l].W] = nb
 
-        def emit(outputs: dict[str, np.ndarray], inputs: tuple[str, ...], bound: float | None = None) -> StageResult:
-            """Freeze and check the outputs, then describe the stage. When `bound` (a proven
-            bound on the first output's norm) is below overflow, that output is finite
-            without being scanned."""
+        def check(name: str, a: np.ndarray, bound: float | None) -> None:
+            """Freeze `a` and record its norm: `bound` when that proven bound is below
+            overflow (then `a` is finite without being scanned), else its own."""
+            a.setflags(write=False)
+            if bound is not None and bound < safe:
+                norms[name] = bound
+                return
+            flat = a.reshape(-1)
+            ss = float(dot(flat, flat))  # one BLAS dot: finite means every entry is
+            if ss < inf:  # not inf, not NaN
+                norms[name] = sqrt(ss)
+                return
+            norm = _norm_or_fault(a)
+            if isinstance(norm, tuple):
+                raise DivergenceError(plan[pos], self.steps_done, self.epoch, self.batch, name, norm)
+            norms[name] = norm
+
+        def emit(name: str, a: np.ndarray, inputs: tuple[str, ...], bound: float | None = None) -> StageResult:
+            """Check the stage's output `a`, then describe the stage."""
             nonlocal pos, prev
-            for name, a in outputs.items():
-                a.setflags(write=False)
-                if bound is not None and bound < safe:
-                    norms[name] = bound
-                else:
-                    flat = a.reshape(-1)
-                    ss = float(dot(flat, flat))  # one BLAS dot: finite means every entry is
-                    if ss < inf:  # not inf, not NaN
-                        norms[name] = sqrt(ss)
-                    else:
-                        norm = _norm_or_fault(a)
-                        if isinstance(norm, tuple):
-                            raise DivergenceError(plan[pos], self.steps_done, self.epoch, self.batch, name, norm)
-                        norms[name] = norm
-                bound = None  # it was the first output's
-            prev = StageResult(plan[pos], pos, info, outputs, inputs, prev, loss)
+            check(name, a, bound)
+            prev = StageResult(plan[pos], pos, info, {name: a}, inputs, prev, loss)
             pos += 1
             return prev
 
@@ -457,7 +463,7 @@ class Trainer:
             z = a_prev @ w  # (m, n_l)
             if b is not None:
                 z += b
-            yield emit({n.Z: z}, n.F1_in if b is not None else n.F1_in_nob)
+            yield emit(n.Z, z, n.F1_in if b is not None else n.F1_in_nob)
             act = self.pair.activate if l == L else self.hidden.f
             a = act(z)  # (m, n_l)
             if a is z:  # identity must not alias Z's array under another name
@@ -465,18 +471,18 @@ class Trainer:
             # a finite Z gives a finite A, whose norm these bounds prove without a scan
             kind = self._out_act if l == L else self._hidden_act
             a_bound = norms[n.Z] if kind == "contracting" else sqrt(m if kind == "softmax" else a.size)
-            yield emit({n.A: a}, n.F2_in, a_bound)
+            yield emit(n.A, a, n.F2_in, a_bound)
             zs.append(z)
             as_.append(a)
             a_prev = a
 
         # the loss, then the output delta B1
         n = names[L]
-        loss_value = self.pair.loss(zs[L], as_[L], y, float(r))
+        loss_value = self.pair.loss(zs[L], as_[L], y, r_f)
         loss = loss_value
-        yield emit({"loss": np.asarray(loss_value, dtype=np.float64)}, n.loss_in, abs(loss_value))  # NaN: scanned
+        yield emit("loss", np.array(loss_value), n.loss_in, abs(loss_value))  # float64; NaN: scanned
         delta = self.pair.delta(zs[L], as_[L], y)  # (m, n_L)
-        yield emit({n.Delta: delta}, n.B1_in)
+        yield emit(n.Delta, delta, n.B1_in)
 
         # backward: B2, B3, B4, B5 from the last layer down
         grads: list = [None] * (L + 1)
@@ -485,34 +491,36 @@ class Trainer:
             w, b = self.params[l - 1]
             a_in = as_[l - 1]  # (m, n_{l-1})
             # |r Aᵀ Δ| <= r ‖A‖ ‖Δ‖ (Cauchy-Schwarz), for every partial sum too
-            dw_bound = _times(float(r), norms[n.A_prev_norm], norms[n.Delta])
+            dw_bound = _times(r_f, norms[n.A_prev_norm], norms[n.Delta])
             if cfg.per_sample:
                 dw = np.zeros_like(w)
                 for s in range(m):
                     dw = dw + r * np.outer(a_in[s], delta[s])  # (n_{l-1}, n_l), running sum
-                    yield emit({n.dW: dw}, n.B2_in, dw_bound)
+                    yield emit(n.dW, dw, n.B2_in, dw_bound)
             else:
-                dw = (a_in.T @ delta) * r  # (n_{l-1}, n_l)
-                yield emit({n.dW: dw}, n.B2_in, dw_bound)
+                dw = a_in.T @ delta  # (n_{l-1}, n_l)
+                dw *= r  # in place: no second array of the layer's size
+                yield emit(n.dW, dw, n.B2_in, dw_bound)
             db = None
             if b is not None:
                 # ‖r Σ_i Δ_i‖ <= r sqrt(m) ‖Δ‖ (Cauchy-Schwarz), for every partial sum too
-                db_bound = _times(float(r), math.sqrt(m), norms[n.Delta])
+                db_bound = _times(r_sqrt_m, norms[n.Delta])
                 if cfg.per_sample:
                     db = np.zeros_like(b)
                     for s in range(m):
                         db = db + r * delta[s]  # (n_l,), running sum
-                        yield emit({n.db: db}, n.B3_in, db_bound)
+                        yield emit(n.db, db, n.B3_in, db_bound)
                 else:
-                    db = delta.sum(axis=0) * r  # (n_l,)
-                    yield emit({n.db: db}, n.B3_in, db_bound)
+                    db = delta.sum(axis=0)  # (n_l,)
+                    db *= r
+                    yield emit(n.db, db, n.B3_in, db_bound)
             grads[l] = (dw, db)
             if l > 1:
                 da = delta @ w.T  # (m, n_{l-1})
                 # ‖Δ Wᵀ‖ <= ‖Δ‖ ‖W‖; every hidden g' lies in [0, 1], so ‖dA ⊙ g'‖ <= ‖dA‖
-                yield emit({n.dA_prev: da}, n.B4_in, _times(norms[n.Delta], norms[n.W]))
+                yield emit(n.dA_prev, da, n.B4_in, _times(norms[n.Delta], norms[n.W]))
                 delta = da * self.hidden.grad(zs[l - 1], as_[l - 1])  # (m, n_{l-1})
-                yield emit({names[l - 1].Delta: delta}, n.B5_in, norms[n.dA_prev])
+                yield emit(names[l - 1].Delta, delta, n.B5_in, norms[n.dA_prev])
 
         # update: new arrays, so every earlier result keeps the weights it showed
         new_params, new_norms = [], []
@@ -521,16 +529,18 @@ class Trainer:
             dw, db = grads[l]
             w_new = dw * lr  # (n_{l-1}, n_l), then W - α dW in place: one allocation, not two
             np.subtract(w, w_new, out=w_new)
-            outs = {n.W_after: w_new}
             # ‖W − α dW‖ <= ‖W‖ + α ‖dW‖
-            w_bound = _plus(norms[n.W], _times(float(lr), norms[n.dW]))
+            check(n.W_after, w_new, _plus(norms[n.W], _times(lr_f, norms[n.dW])))
+            outs = {n.W_after: w_new}
             b_new = None
             if b is not None:
                 b_new = db * lr  # (n_l,)
                 np.subtract(b, b_new, out=b_new)
+                check(n.b_after, b_new, None)
                 outs[n.b_after] = b_new
             new_params.append((w_new, b_new))
-            res = emit(outs, n.U1_in if b is not None else n.U1_in_nob, w_bound)
+            res = prev = StageResult(plan[pos], pos, info, outs, n.U1_in if b is not None else n.U1_in_nob, prev, loss)
+            pos += 1
             new_norms.append(norms[n.W_after])
             if l == L:  # the step is complete once the last layer is updated
                 self._end_step(tuple(new_params), loss_value, new_norms)
