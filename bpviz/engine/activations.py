@@ -64,8 +64,10 @@ HIDDEN_ACTIVATIONS = ("sigmoid", "relu", "tanh", "leaky_relu", "identity")
 
 def softmax(z: np.ndarray) -> np.ndarray:
     """Row-wise softmax; subtracting the row max keeps exp() from overflowing."""
-    e = np.exp(z - z.max(axis=1, keepdims=True))  # (m, k)
-    return e / e.sum(axis=1, keepdims=True)
+    e = z - z.max(axis=1, keepdims=True)  # (m, k)
+    np.exp(e, out=e)  # in place: one array, not three
+    e /= e.sum(axis=1, keepdims=True)
+    return e
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:

@@ -63,6 +63,21 @@ def _application():
     return app
 
 
+# Flat scroll bars drawn from a style sheet: Fusion paints one with gradients, 1.3-1.7 ms for
+# a bar 500 px high (the equation list's, whenever it scrolls to the current equation),
+# against 0.01 ms. {handle} and {hover} are the theme's greys.
+SCROLL_BARS = """
+QScrollBar:vertical {{ background: palette(window); width: 12px; margin: 0; }}
+QScrollBar:horizontal {{ background: palette(window); height: 12px; margin: 0; }}
+QScrollBar::handle {{ background: {handle}; border-radius: 4px; margin: 2px; }}
+QScrollBar::handle:hover, QScrollBar::handle:pressed {{ background: {hover}; }}
+QScrollBar::handle:vertical {{ min-height: 24px; }}
+QScrollBar::handle:horizontal {{ min-width: 24px; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; border: none; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
+"""
+
+
 def apply_theme(app) -> None:
     """Fusion, light or dark as the system says (Qt 6.5+ knows the colour scheme)."""
     from PySide6.QtCore import Qt
@@ -92,6 +107,8 @@ def apply_theme(app) -> None:
         # Fusion's selection blue gives white text 3.7:1; this one 6.3:1 (a selected table row)
         pal.setColor(QPalette.Highlight, QColor("#2761a8"))
         app.setPalette(pal)
+    app.setStyleSheet(SCROLL_BARS.format(handle="#5e5e5e", hover="#808080") if dark else
+                      SCROLL_BARS.format(handle="#b8b8b8", hover="#8a8a8a"))
 
 
 def _start(args, app, settings=None):
