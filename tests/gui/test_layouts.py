@@ -720,3 +720,28 @@ def test_numbers_changing_in_a_caption_ask_for_no_layout_pass(window, qtbot):
     assert caption.height() == 4 * h
     caption.release()  # paused: fits its text again
     qtbot.waitUntil(lambda: caption.height() == h)
+
+
+@pytest.mark.parametrize("layout, panel", [("train", "loss"), ("debug", "inspector")])
+def test_a_step_end_draws_its_points_into_the_frame_set_when_its_figures_came(qtbot, window, layout, panel):
+    """The loss (known from the loss stage) and each layer's figures (from its B2 or U1) are
+    the points a step's end adds: the plots take them in when they come, so the end, the
+    Step that draws the most, redoes no axis. The first step's plots are behind a note."""
+    window.apply_layout(layout)
+    settle(qtbot)
+    p = next(p for p in window.panels if p.object_name == panel)
+    assert p.seen()
+    boxes = ([p.plot.getPlotItem().getViewBox()] if panel == "loss" else
+             [q.getViewBox() for q in (p.rms_plot, p.ratio_plot, p.dead_plot)])
+
+    def ranges():
+        return [box.viewRange() for box in boxes]
+    for _ in range(3):
+        while True:
+            stage = steps(qtbot, window, 1).stage
+            if stage.index + 2 == stage.n_stages:  # the stage before the step's last
+                break
+        before = ranges()
+        assert steps(qtbot, window, 1).stage.step_end
+        settle(qtbot)
+        np.testing.assert_allclose(ranges(), before, rtol=0, atol=1e-12)

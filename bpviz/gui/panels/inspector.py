@@ -3,6 +3,8 @@ units), a histogram of its weight gradient, and per layer over time the gradient
 the update-to-weight ratio and the share of dead or saturated units."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
@@ -12,7 +14,8 @@ from bpviz.engine.snapshot import Snapshot
 from bpviz.engine.stats import known_figures
 
 from .base import Panel
-from ..widgets.plots import (FIRST_STEPS, KEEP_ON_NEW_RANGE, MatrixFrame, Placeholder, PowerAxis, SteadyRange,
+from ..widgets.plots import (FIRST_STEPS, KEEP_ON_NEW_RANGE, MatrixFrame, NextPoint, Placeholder, PowerAxis,
+                             SteadyRange, drawn_padding,
                              add_legend, fill_layer_choice, fix_left_axes, index_ticks, settle, set_bar_levels,
                              signed_image_plot, steady_limit, style_plot, zoom_plots)
 from ..widgets.steady import SteadyText
@@ -73,6 +76,8 @@ class InspectorPanel(Panel):
         # (a histogram's ends jump 2-4x from one batch to the next: kept while it fills a quarter)
         self._steady = [SteadyRange(self.hist_plot, fill=0.25, fit_paused=True)] + \
             [SteadyRange(p, min_x_span=FIRST_STEPS) for p in (self.rms_plot, self.ratio_plot, self.dead_plot)]
+        # the step's figures, known from its B2 / F2 / U1 on, are the points its end adds
+        self._next = {key: NextPoint(p) for key, p in self._history_plots.items()}
         self._curves: dict[tuple[str, int], pg.PlotDataItem] = {}
         self._limits: dict[int, float] = {}  # each layer's colour limit (steady_limit)
         self.model: dict = {}
@@ -93,6 +98,8 @@ class InspectorPanel(Panel):
         self.dead_plot.enableAutoRange(x=True)
         for steady in self._steady:
             steady.forget()
+        for nxt in self._next.values():
+            nxt.expect(None)
         self.info.setText("")
         self.now_place.show_note(NOW_EMPTY)
         self.time_place.show_note(TIME_EMPTY)
@@ -170,6 +177,13 @@ class InspectorPanel(Panel):
         else:
             self.time_place.show_content()
         steps = hist.steps if hist else np.zeros(0)
+        for key, nxt in self._next.items():
+            ys = [s.get(key) for s in (snap.stats or {}).values()]
+            ys = [y if key == "inactive_share" else math.log10(y) for y in ys
+                  if y is not None and (key == "inactive_share" or y > 0)]  # drawn as log10, as below
+            like = next((c for (k, _), c in self._curves.items() if k == key), None)  # drawn as its curves are
+            pad = drawn_padding(like) if like is not None else 0.0
+            nxt.expect(snap.stage.step if snap.stage is not None and ys else None, ys, pad)
         for key, plot in self._history_plots.items():
             for layer in range(1, L + 1):
                 ys = hist.column(key, layer) if hist else np.zeros(0)  # (n,) NaN where unknown

@@ -4,6 +4,8 @@ a test set. A long run's oldest losses come folded into means of several steps, 
 drawn at the middle of its steps."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout
@@ -12,8 +14,8 @@ from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import (FIRST_STEPS, Placeholder, SteadyRange, add_legend, fix_left_axes, grid_plot, settle,
-                             style_plot, zoom_plots)
+from ..widgets.plots import (FIRST_STEPS, NextPoint, Placeholder, SteadyRange, add_legend, drawn_padding,
+                             fix_left_axes, grid_plot, settle, style_plot, zoom_plots)
 from ..widgets.steady import SteadyText
 
 
@@ -45,6 +47,7 @@ class LossPanel(Panel):
         add_legend(self, self.plot, offset=(-10, 10))
         # the range moves in steps, not with every frame's new steps
         self.steady = SteadyRange(self.plot, min_x_span=FIRST_STEPS)
+        self.next_loss = NextPoint(self.plot)  # the step's loss, from its loss stage on
         self.steps = self.plot.plot(pen=pg.mkPen((80, 130, 220), width=1), name="loss per step")
         self.steps.setDownsampling(auto=True, method="peak")
         self.steps.setClipToView(True)
@@ -73,6 +76,7 @@ class LossPanel(Panel):
     def reset_view(self) -> None:
         for item in (self.steps, self.epochs, self.acc):
             item.setData([], [])
+        self.next_loss.expect(None)
         self.plot.enableAutoRange()
         self.steady.forget()
         self.readout.setText("")
@@ -82,6 +86,7 @@ class LossPanel(Panel):
     def _log_scale(self, on: bool) -> None:
         self.plot.setLogMode(False, on)
         self.steady.forget()  # bounds kept on the other scale mean nothing on this one
+        self.next_loss.expect(None)  # nor does the coming point's, until the next frame
 
     def _legend_entry(self, item, name: str, on: bool) -> None:
         """The legend names only curves that can appear (no test accuracy on the toy set, no
@@ -106,10 +111,17 @@ class LossPanel(Panel):
         self.plot.getPlotItem().getAxis("right").setVisible(bool(snap.measures_test))
         self._legend_entry(self.acc, "test accuracy", bool(snap.measures_test))
         self._legend_entry(self.epochs, "mean per epoch", n_batches > 1)
+        stage = snap.stage
+        loss = stage.loss if stage is not None else None  # drawn at the step's end, at step + 1
+        if loss is not None and self.log.isChecked():
+            loss = math.log10(loss) if loss > 0 else None
+        self.next_loss.expect(stage.step + 1 if loss is not None else None, (loss,),
+                              drawn_padding(self.steps))
         if len(losses) == 0:
             self.place.show_note(EMPTY)
             self.readout.setText("no step finished yet")
             self.model = {"steps": 0, "epochs": 0, "accuracy_points": 0, "points": 0}
+            settle([self.plot.getPlotItem()], playing=snap.playing)  # the first point's frame, behind the note
             return
         self.place.show_content()
         folds, epoch_folds = snap.loss_folds or (), snap.epoch_loss_folds or ()

@@ -129,6 +129,31 @@ class MatrixFrame(_Bounds):
                          [(-0.5, shape[1] - 0.5), (-0.5, shape[0] - 0.5)])
 
 
+class NextPoint(_Bounds):
+    """Where the point the step in progress adds at its end will be, once its figure is
+    known in the middle of the step (the loss after the loss stage, a layer's gradient RMS
+    after its B2): the plot's range takes it in then, so its axes are redone at a Step that
+    does little else (or behind the plot's note), not again with everything the step's end
+    draws."""
+
+    _pad = 0.0
+
+    def expect(self, x: float | None, ys=(), pad: float = 0.0) -> None:
+        """The point(s) at `x`, drawn `pad` pixels beyond their values (drawn_padding)."""
+        ys = [float(y) for y in ys if y is not None and math.isfinite(y)]
+        self._pad = pad
+        self._set_bounds([(x, x), (min(ys), max(ys))] if x is not None and ys else [None, None])
+
+    def pixelPadding(self) -> float:
+        return self._pad  # the view box's automatic range adds it, as for the item drawn there
+
+
+def drawn_padding(item: pg.PlotDataItem) -> float:
+    """The pixels beyond its values that the view box's automatic range counts for `item`
+    once it has data (PlotDataItem.pixelPadding): its line's; its dots are not counted."""
+    return item.curve.pixelPadding() if item.opts["pen"] is not None else item.scatter.pixelPadding()
+
+
 class SteadyRange(_Bounds):
     """An invisible item in a plot whose bounds are its data's steady_bounds, so the plot's
     automatic range (which takes in every item's bounds) moves in steps instead of every
