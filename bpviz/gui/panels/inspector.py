@@ -183,7 +183,8 @@ class InspectorPanel(Panel):
                   if y is not None and (key == "inactive_share" or y > 0)]  # drawn as log10, as below
             like = next((c for (k, _), c in self._curves.items() if k == key), None)  # drawn as its curves are
             pad = drawn_padding(like) if like is not None else 0.0
-            nxt.expect(snap.stage.step if snap.stage is not None and ys else None, ys, pad)
+            # while playing, figures of steps the history skips (STATS_EVERY) would move the frame
+            nxt.expect(snap.stage.step if snap.stage is not None and ys and not snap.playing else None, ys, pad)
         for key, plot in self._history_plots.items():
             for layer in range(1, L + 1):
                 ys = hist.column(key, layer) if hist else np.zeros(0)  # (n,) NaN where unknown

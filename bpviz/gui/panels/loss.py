@@ -112,7 +112,8 @@ class LossPanel(Panel):
         self._legend_entry(self.acc, "test accuracy", bool(snap.measures_test))
         self._legend_entry(self.epochs, "mean per epoch", n_batches > 1)
         stage = snap.stage
-        loss = stage.loss if stage is not None else None  # drawn at the step's end, at step + 1
+        # drawn at the step's end, at step + 1; while playing the next frame brings it anyway
+        loss = stage.loss if stage is not None and not snap.playing else None
         if loss is not None and self.log.isChecked():
             loss = math.log10(loss) if loss > 0 else None
         self.next_loss.expect(stage.step + 1 if loss is not None else None, (loss,),
