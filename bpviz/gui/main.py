@@ -63,29 +63,16 @@ def _application():
     return app
 
 
-# Flat scroll bars drawn from a style sheet: Fusion paints one with gradients, 1.3-1.7 ms for
-# a bar 500 px high (the equation list's, whenever it scrolls to the current equation),
-# against 0.01 ms. {handle} and {hover} are the theme's greys (SCROLL_GREYS).
-SCROLL_BARS = """
-QScrollBar:vertical {{ background: palette(window); width: 12px; margin: 0; }}
-QScrollBar:horizontal {{ background: palette(window); height: 12px; margin: 0; }}
-QScrollBar::handle {{ background: {handle}; border-radius: 4px; margin: 2px; }}
-QScrollBar::handle:hover, QScrollBar::handle:pressed {{ background: {hover}; }}
-QScrollBar::handle:vertical {{ min-height: 24px; }}
-QScrollBar::handle:horizontal {{ min-width: 24px; }}
-QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; border: none; }}
-QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
-"""
-# (handle, handle under the mouse) per theme: 3:1 or more against the window colour, the
-# contrast WCAG asks of the parts of a control
-SCROLL_GREYS = {"light": ("#858585", "#6a6a6a"), "dark": ("#7a7a7a", "#989898")}
+_style = None
 
 
 def apply_theme(app) -> None:
-    """Fusion, light or dark as the system says (Qt 6.5+ knows the colour scheme)."""
+    """Fusion (with flat scroll bars), light or dark as the system says (Qt 6.5+ knows the
+    colour scheme)."""
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QColor, QPalette
-    app.setStyle("Fusion")
+
+    from .style import FlatScrollBars
     forced = os.environ.get("BPVIZ_THEME", "").lower()  # "dark" or "light" overrides the system
     try:
         dark = app.styleHints().colorScheme() == Qt.ColorScheme.Dark
@@ -93,6 +80,9 @@ def apply_theme(app) -> None:
         dark = False
     if forced in ("dark", "light"):
         dark = forced == "dark"
+    global _style
+    _style = FlatScrollBars("dark" if dark else "light")  # kept: Qt only borrows it
+    app.setStyle(_style)
     if dark:
         pal = QPalette()
         for role, colour in ((QPalette.Window, "#2b2b2b"), (QPalette.WindowText, "#e6e6e6"),
@@ -110,8 +100,6 @@ def apply_theme(app) -> None:
         # Fusion's selection blue gives white text 3.7:1; this one 6.3:1 (a selected table row)
         pal.setColor(QPalette.Highlight, QColor("#2761a8"))
         app.setPalette(pal)
-    handle, hover = SCROLL_GREYS["dark" if dark else "light"]
-    app.setStyleSheet(SCROLL_BARS.format(handle=handle, hover=hover))
 
 
 def _start(args, app, settings=None):
