@@ -745,3 +745,21 @@ def test_a_step_end_draws_its_points_into_the_frame_set_when_its_figures_came(qt
         assert steps(qtbot, window, 1).stage.step_end
         settle(qtbot)
         np.testing.assert_allclose(ranges(), before, rtol=0, atol=1e-12)
+
+
+def test_the_inspector_legends_hide_no_point_of_the_first_steps(qtbot, window):
+    """The first steps are drawn at the left, the highest figures at the top: a legend at
+    the top left hid layer 2's gradient RMS of step 0."""
+    from PySide6.QtCore import QPointF
+    window.apply_layout("debug")
+    settle(qtbot)
+    p = next(p for p in window.panels if p.object_name == "inspector")
+    c = window.controller
+    for _ in range(3):
+        steps(qtbot, window, 1, c.request_step_batch)
+        settle(qtbot)
+        for plot in (p.rms_plot, p.ratio_plot, p.dead_plot):
+            box, legend = plot.getViewBox(), plot.legend.sceneBoundingRect()
+            points = [box.mapViewToScene(QPointF(x, y)) for item in plot.listDataItems()
+                      for x, y in zip(*item.getData()) if item.getData()[0] is not None]
+            assert points and not any(legend.contains(q) for q in points), plot.titleLabel.text

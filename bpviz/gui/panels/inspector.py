@@ -70,7 +70,8 @@ class InspectorPanel(Panel):
         for p in self._history_plots.values():
             p.setLabel("bottom", "step")
             p.getAxis("bottom").enableAutoSIPrefix(False)  # steps, never "(x0.001)"
-            add_legend(self, p, offset=(5, 5), labelTextSize="8pt")
+            # top right: the first steps, and the highest figures, are drawn at the left
+            add_legend(self, p, offset=(-5, 5), labelTextSize="8pt")
         fix_left_axes(self._plots())
         # their ranges move in steps, not with every frame's new step and histogram
         # (a histogram's ends jump 2-4x from one batch to the next: kept while it fills a quarter)
