@@ -81,7 +81,7 @@ def apply_theme(app) -> None:
     if forced in ("dark", "light"):
         dark = forced == "dark"
     global _style
-    _style = FlatScrollBars("dark" if dark else "light")  # kept: Qt only borrows it
+    _style = FlatScrollBars("dark" if dark else "light")  # a Python reference, so its overrides outlive this call
     app.setStyle(_style)
     if dark:
         pal = QPalette()
