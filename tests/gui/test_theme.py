@@ -75,9 +75,10 @@ def test_a_scroll_bar_is_flat_and_its_handle_stands_out(qtbot, monkeypatch, them
 
 
 def test_the_scroll_bar_scrolls_as_it_is_drawn(qtbot):
-    """A click below the handle pages down, and dragging the handle to the end reaches the
-    maximum: the handle is where the style draws it."""
+    """The handle is drawn where the bar takes it to be: a click just below the drawn
+    handle pages down, and dragging it by its drawn middle to the end reaches the maximum."""
     from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtGui import QImage
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QScrollBar
 
@@ -91,10 +92,14 @@ def test_the_scroll_bar_scrolls_as_it_is_drawn(qtbot):
     bar.setPageStep(100)  # the handle: a third of the bar, 100 px
     bar.show()
     qtbot.waitExposed(bar)
-    QTest.mouseClick(bar, Qt.LeftButton, pos=QPoint(6, 250))
+    image = QImage(bar.size(), QImage.Format_RGB32)
+    bar.render(image)
+    drawn = [y for y in range(300) if image.pixelColor(6, y) == style.handle]  # the handle's rows
+    assert drawn and drawn[0] < 10 and 90 < drawn[-1] < 100
+    QTest.mouseClick(bar, Qt.LeftButton, pos=QPoint(6, drawn[-1] + 5))
     assert bar.value() == 100
     bar.setValue(0)
-    QTest.mousePress(bar, Qt.LeftButton, pos=QPoint(6, 50))
+    QTest.mousePress(bar, Qt.LeftButton, pos=QPoint(6, (drawn[0] + drawn[-1]) // 2))
     QTest.mouseMove(bar, QPoint(6, 280))
     QTest.mouseRelease(bar, Qt.LeftButton, pos=QPoint(6, 280))
     assert bar.value() == 200

@@ -141,8 +141,11 @@ class NextPoint(_Bounds):
     def expect(self, x: float | None, ys=(), pad: float = 0.0) -> None:
         """The point(s) at `x`, drawn `pad` pixels beyond their values (drawn_padding)."""
         ys = [float(y) for y in ys if y is not None and math.isfinite(y)]
+        bounds = [(x, x), (min(ys), max(ys))] if x is not None and ys else [None, None]
+        if pad != self._pad and bounds == self._bounds:
+            self.informViewBoundsChanged()  # the same point drawn wider (View → Zoom)
         self._pad = pad
-        self._set_bounds([(x, x), (min(ys), max(ys))] if x is not None and ys else [None, None])
+        self._set_bounds(bounds)
 
     def pixelPadding(self) -> float:
         return self._pad  # the view box's automatic range adds it, as for the item drawn there
