@@ -25,6 +25,8 @@ class OutputLoss:
     activate: Callable[[np.ndarray], np.ndarray]
     loss: Callable[[np.ndarray, np.ndarray, np.ndarray, float], float]  # (Z, A, Y, r)
     delta: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (Z, A, Y)
+    # c with ‖Delta‖ <= c (‖A‖ + ‖Y‖) (Frobenius): the trainer's finiteness proof for B1
+    delta_gain: float
 
 
 def _ce_loss(z, a, y, r):
@@ -54,16 +56,18 @@ def _softmax_mse_delta(z, a, y):
 OUTPUT_LOSSES: dict[str, OutputLoss] = {
     p.key: p for p in (
         OutputLoss("softmax-ce", "softmax", "L-CE", "B1-CE", False, "softmax + cross-entropy",
-                   softmax, _ce_loss, lambda z, a, y: a - y),
+                   softmax, _ce_loss, lambda z, a, y: a - y, 1.0),
+        # |σ(1 − σ)| <= 1/4
         OutputLoss("sigmoid-mse", "sigmoid", "L-MSE", "B1-MSE", False, "sigmoid + squared error",
-                   ACTIVATIONS["sigmoid"].f, _mse_loss, _sigmoid_mse_delta),
+                   ACTIVATIONS["sigmoid"].f, _mse_loss, _sigmoid_mse_delta, 0.25),
         OutputLoss("identity-mse", "identity", "L-MSE", "B1-MSE", False, "identity + squared error",
-                   ACTIVATIONS["identity"].f, _mse_loss, lambda z, a, y: a - y),
+                   ACTIVATIONS["identity"].f, _mse_loss, lambda z, a, y: a - y, 1.0),
+        # per row, with |a_i| <= 1 and ‖a‖ <= 1: ‖a ⊙ (e − <a, e>)‖ <= ‖e‖ + |<a, e>| ‖a‖ <= 2 ‖e‖
         OutputLoss("softmax-mse", "softmax", "L-MSE", "B1-SMSE", False, "softmax + squared error (exact)",
-                   softmax, _mse_loss, _softmax_mse_delta),
+                   softmax, _mse_loss, _softmax_mse_delta, 2.0),
         OutputLoss("softmax-mse-approx", "softmax", "L-MSE", "B1-APX", True,
                    "softmax + squared error, approximate gradient A − Y (Neural Network with Hidden Layers)",
-                   softmax, _mse_loss, lambda z, a, y: a - y),
+                   softmax, _mse_loss, lambda z, a, y: a - y, 1.0),
     )
 }
 

@@ -76,10 +76,15 @@ def _norm_or_fault(a: np.ndarray) -> float | tuple:
     return cell if cell is not None else math.inf
 
 
-def _norms(params) -> list[float]:
-    """‖W‖ per layer; an overflowing square is inf (the stage checks find the cause)."""
+def _norms(params, names) -> dict[str, float]:
+    """‖W{l}‖ and ‖b{l}‖ by name; an overflowing square is inf (the stage checks find the cause)."""
+    out = {}
     with _quiet():
-        return [float(np.linalg.norm(np.asarray(w, np.float64))) for w, _ in params]
+        for l, (w, b) in enumerate(params, 1):
+            out[names[l].W] = float(np.linalg.norm(np.asarray(w, np.float64)))
+            if b is not None:
+                out[names[l].b] = float(np.linalg.norm(np.asarray(b, np.float64)))
+    return out
 
 
 def _act_kind(name: str) -> str:
@@ -162,6 +167,7 @@ class Trainer:
         # an output whose norm is proven below this cannot hold an inf; the margin covers rounding
         self._safe = float(np.finfo(self.dtype).max) * 1e-3
         self._x_max = data.max_abs()
+        self._y_max = data.target_max_abs()
         # how each activation's output norm is bounded from a finite Z: by ‖Z‖ (|g(z)| <= |z|),
         # by sqrt(m) (softmax rows have unit sum) or by sqrt(size) (|g| <= 1)
         self._hidden_act = _act_kind(cfg.hidden)
@@ -177,11 +183,14 @@ class Trainer:
     def _x_norm_bound(self, m: int) -> float:
         return math.sqrt(m * self.data.n_features) * self._x_max
 
+    def _y_norm_bound(self, m: int) -> float:
+        return math.sqrt(m * self.data.n_outputs) * self._y_max
+
     # -- state -------------------------------------------------------------------
     def reset(self) -> None:
         """Back to the initial weights; the same seed gives the same run again."""
         self.params: Params = self.initial_params
-        self._param_norms = _norms(self.params)
+        self._param_norms = _norms(self.params, self._names)
         self.steps_done = 0
         self.epoch = 0
         self.batch = 0
@@ -226,7 +235,7 @@ class Trainer:
         if losses.steps < st.steps_done or (st.losses is not None and losses.steps != st.steps_done):
             raise ValueError(f"a history of {losses.steps} steps cannot resume at step {st.steps_done}")
         self.params = tuple(st.params)
-        self._param_norms = _norms(self.params)
+        self._param_norms = _norms(self.params, self._names)
         self.steps_done, self.epoch, self.batch = st.steps_done, st.epoch, st.batch
         if st.losses is not None:
             self._history(losses, Series.of(st.epoch_losses))
@@ -340,6 +349,10 @@ class Trainer:
         with _quiet():
             try:
                 r = next(gen)
+                # the step's first stage is done, so the last result can change now: the
+                # previous step's arrays are freed while this one runs and their memory is
+                # reused, which leaves fewer layer-sized arrays to cycle through the cache
+                self.last = r
                 for r in islice(gen, r.info.n_stages - r.index - 1):  # to the step's end, in C
                     pass
             except DivergenceError as e:
@@ -356,6 +369,7 @@ class Trainer:
     def run_steps(self, n: int, on_step: Callable[[StageResult], None] | None = None) -> StageResult | None:
         r = None
         for _ in range(n):
+            r = None  # not kept while the next step runs (see finish_step)
             r = self.finish_step()
             if on_step is not None:
                 on_step(r)
@@ -388,7 +402,7 @@ class Trainer:
             idx = order[self.batch * self.batch_size:(self.batch + 1) * self.batch_size]  # (m,)
             yield from self._step(freeze(idx))
 
-    def _end_step(self, new_params: Params, loss: float, norms: list[float]) -> None:
+    def _end_step(self, new_params: Params, loss: float, norms: dict[str, float]) -> None:
         """Commit a finished step: counters move on before its last result is seen, so
         the trainer's state always describes what comes next."""
         self.params = new_params
@@ -426,9 +440,8 @@ class Trainer:
         prev = None
 
         dot, sqrt, inf = np.dot, math.sqrt, math.inf
-        norms = {"X": self._x_norm_bound(m), "Y": None}  # Frobenius norms, or proven upper bounds
-        for l, nb in enumerate(self._param_norms, 1):
-            norms[names[l].W] = nb
+        # Frobenius norms, or proven upper bounds
+        norms = {"X": self._x_norm_bound(m), "Y": self._y_norm_bound(m), **self._param_norms}
 
         def check(name: str, a: np.ndarray, bound: float | None) -> None:
             """Freeze `a` and record its norm: `bound` when that proven bound is below
@@ -482,7 +495,7 @@ class Trainer:
         loss = loss_value
         yield emit("loss", np.array(loss_value), n.loss_in, abs(loss_value))  # float64; NaN: scanned
         delta = self.pair.delta(zs[L], as_[L], y)  # (m, n_L)
-        yield emit(n.Delta, delta, n.B1_in)
+        yield emit(n.Delta, delta, n.B1_in, _times(self.pair.delta_gain, _plus(norms[n.A], norms["Y"])))
 
         # backward: B2, B3, B4, B5 from the last layer down
         grads: list = [None] * (L + 1)
@@ -523,7 +536,7 @@ class Trainer:
                 yield emit(names[l - 1].Delta, delta, n.B5_in, norms[n.dA_prev])
 
         # update: new arrays, so every earlier result keeps the weights it showed
-        new_params, new_norms = [], []
+        new_params, new_norms = [], {}
         for l, (w, b) in enumerate(self.params, 1):
             n = names[l]
             dw, db = grads[l]
@@ -536,12 +549,13 @@ class Trainer:
             if b is not None:
                 b_new = db * lr  # (n_l,)
                 np.subtract(b, b_new, out=b_new)
-                check(n.b_after, b_new, None)
+                check(n.b_after, b_new, _plus(norms[n.b], _times(lr_f, norms[n.db])))
+                new_norms[n.b] = norms[n.b_after]
                 outs[n.b_after] = b_new
             new_params.append((w_new, b_new))
             res = prev = StageResult(plan[pos], pos, info, outs, n.U1_in if b is not None else n.U1_in_nob, prev, loss)
             pos += 1
-            new_norms.append(norms[n.W_after])
+            new_norms[n.W] = norms[n.W_after]
             if l == L:  # the step is complete once the last layer is updated
                 self._end_step(tuple(new_params), loss_value, new_norms)
             yield res

@@ -5,6 +5,7 @@ import pytest
 from bpviz.data.toy import toy_set
 from bpviz.engine.config import NetConfig
 from bpviz.engine.dataset import ArraySet
+from bpviz.engine.losses import OUTPUT_LOSSES, get_output_loss
 from bpviz.engine.presets import get_preset
 from bpviz.engine.trainer import DivergenceError, Trainer, step_plan
 
@@ -259,3 +260,22 @@ def test_plan_lengths():
     assert len(step_plan(cfg, 4)) == 12
     assert len(step_plan(cfg.with_(bias=True), 4)) == 14
     assert len(step_plan(cfg.with_(per_sample=True), 4)) == 12 + 2 * 3
+
+
+@pytest.mark.parametrize("key", sorted(OUTPUT_LOSSES))
+def test_an_output_delta_stays_within_its_proven_bound(key):
+    """The trainer proves B1's output finite, without a scan, from ‖Delta‖ <= c (‖A‖ + ‖Y‖):
+    the bound must hold wherever A and Y are finite, the near-equal cases included
+    (Z = 0 puts σ(1 − σ) at its peak 1/4; targets opposite to A)."""
+    pair = get_output_loss(key)
+    rng = np.random.default_rng(7)
+    worst = 0.0
+    for scale in (1e-3, 1.0, 30.0, 1e4):
+        for y_sign in (1.0, -1.0):
+            z = np.vstack([np.zeros((2, 3)), rng.normal(0, scale, (30, 3))])  # (32, 3)
+            y = y_sign * np.abs(rng.normal(0, scale, (32, 3)))
+            a = pair.activate(z)
+            delta = pair.delta(z, a, y)
+            ratio = np.linalg.norm(delta) / (np.linalg.norm(a) + np.linalg.norm(y))
+            worst = max(worst, ratio / pair.delta_gain)
+    assert worst <= 1 + 1e-12
