@@ -414,13 +414,18 @@ class Run:
         while True:
             before, last = time.perf_counter(), t.last
             begins = last is None or last.step_end
+            # where the run was, and no result of the previous step held while this one runs:
+            # Trainer.finish_step lets their arrays go early
+            was = None if last is None else (last.step, last.index)
+            last = r = None
             t.on_stage = None  # the hot loop runs only without an observer
             try:
                 r = t.finish_step()
             finally:
                 t.on_stage = self._observe
-                if begins and t.last is not last:  # the step began, even if it then diverged
-                    self._step_began(t.last)
+                got = t.last
+                if begins and got is not None and (got.step, got.index) != was:  # began, even if it then diverged
+                    self._step_began(got)
             self._step_ended(r)
             now = time.perf_counter()
             self._step_seconds = now - before
