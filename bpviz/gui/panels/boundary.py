@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedLayout, QV
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import DIVERGING, style_plot
+from ..widgets.plots import DIVERGING, ImageItem, style_plot
 
 EMPTY = ("The decision boundary appears for data with two input features (xor, circle, gauss, spiral, "
          "or a CSV with two feature columns): the network's answer over the whole plane.")
@@ -46,7 +46,7 @@ class BoundaryPanel(Panel):
         self.plot.setAspectLocked(True)
         self.plot.setLabel("bottom", "x₁")
         self.plot.setLabel("left", "x₂")
-        self.image = pg.ImageItem()
+        self.image = ImageItem()
         self.plot.addItem(self.image)
         self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("k", width=0.8))
         self.plot.addItem(self.points)

@@ -21,7 +21,7 @@ from bpviz.engine.explain import update_of
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import DIVERGING, color_level, strongest, style_plot, symmetric_limit, zoom_plots
+from ..widgets.plots import DIVERGING, ImageItem, color_level, strongest, style_plot, symmetric_limit, zoom_plots
 from ..widgets.steady import SteadyText
 
 MAX_EDGES_PER_LAYER = 256  # a layer with more than ALL_EDGES_UP_TO edges shows only its strongest
@@ -198,7 +198,7 @@ class DiagramPanel(Panel):
         self.highlight.setZValue(-10)
         vb.addItem(self.highlight)
         self._unit_maps: list = []
-        self.image = pg.ImageItem()
+        self.image = ImageItem()
         self.image.setZValue(5)  # above the edges: the digit stays readable, edges leave its border
         vb.addItem(self.image)
         self.edges = EdgesItem()
@@ -309,7 +309,7 @@ class DiagramPanel(Panel):
         if len(units) > MAX_UNIT_MAPS:
             units = []
         while len(self._unit_maps) < len(units):
-            item = pg.ImageItem()
+            item = ImageItem()
             item.setZValue(6)  # above the nodes they stand for
             item.setLookupTable(DIVERGING.getLookupTable(nPts=256))
             self.plot.getViewBox().addItem(item)

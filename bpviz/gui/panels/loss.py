@@ -72,8 +72,20 @@ class LossPanel(Panel):
         self.place.show_note(EMPTY)
         lay.addWidget(self.place.widget)
         self.model: dict = {}
+        self._drawn: dict = {}  # item -> the (x, y) it was last given
+
+    def _set_data(self, item, x, y) -> None:
+        """Give `item` these points unless it has them: the epoch means and the test accuracy
+        change once an epoch, and making their dots again every frame of Play took about a
+        tenth of the window's time."""
+        drawn = self._drawn.get(item)
+        if drawn is not None and np.array_equal(drawn[0], x) and np.array_equal(drawn[1], y):
+            return
+        item.setData(x, y)
+        self._drawn[item] = (x, y)
 
     def reset_view(self) -> None:
+        self._drawn.clear()
         for item in (self.steps, self.epochs, self.acc):
             item.setData([], [])
         self.next_loss.expect(None)
@@ -131,12 +143,12 @@ class LossPanel(Panel):
         ep = np.asarray(snap.epoch_losses)
         steps, epochs = steps_covered(folds, len(losses)), steps_covered(epoch_folds, len(ep))
         if n_batches > 1:  # with one batch an epoch, the epoch mean is the step loss itself
-            self.epochs.setData(centres(epoch_folds, len(ep)) * n_batches, ep)  # epoch e's mean at its last step
+            self._set_data(self.epochs, centres(epoch_folds, len(ep)) * n_batches, ep)  # epoch e's mean at its last step
             self.epochs.setSymbol("o" if len(ep) <= 60 else None)
         else:
-            self.epochs.setData([], [])
+            self._set_data(self.epochs, np.zeros(0), np.zeros(0))
         acc = np.asarray(snap.test_accuracy, dtype=float).reshape(-1, 2)
-        self.acc.setData(acc[:, 0], acc[:, 1])
+        self._set_data(self.acc, acc[:, 0], acc[:, 1])
         text = f"{steps} steps · loss {losses[-1]:.4g}"
         tip = f"{steps} steps done; the last step's loss is {losses[-1]:.6g}"
         if len(ep):

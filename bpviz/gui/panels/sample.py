@@ -11,7 +11,7 @@ from bpviz.engine.explain import fmt
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import fix_left_axes, style_plot, zoom_plots
+from ..widgets.plots import ImageItem, fix_left_axes, style_plot, zoom_plots
 from ..widgets.steady import SteadyText
 from ..widgets.tables import NumberTable
 
@@ -57,7 +57,7 @@ class SampleView(Panel):
         self.img_plot.setAspectLocked(True)
         self.img_plot.hideAxis("left")
         self.img_plot.hideAxis("bottom")
-        self.img = pg.ImageItem()
+        self.img = ImageItem()
         self.img_plot.addItem(self.img)
         self.out_view = pg.GraphicsLayoutWidget()
         style_plot(self, self.out_view)

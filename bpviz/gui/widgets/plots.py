@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QPalette, QPen
+from PySide6.QtGui import QColor, QImage, QPalette, QPen
 
 pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
 
@@ -215,6 +215,27 @@ def elastic(label):
     return label
 
 
+class ImageItem(pg.ImageItem):
+    """pyqtgraph's ImageItem, handing Qt 32-bit pixels. pyqtgraph makes a colour-mapped image
+    an 8-bit indexed QImage, which Qt converts at every paint, on two threads for an image
+    of 784 x 128: 0.47 ms (0.72 ms of CPU) against 0.08 ms for the same pixels in RGB32.
+    While playing, that conversion took CPU from the training process next door."""
+
+    def render(self):
+        super().render()
+        q = self.qimage
+        if q is None or self._unrenderable or q.format() != QImage.Format.Format_Indexed8:
+            return
+        w, h = q.width(), q.height()
+        index = np.frombuffer(q.constBits(), np.uint8).reshape(h, q.bytesPerLine())[:, :w]  # (h, w)
+        table = np.array(q.colorTable(), dtype=np.uint32)  # (<= 256,) 0xAARRGGBB
+        if len(table) < 256:  # indices beyond the table are black in Qt too
+            table = np.concatenate([table, np.full(256 - len(table), 0xFF000000, np.uint32)])
+        rgb = table[index]  # (h, w) uint32: the colour table applied once, here
+        self.qimage = pg.functions.ndarray_to_qimage(
+            rgb, QImage.Format.Format_ARGB32 if (table >> 24 != 255).any() else QImage.Format.Format_RGB32)
+
+
 def signed_image_plot(layout, ylabel: str, xlabel: str, title: str | None = None, row=None, col=None,
                       bar_width: int = 14):
     """A plot in `layout` showing a matrix of signed numbers: rows downward, the
@@ -225,7 +246,7 @@ def signed_image_plot(layout, ylabel: str, xlabel: str, title: str | None = None
     plot.setLabel("bottom", xlabel)
     for axis in ("left", "bottom"):
         plot.getAxis(axis).enableAutoSIPrefix(False)  # indices, never "(x0.001)"
-    image = pg.ImageItem()
+    image = ImageItem()
     plot.addItem(image)
     bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=bar_width)
     bar.setImageItem(image, insert_in=plot)
