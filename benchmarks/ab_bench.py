@@ -54,6 +54,12 @@ def main() -> None:
                            "--play", str(args.play), "--seed", str(k + 1))
             for half, ratio in zip(("first", "next"), steps.pop("epoch ratio", [])):
                 fig[v].setdefault(f"Epoch while playing / headless, {half} {args.play:g} s", []).append(ratio)
+            for key, unit in (("steps/s while playing", ""), ("window cpu ms per frame", " (ms)"),
+                              ("complete frames/s", "")):
+                for half, value in zip(("first", "next"), steps.pop(key, [])):
+                    fig[v].setdefault(f"{key[0].upper()}{key[1:]}, {half} {args.play:g} s{unit}", []).append(value)
+            for value in steps.pop("headless steps/s", []):
+                fig[v].setdefault("Headless steps/s", []).append(value)
             for net, lat in steps.items():
                 med = statistics.median(lat)
                 fig[v].setdefault(f"Step {net}, median (ms)", []).append(med)
@@ -64,7 +70,7 @@ def main() -> None:
           f"{args.pairs} pairs, {args.steps} presses a net; min/median/max\n")
     print("| figure | A | B |\n|---|---|---|")
     for name in fig["B"]:
-        fmt = "{:.2f}" if "/" in name else "{:.1f}"  # ratios, else ms
+        fmt = "{:.2f}" if " / " in name else "{:.1f}"  # ratios, else ms, frames or steps
         print(f"| {name} | {spread(fig['A'][name], fmt)} | {spread(fig['B'][name], fmt)} |")
 
 

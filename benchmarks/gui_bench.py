@@ -355,6 +355,10 @@ def step_probe(steps: int, size: str, layout: str, seconds: float, seed: int) ->
             halves = play(app, win, seconds)
             headless = headless_steps_per_second(big, load_run_data("fashion-mnist", allow_download=False))
             out["epoch ratio"] = [headless / max(h["steps/s"], 1e-9) for h in halves]
+            out["steps/s while playing"] = [h["steps/s"] for h in halves]
+            out["headless steps/s"] = [headless]
+            out["window cpu ms per frame"] = [h["window cpu ms per frame"] for h in halves]
+            out["complete frames/s"] = [h["complete frames/s"] for h in halves]
         win.close()
     print(json.dumps(out), flush=True)
 
