@@ -337,7 +337,7 @@ def test_a_colour_mapped_image_reaches_qt_in_32_bits_with_pyqtgraphs_colours(qtb
     assert centres[0] == centres[1]
 
 
-def test_the_loss_panel_gives_its_epoch_dots_new_points_only_when_they_change(make, monkeypatch):
+def test_the_loss_panel_gives_its_epoch_dots_new_points_only_when_they_change(make, monkeypatch):  # noqa: F811
     """The epoch means change once an epoch; making their dots again every frame of Play
     cost the window a tenth of its time."""
     from test_panels import mnist_shaped_trainer
