@@ -10,7 +10,8 @@ import pytest
 
 from bpviz.engine.run import Run
 from bpviz.runs import RunData
-from bpviz.gui.widgets.plots import Placeholder, SteadyRange, set_bar_levels, settle, steady_bounds, steady_limit
+from bpviz.gui.widgets.plots import (Placeholder, SteadyRange, set_bar_levels, settle, steady_bounds, steady_limit,
+                                     strongest)
 
 from test_panels import make, toy_trainer  # noqa: F401  (make is a fixture)
 
@@ -355,3 +356,33 @@ def test_the_loss_panel_gives_its_epoch_dots_new_points_only_when_they_change(ma
     lo.reset_view()
     lo.show_snapshot(run.snapshot())
     assert given[-1] == 2  # drawn again after a reset
+
+
+def _arrays_to_rank():
+    rng = np.random.default_rng(7)
+    n = 784 * 128
+    yield "normal", rng.standard_normal((784, 128))
+    yield "heavy tails", rng.standard_cauchy((784, 128))
+    yield "all equal", np.ones((784, 128))
+    outliers = rng.standard_normal(n) * 1e-3
+    outliers[rng.choice(n, 300, replace=False)] = 50.0  # more outliers than k, where the sample may miss them
+    yield "outliers", outliers.reshape(784, 128)
+    sampled_only = np.zeros(n)
+    sampled_only[::n // 4096] = np.arange(len(sampled_only[::n // 4096]))  # large only where sampled: the
+    yield "large where sampled", sampled_only.reshape(784, 128)           # threshold keeps too few
+    with_nan = rng.standard_normal((784, 128))
+    with_nan[3, 5] = with_nan[700, 1] = np.nan
+    yield "NaN", with_nan
+    yield "small", rng.standard_normal((10, 10))
+
+
+@pytest.mark.parametrize("name, values", list(_arrays_to_rank()), ids=[n for n, _ in _arrays_to_rank()])
+def test_the_strongest_entries_are_exactly_the_k_of_largest_magnitude(name, values):
+    """The diagram picks its edges with strongest() every frame of Play; its fast path (a
+    threshold from a sample) must give the same magnitudes as ranking them all."""
+    k = 256
+    got = strongest(values, k)
+    flat = np.abs(values).ravel()
+    want = np.argpartition(flat, flat.size - k)[flat.size - k:] if flat.size > k else np.arange(flat.size)
+    assert len(got) == len(set(got.tolist())) == min(k, flat.size)
+    np.testing.assert_array_equal(np.sort(flat[got]), np.sort(flat[want]))

@@ -307,11 +307,23 @@ def color_level(values: np.ndarray, limit: float, levels: int) -> np.ndarray:
 
 
 def strongest(values: np.ndarray, k: int) -> np.ndarray:
-    """Flat indices of the k entries of largest magnitude (all of them when fewer)."""
-    flat = np.abs(np.asarray(values)).ravel()
-    if flat.size <= k:
-        return np.arange(flat.size)
-    return np.argpartition(flat, flat.size - k)[flat.size - k:]
+    """Flat indices of the k entries of largest magnitude (all of them when fewer; NaN
+    counts as the largest)."""
+    flat = np.abs(np.asarray(values)).ravel()  # (n,)
+    n = flat.size
+    if n <= k:
+        return np.arange(n)
+    if n > 16 * k:
+        # Exact, and 1.4 -> 0.1 ms for 256 of 784x128 (the diagram, every frame of Play):
+        # a threshold from a strided sample keeps a few hundred candidates; when at least k
+        # are at or above it, every entry left out is smaller than all k picked
+        sample = flat[::max(1, n // 4096)]  # (~4096,)
+        j = max(0, sample.size - 1 - (2 * k * sample.size) // n - 8)
+        t = np.partition(sample, j)[j]
+        cand = np.flatnonzero(~(flat < t))  # NaN is not < t: kept, as argpartition ranks it
+        if cand.size >= k:
+            return cand[np.argpartition(flat[cand], cand.size - k)[cand.size - k:]]
+    return np.argpartition(flat, n - k)[n - k:]
 
 
 class Placeholder:
