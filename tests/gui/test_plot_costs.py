@@ -309,10 +309,12 @@ def test_a_new_range_does_not_redo_the_inspectors_curves(make, monkeypatch):  # 
     assert drawn and not [c for c in redone if c in drawn or c is ins.hist]
 
 
-def test_a_colour_mapped_image_reaches_qt_in_32_bits_with_pyqtgraphs_colours(qtbot):
-    """pyqtgraph hands Qt an 8-bit indexed image, which Qt converts at every paint (on two
-    threads for a 784 x 128 layer); bpviz's ImageItem applies the colour table once. Every
-    cell is drawn in pyqtgraph's colour (Qt's two paths may round a cell's edge apart by a pixel)."""
+@pytest.mark.parametrize("mapped", [True, False], ids=["colour map", "grey (the samples)"])
+def test_an_image_reaches_qt_in_32_bits_with_pyqtgraphs_colours(qtbot, mapped):
+    """pyqtgraph hands Qt an 8-bit indexed image (colour-mapped) or an 8-bit grey one, which
+    Qt converts at every paint (on two threads for a 784 x 128 layer); bpviz's ImageItem
+    converts once. Every cell is drawn in pyqtgraph's colour (Qt's two paths may round a
+    cell's edge apart by a pixel)."""
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QImage
     from bpviz.gui.widgets.plots import DIVERGING, ImageItem
@@ -323,7 +325,8 @@ def test_a_colour_mapped_image_reaches_qt_in_32_bits_with_pyqtgraphs_colours(qtb
         qtbot.addWidget(w)
         w.resize(420, 520)
         item = cls()
-        item.setColorMap(DIVERGING)
+        if mapped:
+            item.setColorMap(DIVERGING)
         item.setImage(data, levels=(-2, 2))
         w.addItem(item)
         w.show()
@@ -332,8 +335,8 @@ def test_a_colour_mapped_image_reaches_qt_in_32_bits_with_pyqtgraphs_colours(qtb
         vb = w.getViewBox()
         centres.append([img.pixel(w.mapFromScene(vb.mapViewToScene(QPointF(j + 0.5, i + 0.5))))
                         for i in range(16) for j in range(8)])
-        if cls is ImageItem:
-            assert item.qimage.format() == QImage.Format.Format_RGB32
+        expected = QImage.Format.Format_Indexed8 if mapped else QImage.Format.Format_Grayscale8
+        assert item.qimage.format() == (QImage.Format.Format_RGB32 if cls is ImageItem else expected)
     assert len(set(centres[0])) > 50  # the colours of the data, not a blank
     assert centres[0] == centres[1]
 
