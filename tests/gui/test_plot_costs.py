@@ -370,9 +370,10 @@ def _arrays_to_rank():
     outliers = rng.standard_normal(n) * 1e-3
     outliers[rng.choice(n, 300, replace=False)] = 50.0  # more outliers than k, where the sample may miss them
     yield "outliers", outliers.reshape(784, 128)
+    # large only where strongest() samples: its threshold keeps fewer than k, so it ranks all
     sampled_only = np.zeros(n)
-    sampled_only[::n // 4096] = np.arange(len(sampled_only[::n // 4096]))  # large only where sampled: the
-    yield "large where sampled", sampled_only.reshape(784, 128)           # threshold keeps too few
+    sampled_only[::n // 4096] = np.arange(len(sampled_only[::n // 4096]))
+    yield "large where sampled", sampled_only.reshape(784, 128)
     with_nan = rng.standard_normal((784, 128))
     with_nan[3, 5] = with_nan[700, 1] = np.nan
     yield "NaN", with_nan

@@ -227,19 +227,17 @@ class ImageItem(pg.ImageItem):
         q = self.qimage
         if q is None or self._unrenderable:
             return
+        if q.format() == QImage.Format.Format_Grayscale8:  # a grey level is an index into a grey ramp
+            table = 0xFF000000 | np.arange(256, dtype=np.uint32) * 0x010101  # (256,) 0xFFgggggg
+        elif q.format() == QImage.Format.Format_Indexed8:
+            table = np.array(q.colorTable(), dtype=np.uint32)  # (<= 256,) 0xAARRGGBB
+            if len(table) < 256:  # indices beyond the table are black in Qt too
+                table = np.concatenate([table, np.full(256 - len(table), 0xFF000000, np.uint32)])
+        else:
+            return
         w, h = q.width(), q.height()
-        if q.format() == QImage.Format.Format_Grayscale8:
-            grey = np.frombuffer(q.constBits(), np.uint8).reshape(h, q.bytesPerLine())[:, :w]  # (h, w)
-            rgb = 0xFF000000 | grey.astype(np.uint32) * 0x010101  # (h, w) uint32: 0xFFgggggg
-            self.qimage = pg.functions.ndarray_to_qimage(rgb, QImage.Format.Format_RGB32)
-            return
-        if q.format() != QImage.Format.Format_Indexed8:
-            return
         index = np.frombuffer(q.constBits(), np.uint8).reshape(h, q.bytesPerLine())[:, :w]  # (h, w)
-        table = np.array(q.colorTable(), dtype=np.uint32)  # (<= 256,) 0xAARRGGBB
-        if len(table) < 256:  # indices beyond the table are black in Qt too
-            table = np.concatenate([table, np.full(256 - len(table), 0xFF000000, np.uint32)])
-        rgb = table[index]  # (h, w) uint32: the colour table applied once, here
+        rgb = table[index]  # (h, w) uint32: the table applied once, here
         self.qimage = pg.functions.ndarray_to_qimage(
             rgb, QImage.Format.Format_ARGB32 if (table >> 24 != 255).any() else QImage.Format.Format_RGB32)
 
