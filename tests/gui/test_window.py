@@ -363,7 +363,7 @@ def test_a_frame_is_laid_out_before_anything_paints_it(qtbot, window):
     for serial in range(2, 14):  # one view more at F1 (its result), then other shapes
         run.advance("stage")
         window.on_snapshot(run.snapshot(serial))  # no event processed in between
-        shown = [av for av in eq._array_views if not av.isHidden()]
+        shown = [av for av in eq._array_views if av.in_use]
         for above, below in zip(shown, shown[1:]):
             assert below.y() >= above.y() + above.height(), (serial, above.name, below.name)
         for av in shown:
