@@ -689,6 +689,24 @@ def test_text_changing_in_a_panel_lays_out_the_panel_not_the_window(qtbot, windo
     window.removeEventFilter(counter)
 
 
+def test_the_samples_table_and_plots_stay_put_through_a_step(qtbot, window):
+    """The caption keeps room for the sample's text at every stage, with its output and
+    without: what is under it does not jump at the step's first stage and at the output's."""
+    window.apply_layout("learn")  # the narrowest sample panel: its texts wrap to different heights
+    sample = next(p for p in window.panels if p.object_name == "sample")
+    settle(qtbot)
+    seen, lines = set(), set()
+    for k in range(2 * 12 + 1):
+        steps(qtbot, window, 1)
+        settle(qtbot)
+        lines.add(sample.caption._needed(sample.caption.width()))
+        if k >= 12:  # from the second step's first stage: a new sample, then its stages
+            seen.add((sample.table.geometry().getRect(), sample.view.geometry().getRect()))
+        assert sample.caption.height() >= sample.caption._needed(sample.caption.width()), k  # the text fits
+    assert len(lines) > 1  # its texts do need different heights
+    assert len(seen) == 1
+
+
 def test_numbers_changing_in_a_caption_ask_for_no_layout_pass(window, qtbot):
     """A SteadyText whose new text fits the height it has repaints and nothing more; a
     text needing more lines asks for room once; shorter texts keep the height while playing."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from bpviz.engine.explain import fmt
@@ -14,6 +14,16 @@ from .base import Panel
 from ..widgets.plots import ImageItem, fix_left_axes, style_plot, zoom_plots
 from ..widgets.steady import SteadyText
 from ..widgets.tables import NumberTable
+
+
+def _output_words(out, y, classes) -> str:
+    """The caption's end: the network's output for a sample (None: not computed yet)."""
+    if out is None:
+        return " · the output appears when the forward pass reaches the last layer"
+    if len(out) > 1:
+        guess = int(np.argmax(out))
+        return f" · predicted {guess}" + (f" ({classes[guess]})" if classes else "") + f" at {out[guess]:.1%}"
+    return f" · output {fmt(out[0], 4)} for target {fmt(y[0], 4)}"
 
 
 class SampleView(Panel):
@@ -75,6 +85,8 @@ class SampleView(Panel):
         lay.addWidget(self.view, 3)
         self._axes_for: int | None = None  # outputs the bar axes were set up for
         self._out_range: tuple | None = None  # the bars axis range last set
+        self._room_for: str | None = None  # the caption's start, whose texts its room was reserved for
+        self._room_texts: list[str] = []
         self.model: dict = {}
         self._n_inputs = 0
 
@@ -83,6 +95,8 @@ class SampleView(Panel):
         # a tall narrow dock stacks the image above the bars, so neither is squeezed
         tall = self.width() < 1.1 * self.view.height() or self.width() < 420
         self._row.setDirection(QHBoxLayout.TopToBottom if tall else QHBoxLayout.LeftToRight)
+        if event.size().width() != event.oldSize().width() and self._room_for is not None:
+            QTimer.singleShot(0, self, lambda: self.caption.reserve(self._room_texts))  # texts wrap anew
 
     def reset_view(self) -> None:
         self.table.show_cells(np.zeros((0, 0)), [])
@@ -91,6 +105,7 @@ class SampleView(Panel):
         self.target_bars.setOpts(x=[], height=[])
         self.out_plot.setYRange(0, 1)
         self._out_range, self._axes_for = None, None
+        self._room_for = None
         self.caption.setText("")
         self.model = {}
 
@@ -131,19 +146,22 @@ class SampleView(Panel):
         image = snap.image_shape is not None and x.shape[1] == snap.image_shape[0] * snap.image_shape[1]
         classes = snap.class_names
         target = int(np.argmax(y[f])) if y.shape[1] > 1 else None
-        text = f"sample {f} of the batch (data set row {row})"
+        base = f"sample {f} of the batch (data set row {row})"
         if target is not None:
-            text += f" · target {target}" + (f" ({classes[target]})" if classes else "")
-        if out is not None and out.shape[1] > 1:
-            guess = int(np.argmax(out[f]))
-            text += f" · predicted {guess}" + (f" ({classes[guess]})" if classes else "") + f" at {out[f, guess]:.1%}"
-        elif out is not None:
-            text += f" · output {fmt(out[f, 0], 4)} for target {fmt(y[f, 0], 4)}"
-        if out is None:
-            text += " · the output appears when the forward pass reaches the last layer"
-        if not snap.playing:
-            self.caption.release()  # held steady while playing; fits its text again
+            base += f" · target {target}" + (f" ({classes[target]})" if classes else "")
+        text = base + _output_words(None if out is None else out[f], y[f], classes)
         self.caption.setText(text)
+        if snap.playing:
+            self._room_for = None  # held steady while playing; fitted again at the pause
+        elif base != self._room_for:
+            # room for this sample's caption at every stage of the step, with its output and
+            # without: the image and the bars under it stay put from one Step to the next
+            self._room_for = base
+            k = y.shape[1]
+            widest = max(range(k), key=lambda c: len(classes[c])) if classes and len(classes) == k else 0
+            self._room_texts = [base + _output_words(None, y[f], classes), text,
+                                base + _output_words(np.eye(k)[widest], y[f], classes)]
+            self.caption.reserve(self._room_texts)
         self.model = {"focus": f, "row": row, "output": None if out is None else np.asarray(out[f])}
         self.table.setVisible(not image)
         if image:
