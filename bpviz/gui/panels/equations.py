@@ -30,8 +30,6 @@ CURRENT_MATH_SIZE = 22  # the equation being computed, at zoom 1
 ELIDE = 4  # a long vector shows its first and last 4 entries
 ARRAY_VIEWS_AHEAD = 6  # operands and results of the widest equation (U1 with biases: W, dW, b, db, W new, b new)
 SAMPLE_MAJOR = ("X", "Y", "A", "Z", "Delta", "dA")  # one row per sample in the engine's form
-QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size", which PySide6 does not export
-VIEW_GAP = 6  # px between array views, in each view's margin: a folded view adds none
 
 
 def _kind(name: str) -> str:
@@ -142,7 +140,7 @@ class ArrayView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 2, 0, 2 + VIEW_GAP)
+        lay.setContentsMargins(0, 2, 0, 2)
         # plain text beside a bold name: a rich-text label lays out a QTextDocument at every
         # change, and while playing it changes every frame
         head = QHBoxLayout()
@@ -203,18 +201,18 @@ class ArrayView(QWidget):
         self.grid.setFixedHeight(h + 4)
 
     def set_in_use(self, on: bool) -> None:
-        """Shown, or folded to no height. Not hidden: showing a hidden view again polishes and
-        lays out its table and every child, 0.7 ms a view, 4-5 ms of the Step to U1's six."""
+        """In use, or parked: out of its parent's layout (the panel's part), moved out of sight
+        with its size and cells kept. Not hidden: showing a hidden view again polishes and lays
+        out its table and every child, 0.7 ms a view; nor folded to no height: every
+        folded table was resized again whenever the area's width changed."""
         if on == self.in_use:
             return
         self.in_use = on
-        if on:
-            self.setMinimumHeight(0)
-            self.setMaximumHeight(QWIDGETSIZE_MAX)
-        else:
-            if self.grid.hasFocus():  # no keys to a table out of sight
+        self.grid.setFocusPolicy(Qt.StrongFocus if on else Qt.NoFocus)  # no Tab into a parked table
+        if not on:
+            if self.grid.hasFocus():
                 self.grid.clearFocus()
-            self.setFixedHeight(0)
+            self.move(-self.width() - 1, 0)
 
     def highlight(self, cells) -> None:
         """Highlight the displayed-array cells `cells` that are visible in the grid."""
@@ -385,7 +383,6 @@ class EquationsPanel(Panel):
         self.values_area.setWidgetResizable(True)
         self.values_host = QWidget()
         self.values_layout = QVBoxLayout(self.values_host)
-        self.values_layout.setSpacing(0)  # the views' own margins space them (VIEW_GAP)
         self.values_layout.addStretch(1)  # the arrays stack at the top, whatever the height
         self.values_area.setWidget(self.values_host)
         right.addWidget(self.values_area, 4)
@@ -399,7 +396,8 @@ class EquationsPanel(Panel):
         body.addLayout(right, 5)
         root.addLayout(body)
         self._rows: list[PlanRow] = []
-        self._array_views: list[ArrayView] = []
+        self._array_views: list[ArrayView] = []  # in the order they are laid out: those in use first
+        self._views_wanted = ARRAY_VIEWS_AHEAD
         self._plan_texts: list[tuple] = []  # (title, sources, tip, note) of every stage of the plan
         self.set_zoom(1.0)
 
@@ -539,8 +537,11 @@ class EquationsPanel(Panel):
                 self._to_warm += [(row.math, row_tex, True), (row.math, row_tex, False),
                                   (self.current, stage_tex, False)]
             QTimer.singleShot(0, self, self._warm_one)  # tied to self: never runs after the panel is gone
-            self._plan_texts = [stage_texts(ex.view(spec, cfg, None, self.column), k, len(plan))
-                                for k, spec in enumerate(plan)] + [READY]
+            views = [ex.view(spec, cfg, None, self.column) for spec in plan]
+            self._plan_texts = [stage_texts(v, k, len(plan)) for k, v in enumerate(views)] + [READY]
+            # a view for each array the step shows: the same array lands in the same table at
+            # every step, which keeps its shape, cells and column widths
+            self._views_wanted = len({o.name for v in views for o in (*v.results, *v.operands)})
             QTimer.singleShot(0, self, self._reserve_room)
             QTimer.singleShot(0, self, self._make_views_ahead)
         current = stage.index if stage is not None else -1
@@ -582,30 +583,53 @@ class EquationsPanel(Panel):
         av = ArrayView()
         av.grid.set_scale(self._zoom)
         av.picked.connect(self._on_pick)
-        av.set_in_use(False)
-        self.values_layout.insertWidget(self.values_layout.count() - 1, av)
+        av.setParent(self.values_host)
+        av.set_in_use(False)  # parked until an equation needs it
+        av.show()
         self._array_views.append(av)
 
     def _make_views_ahead(self) -> None:
-        """Make the array views an equation can need, one per idle moment (each is a table
-        of some 20 widgets: 100 ms for all of them in the first frame of Play otherwise)."""
-        if len(self._array_views) < ARRAY_VIEWS_AHEAD:
+        """Make the array views the step can need, one per idle moment (each is a table
+        of some 20 widgets: 100 ms for six of them in the first frame of Play otherwise)."""
+        if len(self._array_views) < max(self._views_wanted, ARRAY_VIEWS_AHEAD):
             self._add_array_view()
             QTimer.singleShot(0, self, self._make_views_ahead)
 
+    def _views_for(self, names: list[str]) -> list[ArrayView]:
+        """A view for each of `names`: the one that showed it last, else one out of use
+        (the one unused longest), else a new one. A table given another shape rebuilds its
+        cells and measures its columns, 1-1.5 ms in the window."""
+        own = {av.name: av for av in self._array_views if av.name}
+        chosen = {n: own[n] for n in names if n in own}
+        spare = [av for av in self._array_views if av not in chosen.values()]  # the last: out of use longest
+        out = []
+        for n in names:
+            if n not in chosen:
+                if not spare:
+                    self._add_array_view()
+                    spare.append(self._array_views[-1])
+                chosen[n] = spare.pop()
+            out.append(chosen[n])
+        return out
+
     def _draw_values(self, operands) -> None:
-        while len(self._array_views) < len(operands):
-            self._add_array_view()
-        for av, o in zip(self._array_views, operands):
-            av.set_in_use(o.array is not None)
-            if not av.in_use:
-                continue
+        operands = [o for o in operands if o.array is not None]
+        views = self._views_for([o.name for o in operands])
+        rest = [av for av in self._array_views if av not in views]
+        for av in rest:
+            if av.in_use:
+                self.values_layout.removeWidget(av)
+                av.set_in_use(False)
+        for i, (av, o) in enumerate(zip(views, operands)):
             av.show_array(o.name, pretty(o.name), o.array, self.column, self.focus_sample, self.unit, self.digits)
+            if self.values_layout.indexOf(av) != i:  # laid out as the equation reads: the result first
+                self.values_layout.removeWidget(av)
+                self.values_layout.insertWidget(i, av)
+            av.set_in_use(True)
             self.model["shown"][o.name] = av.shown
-        for av in self._array_views[len(operands):]:
-            av.set_in_use(False)
+        self._array_views = views + rest
         results = {r.name for r in (self.model.get("view").results if self.model.get("view") else ())}
-        first = next((av for av in self._array_views[:len(operands)] if av.name in results and av.in_use), None)
+        first = next((av for av in views if av.name in results), None)
         # the result is what the learner looks for: in view at each Step; while playing, where
         # the user scrolled to (an operand to watch) stays put
         if first is not None and not (self.snapshot is not None and self.snapshot.playing):
@@ -644,7 +668,8 @@ class EquationsPanel(Panel):
         for n, ix in e.highlights:
             by_name.setdefault(n, []).append(ix)
         for av in self._array_views:
-            av.highlight(by_name.get(av.name, []))
+            if av.in_use:  # a folded one was cleared with the last explanation
+                av.highlight(by_name.get(av.name, []))
         self._dirty_explain = True
         stage = snap.stage
         self._explained = ((snap.run_id, stage.step, stage.index, self.column), name, index)
