@@ -419,3 +419,40 @@ def test_a_frame_is_painted_once(qtbot, window):
         # as a cursor's blink, may come, but without them)
         paints = [count.n.get(v, []) for v in viewports]
         assert all(len(p) == 1 for p in paints) and paints[0] == paints[1], (serial, paints)
+
+
+def test_while_playing_a_frame_is_painted_after_the_timers_due_during_its_update(qtbot, window):
+    """Qt's paint request is a posted event, sent before the event loop looks at timers and
+    input: update and paint ran as one block, the GUI thread's longest stall while playing.
+    A playing frame's paint now comes after the timers due by then; a Step paints at once."""
+    from PySide6.QtCore import QEvent
+    from bpviz.engine.run import Run
+    from bpviz.runs import load_run_data
+
+    order: list[str] = []
+
+    class Paints(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Paint and "paint" not in order:
+                order.append("paint")
+            return False
+
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    run = Run.build(TOY, load_run_data("toy"))
+    window.on_snapshot(run.snapshot(1))
+    qtbot.wait(100)
+    spy = Paints()
+    diagram = next(p for p in window.panels if p.object_name == "diagram")
+    diagram.plot.viewport().installEventFilter(spy)
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(lambda: order.append("timer"))
+    for serial, playing in ((2, True), (3, False), (4, True)):
+        run.advance("step")
+        order.clear()
+        timer.start(0)  # due before the frame's update ends
+        window.on_snapshot(run.snapshot(serial, playing=playing))
+        qtbot.waitUntil(lambda: "paint" in order and "timer" in order)
+        assert order == (["timer", "paint"] if playing else ["paint", "timer"]), (serial, order)
