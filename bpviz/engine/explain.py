@@ -191,6 +191,26 @@ def _operand_names(spec: StageSpec, cfg: NetConfig) -> list[str]:
     raise KeyError(e)
 
 
+def shape(name: str, cfg: NetConfig, m: int) -> tuple[int, ...]:
+    """The engine's shape of array `name` (an operand or result of a view) in a step of `m`
+    samples: one row per sample (X, Y, A, Z, Delta, dA), inputs x units (W, dW), units (b, db)."""
+    if name == "loss":
+        return ()
+    base = name[: -len("_after")] if name.endswith("_after") else name
+    core = base.rstrip("0123456789")
+    n = cfg.sizes
+    if core in ("X", "Y"):
+        return (m, n[0] if core == "X" else n[-1])
+    layer = int(base[len(core):])
+    if core in ("A", "Z", "Delta", "dA"):
+        return (m, n[layer])
+    if core in ("W", "dW"):
+        return (n[layer - 1], n[layer])
+    if core in ("b", "db"):
+        return (n[layer],)
+    raise KeyError(name)
+
+
 def view(spec: StageSpec, cfg: NetConfig, arrays: Mapping[str, np.ndarray] | None,
          column: bool = False) -> EquationView:
     """The equation of `spec` with whatever of its arrays `arrays` holds (none for a

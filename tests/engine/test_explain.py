@@ -30,6 +30,20 @@ CASES = [(d, p) for d in SIZES for p in OUTPUT_LOSSES]
 
 
 @pytest.mark.parametrize("depth, pair", CASES)
+@pytest.mark.parametrize("per_sample, bias", [(False, True), (True, True), (False, False)])
+def test_the_shape_of_every_array_a_step_shows_is_known_before_it_is_computed(depth, pair, per_sample, bias):
+    """What the equations panel prepares its tables with, ahead of the numbers."""
+    cfg, stages = all_stages(depth, pair, per_sample=per_sample, bias=bias)
+    m = 4
+    for r in stages:
+        v = ex.view(r.spec, cfg, r.arrays, False)
+        for o in v.results + v.operands:
+            assert ex.shape(o.name, cfg, m) == np.shape(r.arrays[o.name]), (r.spec, o.name)
+    with pytest.raises(KeyError):
+        ex.shape("Q1", cfg, m)
+
+
+@pytest.mark.parametrize("depth, pair", CASES)
 @pytest.mark.parametrize("column", [False, True])
 def test_shown_numbers_are_the_engines_arrays(depth, pair, column):
     cfg, stages = all_stages(depth, pair)

@@ -255,6 +255,27 @@ def test_stepping_parks_the_array_views_it_does_not_need_instead_of_hiding_them(
     assert not any(av.isHidden() for av in panel._array_views)
 
 
+@pytest.mark.parametrize("column", [False, True])
+def test_every_table_of_the_step_is_shaped_while_idle_before_its_numbers_come(panel, qtbot, column):
+    """Made and shaped ahead (zeros of each array's shape): the first Step to an equation,
+    or Play's first frame, fills cells and makes none."""
+    t = trainer_for(3, "softmax-ce")
+    run = Run(t, RunData("t", t.data, None, None, "t"))
+    panel.col_btn.setChecked(column)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_snapshot(run.snapshot(0))  # ready
+    qtbot.waitUntil(lambda: len(panel._array_views) >= panel._views_wanted)
+    qtbot.wait(50)
+    tables = {av.name: (av, av.grid.rowCount(), av.grid.columnCount()) for av in panel._array_views}
+    for k in range(len(step_plan(t.cfg, 4))):
+        t.next_stage()
+        panel.show_snapshot(run.snapshot(k + 1))
+        for av in (v for v in panel._array_views if v.in_use):
+            assert tables[av.name][0] is av, (k, av.name)
+            assert (av.grid.rowCount(), av.grid.columnCount()) == tables[av.name][1:], (k, av.name)
+
+
 def test_while_playing_the_values_stay_where_the_user_scrolled(panel, qtbot):
     t = trainer_for(3, "softmax-ce")
     run = Run(t, RunData("t", t.data, None, None, "t"))

@@ -28,7 +28,6 @@ from .base import Panel
 ROW_MATH_SIZE = 14  # a plan row's equation, at zoom 1
 CURRENT_MATH_SIZE = 22  # the equation being computed, at zoom 1
 ELIDE = 4  # a long vector shows its first and last 4 entries
-ARRAY_VIEWS_AHEAD = 6  # operands and results of the widest equation (U1 with biases: W, dW, b, db, W new, b new)
 SAMPLE_MAJOR = ("X", "Y", "A", "Z", "Delta", "dA")  # one row per sample in the engine's form
 
 
@@ -155,6 +154,7 @@ class ArrayView(QWidget):
         lay.addWidget(self.grid)
         self.in_use = True
         self.name = ""
+        self.source_shape: tuple = ()  # of the array last shown, as displayed
         self._index_map: list[list[tuple]] = []  # grid cell -> index into the displayed array
         self.shown: np.ndarray | None = None  # exactly the numbers in the grid
 
@@ -162,6 +162,7 @@ class ArrayView(QWidget):
                    unit: int, digits: int | None) -> None:
         self.name = name
         a = np.asarray(disp)
+        self.source_shape = a.shape
         self.symbol.setText(symbol_text)
         if a.ndim == 0:
             self.caption.setText(f"= {ex.fmt(float(a), digits)}")
@@ -199,6 +200,11 @@ class ArrayView(QWidget):
         if self.grid.horizontalHeader().length() + self.grid.verticalHeader().width() + 4 > self.grid.width():
             h += self.grid.horizontalScrollBar().sizeHint().height()  # the scroll bar must not hide a row
         self.grid.setFixedHeight(h + 4)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not self.in_use:
+            self.move(-self.width() - 1, 0)  # still out of sight
 
     def set_in_use(self, on: bool) -> None:
         """In use, or parked: out of its parent's layout (the panel's part), moved out of sight
@@ -397,7 +403,8 @@ class EquationsPanel(Panel):
         root.addLayout(body)
         self._rows: list[PlanRow] = []
         self._array_views: list[ArrayView] = []  # in the order they are laid out: those in use first
-        self._views_wanted = ARRAY_VIEWS_AHEAD
+        self._views_wanted = 0
+        self._ahead: list[tuple[str, tuple]] = []  # (name, engine shape) of every array the step shows
         self._plan_texts: list[tuple] = []  # (title, sources, tip, note) of every stage of the plan
         self.set_zoom(1.0)
 
@@ -477,7 +484,7 @@ class EquationsPanel(Panel):
         if not snap.playing:  # held steady while playing: back to the room reserved for the step
             self.current.release()
         groups = _group(plan)
-        self._draw_plan(cfg, plan, groups, stage)
+        self._draw_plan(cfg, plan, groups, stage, m or 1)
         self.unit_box.setMaximum(max(cfg.sizes) - 1)
         self.model = {"plan": [g[0] for g in groups], "current": None, "shown": {}, "column": self.column}
         if stage is None:
@@ -510,7 +517,7 @@ class EquationsPanel(Panel):
         else:
             self.drop_explanation()
 
-    def _draw_plan(self, cfg, plan, groups, stage) -> None:
+    def _draw_plan(self, cfg, plan, groups, stage, m: int) -> None:
         key = (cfg, len(groups), self.column)
         if key != self._plan_key:
             for row in self._rows:
@@ -539,9 +546,11 @@ class EquationsPanel(Panel):
             QTimer.singleShot(0, self, self._warm_one)  # tied to self: never runs after the panel is gone
             views = [ex.view(spec, cfg, None, self.column) for spec in plan]
             self._plan_texts = [stage_texts(v, k, len(plan)) for k, v in enumerate(views)] + [READY]
-            # a view for each array the step shows: the same array lands in the same table at
-            # every step, which keeps its shape, cells and column widths
-            self._views_wanted = len({o.name for v in views for o in (*v.results, *v.operands)})
+            # a table for each array the step shows, shaped ahead: the same array lands in the
+            # same table at every step, which keeps its shape, cells and column widths
+            names = dict.fromkeys(o.name for v in views for o in (*v.results, *v.operands))
+            self._ahead = [(n, ex.shape(n, cfg, m)) for n in names]
+            self._views_wanted = len(names)
             QTimer.singleShot(0, self, self._reserve_room)
             QTimer.singleShot(0, self, self._make_views_ahead)
         current = stage.index if stage is not None else -1
@@ -589,11 +598,31 @@ class EquationsPanel(Panel):
         self._array_views.append(av)
 
     def _make_views_ahead(self) -> None:
-        """Make the array views the step can need, one per idle moment (each is a table
-        of some 20 widgets: 100 ms for six of them in the first frame of Play otherwise)."""
-        if len(self._array_views) < max(self._views_wanted, ARRAY_VIEWS_AHEAD):
+        """Make a view for each array the step shows and fill it with zeros of the array's
+        shape, one per idle moment: each is a table of some 20 widgets, shaped and measured
+        when it first shows numbers (the first frame of Play took 35-40 ms, 18 of them
+        making six tables' cells)."""
+        def shown(shape):  # as the notation displays an array of `shape`
+            return shape if len(shape) == 0 else ex.display(np.empty(shape), self.column).shape
+        wanted = {n for n, _ in self._ahead}
+        owner = {av.name: av for av in self._array_views}
+        todo = [(n, shape) for n, shape in self._ahead
+                if n not in owner or (not owner[n].in_use and owner[n].source_shape != shown(shape))]
+        if not todo:
+            return
+        name, shape = todo[0]
+        av = owner.get(name) or next((v for v in reversed(self._array_views)
+                                      if not v.in_use and v.name not in wanted), None)
+        if av is None:
             self._add_array_view()
-            QTimer.singleShot(0, self, self._make_views_ahead)
+            av = self._array_views[-1]
+        zeros = np.zeros(shape)  # a placeholder of the array's shape, never shown
+        av.show_array(name, pretty(name), zeros if zeros.ndim == 0 else ex.display(zeros, self.column),
+                      self.column, self.focus_sample, self.unit, self.digits)
+        width = self.values_layout.contentsRect().width()
+        if width > 0:
+            av.resize(width, av.sizeHint().height())  # the width the layout will give it
+        QTimer.singleShot(0, self, self._make_views_ahead)
 
     def _views_for(self, names: list[str]) -> list[ArrayView]:
         """A view for each of `names`: the one that showed it last, else one out of use
