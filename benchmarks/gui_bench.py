@@ -14,7 +14,8 @@ has really drawn the frame, not when Python code returned.
   complete when every visible panel painted before the next frame. Reported: complete
   frames a second, each panel's repaints a second, the GUI thread's longest stall (the
   largest gap of a 5 ms timer), the epoch time while playing against the headless
-  trainer on the same data in the same run (same BLAS thread count), and the CPU time the
+  trainer on the same data in the same run (same BLAS thread count; the mean of a measure
+  before the network is loaded and one after Play), and the CPU time the
   window's process and the training process used (a share of one core; the window's also
   per frame).
 - Start-up: `bpviz` from process start to the end of painting its first frame, with an
@@ -351,12 +352,15 @@ def step_probe(steps: int, size: str, layout: str, seconds: float, seed: int) ->
             out[name] = step_latency(app, win, steps)
         if seconds:
             from bpviz.runs import load_run_data
+            data = load_run_data("fashion-mnist", allow_download=False)
+            before = headless_steps_per_second(big, data)  # and after Play: the machine drifts
             load(win, big.with_(seed=seed), "fashion-mnist")
             halves = play(app, win, seconds)
-            headless = headless_steps_per_second(big, load_run_data("fashion-mnist", allow_download=False))
+            after = headless_steps_per_second(big, data)
+            headless = (before + after) / 2
             out["epoch ratio"] = [headless / max(h["steps/s"], 1e-9) for h in halves]
             out["steps/s while playing"] = [h["steps/s"] for h in halves]
-            out["headless steps/s"] = [headless]
+            out["headless steps/s"] = [before, after]
             out["window cpu ms per frame"] = [h["window cpu ms per frame"] for h in halves]
             out["complete frames/s"] = [h["complete frames/s"] for h in halves]
         win.close()
@@ -430,9 +434,14 @@ def main() -> None:
                 add(f"{backend} step big median", statistics.median(lat))
                 add(f"{backend} step big worst", max(lat))
                 add(f"{backend} step big worst/median", max(lat) / statistics.median(lat))
+                # the headless trainer before and after Play, in the same run: the machine's speed
+                # drifts by some 10% within a minute, and one sample of it moved the ratio as much
+                before = headless_steps_per_second(big, data)
                 load(win, big.with_(seed=run + 1), dataset)  # a fresh network, as after Apply
                 halves = play(app, win, args.play)
-                headless = headless_steps_per_second(big, data)
+                after = headless_steps_per_second(big, data)
+                headless = (before + after) / 2
+                add(f"{backend} headless drift", after / before)
                 for name, h in zip(("first", "steady"), halves):
                     add(f"{backend} {name} complete fps", h["complete frames/s"])
                     add(f"{backend} {name} frames", h["frames/s"])
@@ -493,6 +502,7 @@ def main() -> None:
     row("Epoch while playing / headless epoch, next s", "steady epoch ratio", "{:.2f}", "1.36-1.55", "", "<= 1.2")
     row("Epoch while playing, next s (s)", "steady epoch s", "{:.2f}", "0.88-1.01", "", "")
     row("Headless epoch, same run (s)", "headless epoch s", "{:.2f}", "0.61-0.67", "", "")
+    row("... its speed after Play / before it (the machine's drift)", "headless drift", "{:.2f}", "", "", "")
     for name in ("first", "steady"):
         half = "first s" if name == "first" else "next s"
         row(f"Play, {half}: CPU of the window's process (share of a core)", f"{name} window cpu", "{:.2f}", "",
