@@ -74,7 +74,14 @@ class Controller(QObject):
         self._frame = QTimer(self)
         self._frame.setSingleShot(True)
         self._frame.setTimerType(Qt.PreciseTimer)
-        self._frame.timeout.connect(self._on_frame)
+        # ...and, once due, a zero timer more: the timers and input already due go first. A
+        # frame due while the last one painted started straight after the paint, and the
+        # two made one stall of the GUI thread on a machine too slow for 30 frames a second
+        self._frame_go = QTimer(self)
+        self._frame_go.setSingleShot(True)
+        self._frame_go.setInterval(0)
+        self._frame_go.timeout.connect(self._on_frame)
+        self._frame.timeout.connect(self._frame_go.start)
         if self._thread is not None:
             self._thread.start()
 
@@ -166,7 +173,7 @@ class Controller(QObject):
         self._dirty = True
         if self._until_due() <= 0 and not self.playing:
             self._on_frame()  # idle for a frame already: a Step is drawn at once, not at the next tick
-        elif not self._frame.isActive():
+        elif not (self._frame.isActive() or self._frame_go.isActive()):
             # while playing, a frame that is due still waits for a turn of the event loop:
             # run here it would follow the last frame's painting with no input handled between
             self._frame.start(max(0, round(self._until_due() * 1000)))
@@ -256,6 +263,7 @@ class Controller(QObject):
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         """Stop the worker and join its thread or end its process; True when it ended in time."""
         self._frame.stop()
+        self._frame_go.stop()
         if self._thread is None:
             return self.worker.shutdown(timeout_ms / 1000)
         self.worker.stop()

@@ -456,3 +456,24 @@ def test_while_playing_a_frame_is_painted_after_the_timers_due_during_its_update
         window.on_snapshot(run.snapshot(serial, playing=playing))
         qtbot.waitUntil(lambda: "paint" in order and "timer" in order)
         assert order == (["timer", "paint"] if playing else ["paint", "timer"]), (serial, order)
+
+
+def test_while_playing_a_due_frame_lets_the_timers_already_due_run_first(qtbot, window):
+    """A frame that fell due while the last one painted started straight after that paint:
+    on a machine too slow for 30 frames a second, paint and update made one stall."""
+    c = window.controller
+    qtbot.waitUntil(lambda: c.latest is not None)
+    order: list[str] = []
+    c.snapshot_changed.connect(lambda _s: order.append("frame"))
+    probe = QTimer()
+    probe.setSingleShot(True)
+    probe.timeout.connect(lambda: order.append("timer"))
+    c.playing = True  # as the worker reports it; nothing is asked of the worker here
+    try:
+        c._last_frame = 0.0  # the next frame is due
+        c._on_snapshot(c.latest)
+        probe.start(0)  # due after the frame
+        qtbot.waitUntil(lambda: "frame" in order and "timer" in order)
+    finally:
+        c.playing = False
+    assert order[:2] == ["timer", "frame"]
