@@ -29,6 +29,8 @@ ROW_MATH_SIZE = 14  # a plan row's equation, at zoom 1
 CURRENT_MATH_SIZE = 22  # the equation being computed, at zoom 1
 ELIDE = 4  # a long vector shows its first and last 4 entries
 SAMPLE_MAJOR = ("X", "Y", "A", "Z", "Delta", "dA")  # one row per sample in the engine's form
+AHEAD_EVERY_MS = 10  # a view made ahead every 10 ms, a third of the GUI thread at most
+PARKED_X = -(1 << 20)  # where a view out of use waits: left of any width it may be given there
 
 
 def _kind(name: str) -> str:
@@ -201,11 +203,6 @@ class ArrayView(QWidget):
             h += self.grid.horizontalScrollBar().sizeHint().height()  # the scroll bar must not hide a row
         self.grid.setFixedHeight(h + 4)
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if not self.in_use:
-            self.move(-self.width() - 1, 0)  # still out of sight
-
     def set_in_use(self, on: bool) -> None:
         """In use, or parked: out of its parent's layout (the panel's part), moved out of sight
         with its size and cells kept. Not hidden: showing a hidden view again polishes and lays
@@ -218,7 +215,7 @@ class ArrayView(QWidget):
         if not on:
             if self.grid.hasFocus():
                 self.grid.clearFocus()
-            self.move(-self.width() - 1, 0)
+            self.move(PARKED_X, 0)
 
     def highlight(self, cells) -> None:
         """Highlight the displayed-array cells `cells` that are visible in the grid."""
@@ -405,6 +402,12 @@ class EquationsPanel(Panel):
         self._array_views: list[ArrayView] = []  # in the order they are laid out: those in use first
         self._views_wanted = 0
         self._ahead: list[tuple[str, tuple]] = []  # (name, engine shape) of every array the step shows
+        # views made ahead on a timer, spaced out: after the input and the training's replies
+        # that came in (posted calls would go before them), and leaving the GUI thread time
+        # for the first Step after a network is loaded (50-100 ms behind a queue of them)
+        self._ahead_timer = QTimer(self)
+        self._ahead_timer.setInterval(AHEAD_EVERY_MS)
+        self._ahead_timer.timeout.connect(self._make_views_ahead)
         self._plan_texts: list[tuple] = []  # (title, sources, tip, note) of every stage of the plan
         self.set_zoom(1.0)
 
@@ -552,7 +555,7 @@ class EquationsPanel(Panel):
             self._ahead = [(n, ex.shape(n, cfg, m)) for n in names]
             self._views_wanted = len(names)
             QTimer.singleShot(0, self, self._reserve_room)
-            QTimer.singleShot(0, self, self._make_views_ahead)
+            self._ahead_timer.start()
         current = stage.index if stage is not None else -1
         rows = []
         for row, (spec, idxs) in zip(self._rows, groups):
@@ -609,6 +612,7 @@ class EquationsPanel(Panel):
         todo = [(n, shape) for n, shape in self._ahead
                 if n not in owner or (not owner[n].in_use and owner[n].source_shape != shown(shape))]
         if not todo:
+            self._ahead_timer.stop()
             return
         name, shape = todo[0]
         av = owner.get(name) or next((v for v in reversed(self._array_views)
@@ -622,7 +626,6 @@ class EquationsPanel(Panel):
         width = self.values_layout.contentsRect().width()
         if width > 0:
             av.resize(width, av.sizeHint().height())  # the width the layout will give it
-        QTimer.singleShot(0, self, self._make_views_ahead)
 
     def _views_for(self, names: list[str]) -> list[ArrayView]:
         """A view for each of `names`: the one that showed it last, else one out of use
