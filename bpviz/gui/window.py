@@ -74,11 +74,26 @@ def lay_out_now(rounds: int = 4) -> None:
 
 
 class _HoldPaint(QObject):
-    """Holds back a window's paint request (see paint_once)."""
+    """Holds back a window's paint request until released (see paint_once)."""
 
-    def __init__(self):
-        super().__init__()
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
         self.held = False
+        self.later = QTimer(self)  # a timer, not a posted call: it comes after the timers already due
+        self.later.setSingleShot(True)
+        self.later.setInterval(0)
+        self.later.timeout.connect(self.release)
+
+    def hold(self) -> None:
+        if not self.later.isActive():  # else still held from the last frame
+            self.window.installEventFilter(self)
+
+    def release(self) -> None:
+        self.window.removeEventFilter(self)
+        if self.held:  # asked again: Qt asks only once until the request it sent is handled
+            self.held = False
+            QCoreApplication.postEvent(self.window, QEvent(QEvent.UpdateRequest), Qt.LowEventPriority.value)
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.UpdateRequest:
@@ -112,28 +127,16 @@ def paint_once(window, after_timers: bool = False) -> None:
     scenes = [scene for scene, _ in shown]
     hold = getattr(window, "_hold_paint", None)
     if hold is None:
-        hold = window._hold_paint = _HoldPaint()
-        hold.release = QTimer(window)
-        hold.release.setSingleShot(True)
-        hold.release.setInterval(0)  # a timer, not a posted call: it comes after the timers already due
-        hold.release.timeout.connect(lambda: _release_paint(window, hold))
-    if not hold.release.isActive():
-        window.installEventFilter(hold)
+        hold = window._hold_paint = _HoldPaint(window)
+    hold.hold()
     try:
         for scene in scenes:
             QCoreApplication.sendPostedEvents(scene, QEvent.MetaCall)
     finally:
         if after_timers:
-            hold.release.start()
-        elif not hold.release.isActive():
-            _release_paint(window, hold)
-
-
-def _release_paint(window, hold: _HoldPaint) -> None:
-    window.removeEventFilter(hold)
-    if hold.held:  # asked again: Qt asks only once until the request it sent is handled
-        hold.held = False
-        QCoreApplication.postEvent(window, QEvent(QEvent.UpdateRequest), Qt.LowEventPriority.value)
+            hold.later.start()
+        elif not hold.later.isActive():
+            hold.release()
 
 
 class MainWindow(QMainWindow):

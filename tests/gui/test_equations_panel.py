@@ -215,15 +215,9 @@ def test_stepping_parks_the_array_views_it_does_not_need_instead_of_hiding_them(
     """A view out of use is out of the layout and out of sight; a Step that needs it again
     puts it back. Showing a hidden view polished and laid out its table again, 4-5 ms of
     the Step to U1's six views."""
-    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtCore import QEvent
 
-    class Shows(QObject):
-        count = 0
-
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.Show:
-                Shows.count += 1
-            return False
+    from waiting import EventCount
     t = trainer_for(3, "softmax-ce")
     run = Run(t, RunData("t", t.data, None, None, "t"))
     panel.show()
@@ -232,9 +226,9 @@ def test_stepping_parks_the_array_views_it_does_not_need_instead_of_hiding_them(
     for k in range(n):  # a whole step: every view is made and shown once
         t.next_stage()
         panel.show_snapshot(run.snapshot(k + 1))
-    qtbot.waitUntil(lambda: len(panel._array_views) >= panel._views_wanted)  # made while idle
+    qtbot.waitUntil(lambda: not panel._ahead_timer.isActive())  # made while idle
     qtbot.wait(20)
-    spy = Shows()
+    spy = EventCount(QEvent.Show)
     for av in panel._array_views:
         av.installEventFilter(spy)
     counts = set()
@@ -251,7 +245,7 @@ def test_stepping_parks_the_array_views_it_does_not_need_instead_of_hiding_them(
         assert all(host.intersects(av.geometry()) for av in used), k
         assert not any(host.intersects(av.geometry()) for av in panel._array_views if not av.in_use), k
     assert len(counts) > 1  # the number of views in use changed within the step
-    assert Shows.count == 0
+    assert spy.n == 0
     assert not any(av.isHidden() for av in panel._array_views)
 
 
@@ -265,7 +259,7 @@ def test_every_table_of_the_step_is_shaped_while_idle_before_its_numbers_come(pa
     panel.show()
     qtbot.waitExposed(panel)
     panel.show_snapshot(run.snapshot(0))  # ready
-    qtbot.waitUntil(lambda: len(panel._array_views) >= panel._views_wanted)
+    qtbot.waitUntil(lambda: not panel._ahead_timer.isActive())
     qtbot.wait(50)
     tables = {av.name: (av, av.grid.rowCount(), av.grid.columnCount()) for av in panel._array_views}
     for k in range(len(step_plan(t.cfg, 4))):

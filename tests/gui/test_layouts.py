@@ -660,31 +660,24 @@ def test_the_loss_legend_names_only_what_can_appear_from_the_first_snapshot_on(q
 def test_text_changing_in_a_panel_lays_out_the_panel_not_the_window(qtbot, window):
     """Qt re-lays out a widget's parents at every layout pass of the widget; the barrier
     around each panel passes a request on only when the panel no longer fits."""
-    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtCore import QEvent
 
     from bpviz.gui.widgets.steady import LayoutBarrier
-
-    class Count(QObject):
-        n = 0
-
-        def eventFilter(self, obj, event):
-            if event.type() == QEvent.LayoutRequest:
-                Count.n += 1
-            return False
+    from waiting import EventCount
     sample = next(p for p in window.panels if p.object_name == "sample")
     barrier = window.docks["sample"].widget()
     assert isinstance(barrier, LayoutBarrier) and barrier.child is sample
     settle(qtbot)
-    counter = Count()
+    counter = EventCount(QEvent.LayoutRequest)
     window.installEventFilter(counter)
     held = barrier.held
     lines = sample.caption.height() // sample.caption.fontMetrics().height()
     for k in range(20):  # more lines than the caption has room for, one more each time: the panel lays out
         sample.caption.setText("a caption" + "\nthat grows" * (lines + k))
         qtbot.wait(5)
-    assert Count.n == 0 and barrier.held > held
+    assert counter.n == 0 and barrier.held > held
     sample.setMinimumWidth(window.docks["sample"].width() + 200)  # no longer fits its dock
-    qtbot.waitUntil(lambda: Count.n > 0 and barrier.passed_on > 0)
+    qtbot.waitUntil(lambda: counter.n > 0 and barrier.passed_on > 0)
     qtbot.waitUntil(lambda: window.docks["sample"].width() >= sample.minimumWidth())
     window.removeEventFilter(counter)
 

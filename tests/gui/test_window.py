@@ -38,6 +38,22 @@ def step_and_wait(qtbot, win, action="request_step"):
     return c.latest
 
 
+def shown_on_a_toy_run(qtbot, window, layout=None):
+    """`window` at 1366x768 (in `layout`), showing the first snapshot of a toy run it does not
+    train (the tests hand it the run's snapshots); the run."""
+    from bpviz.engine.run import Run
+    from bpviz.runs import load_run_data
+    window.resize(1366, 768)
+    if layout:
+        window.apply_layout(layout)
+    window.show()
+    qtbot.waitExposed(window)
+    run = Run.build(TOY, load_run_data("toy"))
+    window.on_snapshot(run.snapshot(1))
+    qtbot.wait(100)
+    return run
+
+
 def test_signal_emits_do_not_leak_references_to_True(qtbot):
     """PySide6 6.12.0 drops a reference to True on every emit and aborts CPython after
     a few hundred; the pinned version must not."""
@@ -351,14 +367,7 @@ def test_a_frame_is_laid_out_before_anything_paints_it(qtbot, window):
     """The panels' new layouts are done when the frame is handed to them: a pyqtgraph scene
     paints the window synchronously (QGraphicsView flushes its update requests), and a
     frame painted before its layout is painted twice."""
-    from bpviz.engine.run import Run
-    from bpviz.runs import load_run_data
-    window.resize(1366, 768)
-    window.show()
-    qtbot.waitExposed(window)
-    run = Run.build(TOY, load_run_data("toy"))
-    window.on_snapshot(run.snapshot(1))
-    qtbot.wait(50)
+    run = shown_on_a_toy_run(qtbot, window)
     eq = next(p for p in window.panels if p.object_name == "equations")
     for serial in range(2, 14):  # one view more at F1 (its result), then other shapes
         run.advance("stage")
@@ -379,8 +388,6 @@ def test_a_frame_is_painted_once(qtbot, window):
     layout's two inspector plots painted the window twice, and one that showed a plot
     behind its note painted that plot two or three times."""
     from PySide6.QtCore import QEvent
-    from bpviz.engine.run import Run
-    from bpviz.runs import load_run_data
 
     class Count(QObject):
         """Which of the window's paints (its UpdateRequests, numbered) painted each plot."""
@@ -397,15 +404,9 @@ def test_a_frame_is_painted_once(qtbot, window):
                 self.n.setdefault(obj, []).append(self.paint)
             return False
 
-    window.resize(1366, 768)
-    window.apply_layout("debug")
-    window.show()
-    qtbot.waitExposed(window)
+    run = shown_on_a_toy_run(qtbot, window, "debug")
     ins = next(p for p in window.panels if p.object_name == "inspector")
     viewports = [ins.view.viewport(), ins.time_view.viewport()]
-    run = Run.build(TOY, load_run_data("toy"))
-    window.on_snapshot(run.snapshot(1))
-    qtbot.wait(100)
     count = Count()
     for w in [window] + viewports:
         w.installEventFilter(count)
@@ -426,8 +427,6 @@ def test_while_playing_a_frame_is_painted_after_the_timers_due_during_its_update
     input: update and paint ran as one block, the GUI thread's longest stall while playing.
     A playing frame's paint now comes after the timers due by then; a Step paints at once."""
     from PySide6.QtCore import QEvent
-    from bpviz.engine.run import Run
-    from bpviz.runs import load_run_data
 
     order: list[str] = []
 
@@ -437,12 +436,7 @@ def test_while_playing_a_frame_is_painted_after_the_timers_due_during_its_update
                 order.append("paint")
             return False
 
-    window.resize(1366, 768)
-    window.show()
-    qtbot.waitExposed(window)
-    run = Run.build(TOY, load_run_data("toy"))
-    window.on_snapshot(run.snapshot(1))
-    qtbot.wait(100)
+    run = shown_on_a_toy_run(qtbot, window)
     spy = Paints()
     diagram = next(p for p in window.panels if p.object_name == "diagram")
     diagram.plot.viewport().installEventFilter(spy)

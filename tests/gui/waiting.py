@@ -1,5 +1,6 @@
-"""Waiting for the window's run, shared by the window tests."""
+"""Waiting for the window's run, and counting its events, shared by the window tests."""
 import numpy as np
+from PySide6.QtCore import QObject
 
 
 def do(qtbot, target, fn, *args, timeout=20000):
@@ -17,3 +18,17 @@ def same_arrays(a, b):
     assert set(a.stage.arrays) == set(b.stage.arrays)
     for k in a.stage.arrays:
         np.testing.assert_array_equal(a.stage.arrays[k], b.stage.arrays[k])
+
+
+class EventCount(QObject):
+    """Counts the events of one type (a QEvent.Type) that reach the objects it filters."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+        self.n = 0
+
+    def eventFilter(self, obj, event):
+        if event.type() == self.kind:
+            self.n += 1
+        return False

@@ -400,7 +400,6 @@ class EquationsPanel(Panel):
         root.addLayout(body)
         self._rows: list[PlanRow] = []
         self._array_views: list[ArrayView] = []  # in the order they are laid out: those in use first
-        self._views_wanted = 0
         self._ahead: list[tuple[str, tuple]] = []  # (name, engine shape) of every array the step shows
         # views made ahead on a timer, spaced out: after the input and the training's replies
         # that came in (posted calls would go before them), and leaving the GUI thread time
@@ -553,7 +552,6 @@ class EquationsPanel(Panel):
             # same table at every step, which keeps its shape, cells and column widths
             names = dict.fromkeys(o.name for v in views for o in (*v.results, *v.operands))
             self._ahead = [(n, ex.shape(n, cfg, m)) for n in names]
-            self._views_wanted = len(names)
             QTimer.singleShot(0, self, self._reserve_room)
             self._ahead_timer.start()
         current = stage.index if stage is not None else -1
@@ -591,7 +589,7 @@ class EquationsPanel(Panel):
             view.prepare(tex, muted)
             QTimer.singleShot(0, self, self._warm_one)  # one at a time: the event loop stays responsive
 
-    def _add_array_view(self) -> None:
+    def _add_array_view(self) -> ArrayView:
         av = ArrayView()
         av.grid.set_scale(self._zoom)
         av.picked.connect(self._on_pick)
@@ -599,12 +597,13 @@ class EquationsPanel(Panel):
         av.set_in_use(False)  # parked until an equation needs it
         av.show()
         self._array_views.append(av)
+        return av
 
     def _make_views_ahead(self) -> None:
         """Make a view for each array the step shows and fill it with zeros of the array's
-        shape, one per idle moment: each is a table of some 20 widgets, shaped and measured
-        when it first shows numbers (the first frame of Play took 35-40 ms, 18 of them
-        making six tables' cells)."""
+        shape, one every AHEAD_EVERY_MS until all are: each is a table of some 20 widgets,
+        shaped and measured when it first shows numbers (Play's first frame took 36-48 ms,
+        18 of them making six tables' cells)."""
         def shown(shape):  # as the notation displays an array of `shape`
             return shape if len(shape) == 0 else ex.display(np.empty(shape), self.column).shape
         wanted = {n for n, _ in self._ahead}
@@ -616,10 +615,7 @@ class EquationsPanel(Panel):
             return
         name, shape = todo[0]
         av = owner.get(name) or next((v for v in reversed(self._array_views)
-                                      if not v.in_use and v.name not in wanted), None)
-        if av is None:
-            self._add_array_view()
-            av = self._array_views[-1]
+                                      if not v.in_use and v.name not in wanted), None) or self._add_array_view()
         zeros = np.zeros(shape)  # a placeholder of the array's shape, never shown
         av.show_array(name, pretty(name), zeros if zeros.ndim == 0 else ex.display(zeros, self.column),
                       self.column, self.focus_sample, self.unit, self.digits)
@@ -637,10 +633,7 @@ class EquationsPanel(Panel):
         out = []
         for n in names:
             if n not in chosen:
-                if not spare:
-                    self._add_array_view()
-                    spare.append(self._array_views[-1])
-                chosen[n] = spare.pop()
+                chosen[n] = spare.pop() if spare else self._add_array_view()
             out.append(chosen[n])
         return out
 
@@ -700,7 +693,7 @@ class EquationsPanel(Panel):
         for n, ix in e.highlights:
             by_name.setdefault(n, []).append(ix)
         for av in self._array_views:
-            if av.in_use:  # a folded one was cleared with the last explanation
+            if av.in_use:  # a parked one was cleared with the last explanation
                 av.highlight(by_name.get(av.name, []))
         self._dirty_explain = True
         stage = snap.stage

@@ -159,7 +159,7 @@ class SampleView(Panel):
             self._room_for = base
             k = y.shape[1]
             widest = max(range(k), key=lambda c: len(classes[c])) if classes and len(classes) == k else 0
-            self._room_texts = [base + _output_words(None, y[f], classes), text,
+            self._room_texts = [base + _output_words(None, y[f], classes),  # with the text shown
                                 base + _output_words(np.eye(k)[widest], y[f], classes)]
             self.caption.reserve(self._room_texts)
         self.model = {"focus": f, "row": row, "output": None if out is None else np.asarray(out[f])}
