@@ -193,6 +193,53 @@ def test_nothing_above_the_numbers_moves_through_a_step(panel, qtbot):
     assert seen == {ready}
 
 
+def test_preparing_a_plans_equations_lays_the_equation_out_once(panel, qtbot):
+    """The equation's room for the step's tallest form is taken in one layout pass when the
+    idle preparation ends: a pass per taller form relaid and repainted the whole panel, and
+    one that fell in a Step's time doubled its paint (a first Step after loading took 36 ms
+    against 15)."""
+    from PySide6.QtCore import QEvent
+    from waiting import EventCount
+    t = trainer_for(3, "softmax-ce")
+    run = Run(t, RunData("t", t.data, None, None, "t"))
+    panel.show()
+    qtbot.waitExposed(panel)
+    resized = EventCount(QEvent.Resize)
+    panel.current.installEventFilter(resized)
+    panel.show_snapshot(run.snapshot(0))
+    qtbot.waitUntil(lambda: not panel._to_warm, timeout=10000)
+    qtbot.wait(50)  # the layout pass
+    assert resized.n <= 2  # the ready equation's own pass and the room's (4 when each form took one)
+    assert panel.current.height() >= panel.current._reserved > 0  # the room is taken
+
+
+def test_a_steady_equation_takes_the_room_prepared_for_only_when_told(qtbot):
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+    from bpviz.gui.widgets.mathview import MathView
+    host = QWidget()
+    qtbot.addWidget(host)
+    lay = QVBoxLayout(host)
+    view = MathView(steady=True)
+    lay.addWidget(view)
+    lay.addStretch(1)
+    host.resize(600, 400)
+    host.show()
+    qtbot.waitExposed(host)
+    view.set_latex("a = b")
+    qtbot.wait(20)
+    low = view.height()
+    view.prepare(r"\frac{\frac{a}{b}}{\frac{c}{d}}")
+    view.prepare(r"\sum_{i=1}^{n} \frac{\partial L}{\partial a_i}")
+    qtbot.wait(20)
+    assert view.height() == low  # prepared, not laid out
+    view.apply_reserved()
+    qtbot.waitUntil(lambda: view.height() > low)
+    assert view.height() == view._reserved
+    view.set_latex("c = d")
+    qtbot.wait(20)
+    assert view.height() == view._reserved  # the room is kept for the plan's other forms
+
+
 def test_the_result_comes_first_under_the_equation_and_stays_in_view(panel, qtbot):
     """As the equation reads, result first: in a small window the operands below it may be
     scrolled to, but the result's name, shape and numbers are never cut at the top."""
@@ -247,6 +294,20 @@ def test_stepping_parks_the_array_views_it_does_not_need_instead_of_hiding_them(
     assert len(counts) > 1  # the number of views in use changed within the step
     assert spy.n == 0
     assert not any(av.isHidden() for av in panel._array_views)
+
+
+def test_a_hidden_panel_prepares_nothing_until_it_is_shown(panel, qtbot):
+    """Idle preparation (typeset forms, tables made ahead) is for what will be seen: a
+    panel hidden by the layout or closed stops it, and showing the panel resumes it."""
+    t = trainer_for(2, "softmax-ce")
+    run = Run(t, RunData("t", t.data, None, None, "t"))
+    panel.show_snapshot(run.snapshot(0))  # never shown
+    qtbot.wait(100)
+    made = len(panel._array_views)  # the ready state's own
+    assert len(panel._to_warm) > 0 and made < len(panel._ahead)
+    panel.show()
+    qtbot.waitUntil(lambda: not panel._to_warm and not panel._ahead_timer.isActive(), timeout=10000)
+    assert len(panel._array_views) >= len(panel._ahead) > made
 
 
 @pytest.mark.parametrize("column", [False, True])

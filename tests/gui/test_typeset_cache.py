@@ -111,6 +111,8 @@ def test_a_first_start_typesets_nothing(qtbot, tmp_path, monkeypatch):
     mathview._CACHE.clear()
     win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
     qtbot.addWidget(win)
+    win.show()  # a hidden panel prepares no forms
+    qtbot.waitExposed(win)
     c = win.controller
     try:
         c.rebuild(get_preset("toy").config, "toy")

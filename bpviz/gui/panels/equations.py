@@ -541,10 +541,10 @@ class EquationsPanel(Panel):
             # appears, nor the first frame of Play, which turns every row from muted to plain
             forms = plan_forms(cfg, groups, self.column)  # a row's form, then its stage's, per group
             self.current.forget_reserved()
-            self._to_warm = []
-            for row, (_, row_tex), (_, stage_tex) in zip(self._rows, forms[0::2], forms[1::2]):
-                self._to_warm += [(row.math, row_tex, True), (row.math, row_tex, False),
-                                  (self.current, stage_tex, False)]
+            # the equation's forms first: they set its room, taken once they are all prepared
+            self._to_warm = [(self.current, stage_tex, False) for _, stage_tex in forms[1::2]]
+            for row, (_, row_tex) in zip(self._rows, forms[0::2]):
+                self._to_warm += [(row.math, row_tex, True), (row.math, row_tex, False)]
             QTimer.singleShot(0, self, self._warm_one)  # tied to self: never runs after the panel is gone
             views = [ex.view(spec, cfg, None, self.column) for spec in plan]
             self._plan_texts = [stage_texts(v, k, len(plan)) for k, v in enumerate(views)] + [READY]
@@ -583,10 +583,22 @@ class EquationsPanel(Panel):
         if event.size().width() != event.oldSize().width() and self._plan_texts:
             QTimer.singleShot(0, self, self._reserve_room)  # texts wrap anew at the new width
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._to_warm:  # preparing resumes where it stopped (see _warm_one)
+            QTimer.singleShot(0, self, self._warm_one)
+        if self._ahead:
+            self._ahead_timer.start()
+
     def _warm_one(self) -> None:
+        if not self.isVisible():
+            return  # hidden or closed: nothing to prepare for; showEvent resumes
         if self._to_warm:
             view, tex, muted = self._to_warm.pop(0)
             view.prepare(tex, muted)
+            if view is self.current and (not self._to_warm or self._to_warm[0][0] is not self.current):
+                self.current.apply_reserved()  # the step's tallest equation, in one layout pass
+        if self._to_warm:
             QTimer.singleShot(0, self, self._warm_one)  # one at a time: the event loop stays responsive
 
     def _add_array_view(self) -> ArrayView:
@@ -604,6 +616,9 @@ class EquationsPanel(Panel):
         shape, one every AHEAD_EVERY_MS until all are: each is a table of some 20 widgets,
         shaped and measured when it first shows numbers (Play's first frame took 36-48 ms,
         18 of them making six tables' cells)."""
+        if not self.isVisible():
+            self._ahead_timer.stop()  # hidden or closed: showEvent resumes
+            return
         def shown(shape):  # as the notation displays an array of `shape`
             return shape if len(shape) == 0 else ex.display(np.empty(shape), self.column).shape
         wanted = {n for n, _ in self._ahead}

@@ -167,6 +167,7 @@ class MathView(QWidget):
         self._steady = steady
         self._tallest = 0
         self._reserved = 0  # steady: the tallest equation prepared for it (a step's), so no stage moves it
+        self._reserved_laid_out = 0  # the part of it the layout has been asked for
         self._base_size = size
         self._size = size
         self._tex = ""
@@ -196,22 +197,28 @@ class MathView(QWidget):
         if tex:
             renderer, version = self._renderer_for(tex, muted)
             self._drawn(renderer, version)
-            if self._steady and renderer is not None and renderer.defaultSize().height() + 4 > self._reserved:
-                self._reserved = renderer.defaultSize().height() + 4
-                self.updateGeometry()
+            if self._steady and renderer is not None:
+                # not laid out yet: one layout for all the forms (apply_reserved), not one for each
+                self._reserved = max(self._reserved, renderer.defaultSize().height() + 4)
+
+    def apply_reserved(self) -> None:
+        """Take the room reserved by `prepare` in the layout (one pass for a whole plan's forms:
+        a pass lays out and repaints the panel around the view)."""
+        if self._reserved != self._reserved_laid_out:
+            self._reserved_laid_out = self._reserved
+            self.updateGeometry()
 
     def forget_reserved(self) -> None:
         """Another set of equations will be prepared (a new plan): reserve for those."""
-        if self._reserved:
-            self._reserved = 0
-            self.updateGeometry()
+        self._reserved = 0
+        self.apply_reserved()
 
     def set_scale(self, factor: float) -> None:
         """Typeset at `factor` times the size given at construction (View → Zoom)."""
         size = round(self._base_size * factor, 1)
         if size != self._size:
             self._size = size
-            self._tallest = self._reserved = 0
+            self._tallest = self._reserved = self._reserved_laid_out = 0
             tex, self._tex = self._tex, ""
             self.set_latex(tex)
 
@@ -227,6 +234,7 @@ class MathView(QWidget):
             return
         self._tex = tex
         before = self.sizeHint()
+        self._reserved_laid_out = self._reserved  # a layout pass, if one is due, takes it too
         self._renderer, self._version = self._renderer_for(tex, self._muted)
         if self.sizeHint() != before:  # a layout pass only when the equation's size changed
             self.updateGeometry()
@@ -251,7 +259,7 @@ class MathView(QWidget):
         hint = QSize(10, 10) if self._renderer is None else self._renderer.defaultSize() + QSize(4, 4)
         if self._steady:
             self._tallest = max(self._tallest, hint.height())
-            hint.setHeight(max(self._tallest, self._reserved))
+            hint.setHeight(max(self._tallest, self._reserved_laid_out))
         return hint
 
     def minimumSizeHint(self) -> QSize:
