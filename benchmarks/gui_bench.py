@@ -8,7 +8,9 @@ paint event is over when notify returns for it, so "the end of the last paint" i
 has really drawn the frame, not when Python code returned.
 
 - Step latency: the Right key (the real shortcut) to the end of the last paint it caused
-  anywhere in the window, toy and 784-128-10 (median and worst of --steps presses a run).
+  anywhere in the window, toy and 784-128-10 (median and worst of --steps presses a run;
+  each run also prints its three slowest presses by number, 1 being the first after the
+  network loaded, to tell a one-off from a kind of press).
 - Play on 784-128-10, started right after loading the network: the first --play seconds
   and the --play seconds after them, separately. A frame is one `snapshot_changed`; it is
   complete when every visible panel painted before the next frame. Reported: complete
@@ -205,6 +207,16 @@ def step_latency(app, win, n) -> list[float]:
             raise SystemExit("the Right key did not step (no shortcut reached the window)")
         out.append((last_paint_after(app, t0) - t0) * 1000)
     return out
+
+
+def presses_line(name: str, lat: list[float]) -> str:
+    """Where a run's slowest presses fell: a one-off (the first after loading, a hiccup of
+    the machine) or a kind of press."""
+    order = sorted(range(len(lat)), key=lambda i: -lat[i])
+    med = statistics.median(lat)
+    return (f"  {name}: median {med:.1f} ms; slowest presses (number: ms) "
+            + ", ".join(f"{i + 1}: {lat[i]:.0f}" for i in order[:3])
+            + f"; the second slowest / median {lat[order[1]] / med:.2f}" if len(lat) > 1 else "")
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -429,11 +441,13 @@ def main() -> None:
                 add(f"{backend} step toy median", statistics.median(lat))
                 add(f"{backend} step toy worst", max(lat))
                 add(f"{backend} step toy worst/median", max(lat) / statistics.median(lat))
+                print(presses_line("toy", lat), flush=True)
                 load(win, big, dataset)
                 lat = step_latency(app, win, args.steps)
                 add(f"{backend} step big median", statistics.median(lat))
                 add(f"{backend} step big worst", max(lat))
                 add(f"{backend} step big worst/median", max(lat) / statistics.median(lat))
+                print(presses_line("784-128-10", lat), flush=True)
                 # the headless trainer before and after Play, in the same run: the machine's speed
                 # drifts by some 10% within a minute, and one sample of it moved the ratio as much
                 before = headless_steps_per_second(big, data)
