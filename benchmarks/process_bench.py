@@ -97,7 +97,11 @@ def main() -> None:
     from bpviz.engine.presets import get_preset
     from bpviz.runs import load_run_data
     cfg = get_preset("mnist").config.with_(lr=0.1)
-    data = load_run_data("fashion-mnist", allow_download=False)
+    try:
+        data = load_run_data("fashion-mnist", allow_download=False)
+    except Exception:
+        raise SystemExit("process_bench needs Fashion-MNIST (Debian's dataset-fashion-mnist, or `bpviz download "
+                         "fashion-mnist`)")
     ratios: dict[str, list[float]] = {"no frames": [], "stand-in": []}
     loads = []
     for run in range(args.runs):

@@ -17,7 +17,7 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 QUICK = {"engine_bench.py": ["--quick"], "gui_bench.py": ["--quick"], "accuracy.py": ["--quick"],
          "soak_bench.py": ["--minutes", "0.5"], "panels_bench.py": ["--repeats", "1"],
-         "planar_accuracy.py": ["--quick"]}
+         "planar_accuracy.py": ["--quick"], "process_bench.py": ["--runs", "1", "--play", "2"]}
 COMPARES = {"ab_bench.py"}  # compares this checkout with another: run by hand with --base
 
 
