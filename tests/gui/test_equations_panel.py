@@ -194,10 +194,10 @@ def test_nothing_above_the_numbers_moves_through_a_step(panel, qtbot):
 
 
 def test_preparing_a_plans_equations_lays_the_equation_out_once(panel, qtbot):
-    """The equation's room for the step's tallest form is taken in one layout pass when the
-    idle preparation ends: a pass per taller form relaid and repainted the whole panel, and
-    one that fell in a Step's time doubled its paint (a first Step after loading took 36 ms
-    against 15)."""
+    """The equation's room for the step's tallest form is taken in one layout pass, once the
+    idle preparation has typeset the equation's forms (they come first): a pass per taller
+    form relaid and repainted the whole panel, and one that fell in a Step's time doubled
+    its paint (a first Step after loading took 36 ms against 15)."""
     from PySide6.QtCore import QEvent
     from waiting import EventCount
     t = trainer_for(3, "softmax-ce")
@@ -214,6 +214,8 @@ def test_preparing_a_plans_equations_lays_the_equation_out_once(panel, qtbot):
 
 
 def test_a_steady_equation_takes_the_room_prepared_for_only_when_told(qtbot):
+    """`prepare` only records the room a steady view needs; `apply_reserved` (or the next
+    equation shown) lays it out, and the room is kept for the plan's other forms."""
     from PySide6.QtWidgets import QVBoxLayout, QWidget
     from bpviz.gui.widgets.mathview import MathView
     host = QWidget()
