@@ -40,44 +40,31 @@ def played(cfg, seconds: float, frames: bool) -> float:
     child_conn.close()
     reader, tails = FrameReader(), TailReader()
 
-    def recv():
-        return tails.decode(reader.recv(conn))
+    def next_snapshot():
+        while True:
+            kind, args = tails.decode(reader.recv(conn))
+            if kind == "snapshot":
+                return args[0]
+
+    def mark(snap) -> None:
+        marks.append((time.perf_counter(), len(snap.losses)))
+    marks: list[tuple[float, int]] = []
     try:
         conn.send(("rebuild", (cfg, "fashion-mnist", None)))
-        while recv()[0] != "snapshot":
-            pass
+        next_snapshot()
         conn.send(("frame_consumed", ()))
         conn.send(("play", ()))
-        marks = []
-        end = None
-        while True:
-            if frames:
-                kind, args = recv()
-                if kind != "snapshot":
-                    continue
-                marks.append((time.perf_counter(), len(args[0].losses)))
-                if end is None:
-                    end = marks[0][0] + 2 * seconds
-                if marks[-1][0] >= end:
-                    break
+        mark(next_snapshot())  # Play's first frame
+        if frames:
+            while marks[-1][0] < marks[0][0] + 2 * seconds:
                 time.sleep(FRAME_S)  # the window draws, then asks for the next frame
                 conn.send(("frame_consumed", ()))
-            else:
-                kind, args = recv()
-                if kind != "snapshot":
-                    continue
-                marks.append((time.perf_counter(), len(args[0].losses)))  # the first frame of Play
-                time.sleep(seconds)
-                conn.send(("frame_consumed", ()))  # one frame at the half
-                while (m := recv())[0] != "snapshot":
-                    pass
-                marks.append((time.perf_counter(), len(m[1][0].losses)))
+                mark(next_snapshot())
+        else:
+            for _ in range(2):  # one frame at each half's end, nothing between
                 time.sleep(seconds)
                 conn.send(("frame_consumed", ()))
-                while (m := recv())[0] != "snapshot":
-                    pass
-                marks.append((time.perf_counter(), len(m[1][0].losses)))
-                break
+                mark(next_snapshot())
         half = marks[0][0] + seconds
         t0, n0 = next((t, n) for t, n in marks if t >= half)
         t1, n1 = marks[-1]
