@@ -373,3 +373,49 @@ def test_before_the_first_step_the_first_equations_operands_are_there_to_read(pa
     t.next_stage()
     panel.show_snapshot(run.snapshot(1))
     assert [av.name for av in panel._array_views if av.in_use] == ["Z1", "A0", "W1", "b1"]
+
+
+def test_while_playing_what_is_scrolled_out_of_sight_is_drawn_when_scrolled_to(panel, qtbot):
+    """Playing, every table and plan row changes in every frame: those out of sight are left
+    as they are, and drawn with the latest numbers as soon as they are scrolled to. A paused
+    frame draws everything."""
+    from bpviz.gui.panels.equations import EquationsPanel
+    t = trainer_for(3, "softmax-ce")
+    run = Run(t, RunData("t", t.data, None, None, "t"))
+    panel.resize(700, 420)
+    panel.show()
+    qtbot.waitExposed(panel)
+    reference = EquationsPanel()  # never shown: draws everything it is given
+    qtbot.addWidget(reference)
+    values, rows = panel.values_area.verticalScrollBar(), panel.list_area.verticalScrollBar()
+    t.finish_step()
+    panel.show_snapshot(run.snapshot(1, playing=True))  # Play's first frame: everything drawn
+    qtbot.waitUntil(lambda: values.maximum() > 0 and rows.maximum() > 0)
+
+    def frame(k):
+        t.finish_step()  # Play shows every step at its last stage
+        snap = run.snapshot(k, playing=True)
+        panel.show_snapshot(snap)
+        reference.show_snapshot(snap)
+    frame(2)
+    expected = reference.model
+
+    def lagging_arrays():
+        return {n for n, a in panel.model["shown"].items() if not np.array_equal(a, expected["shown"][n])}
+
+    def lagging_rows():
+        return {i for i, (a, b) in enumerate(zip(panel.model["rows"], expected["rows"])) if a != b}
+    behind = {av.name for av in panel._behind}
+    assert behind and lagging_arrays() == behind  # the tables in sight have this frame's numbers
+    assert lagging_rows() and all(not panel._seen_in(panel.list_area, panel._rows[i]) for i in lagging_rows())
+    for bar in (values, rows):
+        for value in range(0, bar.maximum() + bar.pageStep(), max(1, bar.pageStep() // 2)):
+            bar.setValue(value)  # scrolling through: each table and row as it comes into sight
+    assert not lagging_arrays() and not lagging_rows()
+    frame(3)
+    assert lagging_arrays() and lagging_rows()
+    snap = run.snapshot(4)  # paused
+    panel.show_snapshot(snap)
+    reference.show_snapshot(snap)
+    expected = reference.model
+    assert not lagging_arrays() and not lagging_rows()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
                                QScrollArea, QSizePolicy, QSpinBox, QTextBrowser, QVBoxLayout, QWidget)
@@ -408,6 +408,12 @@ class EquationsPanel(Panel):
         self._ahead_timer.setInterval(AHEAD_EVERY_MS)
         self._ahead_timer.timeout.connect(self._make_views_ahead)
         self._plan_texts: list[tuple] = []  # (title, sources, tip, note) of every stage of the plan
+        # while playing, what is scrolled out of sight is drawn when scrolled to (see _seen_in)
+        self._behind: dict[ArrayView, object] = {}  # view -> the operand it has not drawn yet
+        self._rows_behind: tuple | None = None  # (groups, stage) the plan rows out of sight lag
+        for area, catch_up in ((self.values_area, self._catch_up_values), (self.list_area, self._catch_up_rows)):
+            area.verticalScrollBar().valueChanged.connect(catch_up)
+            area.verticalScrollBar().rangeChanged.connect(catch_up)
         self.set_zoom(1.0)
 
     def reset_view(self) -> None:
@@ -486,9 +492,9 @@ class EquationsPanel(Panel):
         if not snap.playing:  # held steady while playing: back to the room reserved for the step
             self.current.release()
         groups = _group(plan)
-        self._draw_plan(cfg, plan, groups, stage, m or 1)
-        self.unit_box.setMaximum(max(cfg.sizes) - 1)
         self.model = {"plan": [g[0] for g in groups], "current": None, "shown": {}, "column": self.column}
+        self._draw_plan(cfg, plan, groups, stage, m or 1)  # adds the rows' texts to the model
+        self.unit_box.setMaximum(max(cfg.sizes) - 1)
         if stage is None:
             self.title_label.setText(READY[0])
             self.current.set_latex(ex.symbolic(plan[0], cfg, self.column))
@@ -554,10 +560,18 @@ class EquationsPanel(Panel):
             self._ahead = [(n, ex.shape(n, cfg, m)) for n in names]
             QTimer.singleShot(0, self, self._reserve_room)
             self._ahead_timer.start()
+        self._update_rows(groups, stage, lazy=self.snapshot is not None and self.snapshot.playing)
+
+    def _update_rows(self, groups, stage, lazy: bool) -> None:
+        """Each plan row's state and result. `lazy` (playing): a row out of sight whose state
+        stays keeps its text until it is scrolled to (each row's text changes every frame)."""
         current = stage.index if stage is not None else -1
-        rows = []
+        self._rows_behind = None
         for row, (spec, idxs) in zip(self._rows, groups):
             state = "current" if current in idxs else ("done" if idxs[-1] < current else "to come")
+            if lazy and state == row.state and not self._seen_in(self.list_area, row):
+                self._rows_behind = (groups, stage)
+                continue
             text = f"{spec.eq} · {state}"
             if state == "current" and len(idxs) > 1:
                 text += f" · sample {current - idxs[0] + 1}/{len(idxs)}"
@@ -566,10 +580,29 @@ class EquationsPanel(Panel):
                 if res is not None:
                     text += f" · {pretty(ex.result_name(spec))} = {_brief(res, self.digits)}"
             row.set_text(("✓ " if state == "done" else "") + text, state)
-            rows.append(row.text)
             if state == "current":
                 self.list_area.ensureWidgetVisible(row, 0, 40)
-        self.model["rows"] = rows
+        self.model["rows"] = [row.text for row in self._rows]
+
+    def _seen_in(self, area: QScrollArea, widget: QWidget) -> bool:
+        """Whether `widget`, inside `area`, shows in its viewport (in a window not shown yet,
+        such as a test's or a screenshot's, everything counts as seen)."""
+        if not self.window().isVisible():
+            return True
+        viewport = area.viewport()
+        return QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size()).intersects(viewport.rect())
+
+    def _catch_up_rows(self) -> None:
+        if self._rows_behind is not None:
+            self._update_rows(*self._rows_behind, lazy=True)
+
+    def _catch_up_values(self) -> None:
+        """Draw the arrays scrolled into sight that playing left behind."""
+        for av, o in list(self._behind.items()):
+            if self._seen_in(self.values_area, av):
+                del self._behind[av]
+                av.show_array(o.name, pretty(o.name), o.array, self.column, self.focus_sample, self.unit, self.digits)
+                self.model["shown"][o.name] = av.shown
 
     def _reserve_room(self) -> None:
         """The title, sources and note keep the height of their tallest text in the step, so
@@ -660,8 +693,15 @@ class EquationsPanel(Panel):
             if av.in_use:
                 self.values_layout.removeWidget(av)
                 av.set_in_use(False)
+        playing = self.snapshot is not None and self.snapshot.playing
+        self._behind = {}
         for i, (av, o) in enumerate(zip(views, operands)):
-            av.show_array(o.name, pretty(o.name), o.array, self.column, self.focus_sample, self.unit, self.digits)
+            # while playing, a table out of sight that shows this array already (so keeps its
+            # shape and place) is filled when scrolled to: 0.5 ms a table every frame
+            if playing and av.in_use and av.name == o.name and not self._seen_in(self.values_area, av):
+                self._behind[av] = o
+            else:
+                av.show_array(o.name, pretty(o.name), o.array, self.column, self.focus_sample, self.unit, self.digits)
             if self.values_layout.indexOf(av) != i:  # laid out as the equation reads: the result first
                 self.values_layout.removeWidget(av)
                 self.values_layout.insertWidget(i, av)
