@@ -398,24 +398,27 @@ def test_while_playing_what_is_scrolled_out_of_sight_is_drawn_when_scrolled_to(p
         panel.show_snapshot(snap)
         reference.show_snapshot(snap)
     frame(2)
-    expected = reference.model
 
-    def lagging_arrays():
-        return {n for n, a in panel.model["shown"].items() if not np.array_equal(a, expected["shown"][n])}
+    def lagging_arrays():  # against what the reference panel drew of the same snapshot
+        expected = reference.model["shown"]
+        return {n for n, a in panel.model["shown"].items() if not np.array_equal(a, expected[n])}
 
     def lagging_rows():
-        return {i for i, (a, b) in enumerate(zip(panel.model["rows"], expected["rows"])) if a != b}
-    behind = {av.name for av in panel._behind}
-    assert behind and lagging_arrays() == behind  # the tables in sight have this frame's numbers
-    assert lagging_rows() and all(not panel._seen_in(panel.list_area, panel._rows[i]) for i in lagging_rows())
+        return {i for i, (a, b) in enumerate(zip(panel.model["rows"], reference.model["rows"])) if a != b}
+
+    def lagging_rows_out_of_sight():
+        lagging = lagging_rows()
+        return bool(lagging) and all(not panel._seen_in(panel.list_area, panel._rows[i]) for i in lagging)
+    assert panel._behind and lagging_arrays() == {av.name for av in panel._behind}  # those in sight are this frame's
+    assert lagging_rows_out_of_sight()
     for bar in (values, rows):
         for value in range(0, bar.maximum() + bar.pageStep(), max(1, bar.pageStep() // 2)):
             bar.setValue(value)  # scrolling through: each table and row as it comes into sight
     assert not lagging_arrays() and not lagging_rows()
-    frame(3)
-    assert lagging_arrays() and lagging_rows()
+    frame(3)  # from where the user scrolled to
+    assert panel._behind and lagging_arrays() == {av.name for av in panel._behind}
+    assert lagging_rows_out_of_sight()
     snap = run.snapshot(4)  # paused
     panel.show_snapshot(snap)
     reference.show_snapshot(snap)
-    expected = reference.model
     assert not lagging_arrays() and not lagging_rows()
