@@ -194,10 +194,11 @@ def test_nothing_above_the_numbers_moves_through_a_step(panel, qtbot):
 
 
 def test_preparing_a_plans_equations_lays_the_equation_out_once(panel, qtbot):
-    """The equation's room for the step's tallest form is taken in one layout pass, once the
-    idle preparation has typeset the equation's forms (they come first): a pass per taller
-    form relaid and repainted the whole panel, and one that fell in a Step's time doubled
-    its paint (a first Step after loading took 36 ms against 15)."""
+    """The equation's room for the step's tallest form is taken in one layout pass: in the
+    frame that shows the plan for forms already known, else once the idle preparation has
+    typeset them (they come first). A pass per taller form relaid and repainted the whole
+    panel, and one that fell in a Step's time doubled its paint (a first Step after loading
+    took 36 ms against 15)."""
     from PySide6.QtCore import QEvent
     from waiting import EventCount
     t = trainer_for(3, "softmax-ce")
@@ -211,6 +212,44 @@ def test_preparing_a_plans_equations_lays_the_equation_out_once(panel, qtbot):
     qtbot.wait(50)  # the layout pass
     assert resized.n <= 2  # the ready equation's own pass and the room's (4 when each form took one)
     assert panel.current.height() >= panel.current._reserved > 0  # the room is taken
+
+
+def test_a_new_plans_equation_takes_its_room_in_the_frame_that_shows_it_when_its_forms_are_known(panel, qtbot):
+    """Forms shipped with bpviz or cached give the step's tallest equation its room in the
+    frame that shows a new plan. Taken later by the idle preparation, it moved everything
+    under the equation and repainted the panel in the middle of the first Steps after a
+    load (the first press took 38-104 ms against 15-25 for the next)."""
+    from PySide6.QtSvg import QSvgRenderer
+
+    from bpviz.gui.panels.equations import step_forms
+    from bpviz.gui.widgets.mathview import latex_svg
+    t = trainer_for(3, "softmax-ce")
+    run = Run(t, RunData("t", t.data, None, None, "t"))
+    color, size = panel.current.color(False), panel.current._size
+    tallest = max(QSvgRenderer(latex_svg(tex, color, size)).defaultSize().height()  # now known: typeset
+                  for kind, tex in step_forms(t.cfg, False) if kind == "current") + 4
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_snapshot(run.snapshot(0))
+    assert panel.current._reserved_laid_out == tallest  # before any idle preparation
+    assert panel.current.sizeHint().height() == tallest
+
+
+def test_a_new_frame_puts_the_next_table_made_ahead_a_full_interval_later(panel, qtbot, monkeypatch):
+    """Tables made ahead (5-10 ms each) wait a full interval after each frame, so that none
+    runs between a Step's frame and its paint."""
+    t = trainer_for(3, "softmax-ce")
+    run = Run(t, RunData("t", t.data, None, None, "t"))
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_snapshot(run.snapshot(0))
+    timer = panel._ahead_timer
+    assert timer.isActive()  # a new plan: its tables are to be made
+    restarts = []
+    monkeypatch.setattr(timer, "start", lambda *a: restarts.append(a))
+    t.next_stage()
+    panel.show_snapshot(run.snapshot(1))
+    assert restarts == [()]
 
 
 def test_a_steady_equation_takes_the_room_prepared_for_only_when_told(qtbot):

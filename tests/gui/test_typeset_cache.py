@@ -145,3 +145,17 @@ def test_a_damaged_package_file_means_typesetting_not_a_failure(monkeypatch, cac
     assert mathview.shipped_svg(TEX, 14) is None
     assert bytes(mathview.latex_svg(TEX, "#000000", 14)) == mathview.typeset(TEX, "#000000", 14)
     mathview._CACHE.clear()
+
+
+def test_a_known_form_is_read_and_an_unknown_one_is_left_to_typeset(cache, monkeypatch):
+    """known_svg (what the equations panel sizes a new plan's equation with, in the frame
+    that shows it) never typesets: None until the form is cached, then its bytes."""
+    calls = []
+    real = mathview.typeset
+    monkeypatch.setattr(mathview, "typeset", lambda *a: calls.append(a) or real(*a))
+    assert mathview.known_svg(TEX, "#000000", 18) is None
+    assert not calls and not cache.exists()  # nothing typeset, nothing written
+    typeset = bytes(mathview.latex_svg(TEX, "#000000", 18))
+    mathview._CACHE.clear()  # a new process: from the disk
+    assert bytes(mathview.known_svg(TEX, "#000000", 18)) == typeset
+    assert len(calls) == 1

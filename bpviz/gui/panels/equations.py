@@ -29,7 +29,7 @@ ROW_MATH_SIZE = 14  # a plan row's equation, at zoom 1
 CURRENT_MATH_SIZE = 22  # the equation being computed, at zoom 1
 ELIDE = 4  # a long vector shows its first and last 4 entries
 SAMPLE_MAJOR = ("X", "Y", "A", "Z", "Delta", "dA")  # one row per sample in the engine's form
-AHEAD_EVERY_MS = 10  # a view made ahead every 10 ms, a third of the GUI thread at most
+AHEAD_EVERY_MS = 20  # a view made ahead every 20 ms (each takes 5-10 ms): a third of the GUI thread
 PARKED_X = -(1 << 20)  # where a view out of use waits: left of any width it may be given there
 
 
@@ -484,6 +484,8 @@ class EquationsPanel(Panel):
 
     # -- drawing ----------------------------------------------------------------------
     def redraw(self) -> None:
+        if self._ahead_timer.isActive():
+            self._ahead_timer.start()  # not between this frame and its paint: the next comes a full interval later
         snap: Snapshot = self.snapshot
         cfg = snap.config
         stage = snap.stage
@@ -547,6 +549,12 @@ class EquationsPanel(Panel):
             # appears, nor the first frame of Play, which turns every row from muted to plain
             forms = plan_forms(cfg, groups, self.column)  # a row's form, then its stage's, per group
             self.current.forget_reserved()
+            # the room of the step's tallest equation, taken in this frame's layout when the forms
+            # are known (shipped or cached): taken later, it moved what is under the equation
+            # and repainted the panel in the middle of the first Steps (50-100 ms after a load)
+            for _, stage_tex in forms[1::2]:
+                self.current.reserve_known(stage_tex)
+            self.current.apply_reserved()
             # the equation's forms first: they set its room, taken once they are all prepared
             self._to_warm = [(self.current, stage_tex, False) for _, stage_tex in forms[1::2]]
             for row, (_, row_tex) in zip(self._rows, forms[0::2]):

@@ -133,28 +133,37 @@ def typeset(tex: str, color: str, size: float) -> bytes:
         raise ValueError(f"cannot typeset {tex!r}: {e}") from e
 
 
-def latex_svg(tex: str, color: str = "#000000", size: float = 18) -> QByteArray:
-    """SVG bytes for the LaTeX math `tex`: from memory, else shipped in the package, else
-    from the disk cache, else typeset now and kept in both. Raises ValueError on bad LaTeX."""
+def known_svg(tex: str, color: str = "#000000", size: float = 18) -> QByteArray | None:
+    """latex_svg without typesetting: from memory, else shipped in the package, else from
+    the disk cache; None when `tex` would have to be typeset."""
     key = (tex, color, size)
     svg = _CACHE.get(key)
     if svg is not None:
         _CACHE.move_to_end(key)
         return svg
     data = shipped_svg(tex, size)
-    if data is not None:
-        data = recolor(data, color)
-    else:
-        path = _disk_path(tex, color, size)
-        data = _read_disk(path)
-        if data is None:
-            data = typeset(tex, color, size)
-            _write_disk(path, data)
+    data = recolor(data, color) if data is not None else _read_disk(_disk_path(tex, color, size))
+    return None if data is None else _keep(key, data)
+
+
+def _keep(key: tuple, data: bytes) -> QByteArray:
+    """`data` kept in memory under `key` (the least recently used go past _CACHE_SIZE)."""
     svg = QByteArray(data)
     _CACHE[key] = svg
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return svg
+
+
+def latex_svg(tex: str, color: str = "#000000", size: float = 18) -> QByteArray:
+    """SVG bytes for the LaTeX math `tex`: known (known_svg), else typeset now and kept in
+    memory and on disk. Raises ValueError on bad LaTeX."""
+    svg = known_svg(tex, color, size)
+    if svg is not None:
+        return svg
+    data = typeset(tex, color, size)
+    _write_disk(_disk_path(tex, color, size), data)
+    return _keep((tex, color, size), data)
 
 
 class MathView(QWidget):
@@ -201,6 +210,16 @@ class MathView(QWidget):
                 # not laid out yet: one layout for all the forms (apply_reserved), not one for each
                 self._reserved = max(self._reserved, renderer.defaultSize().height() + 4)
 
+    def reserve_known(self, tex: str) -> bool:
+        """A steady view reserves room for `tex` now when its typeset form is known (shipped
+        or cached), without drawing it: parsing it takes a fraction of a millisecond, where
+        typesetting may take tens. False when `tex` is still to be typeset (prepare it)."""
+        got = self._renderer_for(tex, False, known_only=True) if self._steady and tex else None
+        if got is None:
+            return False
+        self._reserved = max(self._reserved, got[0].defaultSize().height() + 4)
+        return True
+
     def apply_reserved(self) -> None:
         """Take the room reserved by `prepare` in the layout (one pass for a whole plan's forms:
         a pass lays out and repaints the panel around the view)."""
@@ -240,13 +259,17 @@ class MathView(QWidget):
             self.updateGeometry()
         self.update()
 
-    def _renderer_for(self, tex: str, muted: bool) -> tuple:
-        """(renderer, version) of `tex` in this view's size and the colour for `muted`."""
+    def _renderer_for(self, tex: str, muted: bool, known_only: bool = False) -> tuple | None:
+        """(renderer, version) of `tex` in this view's size and the colour for `muted`;
+        `known_only`: None rather than typeset it (see known_svg)."""
         key = (tex, self.color(muted), self._size)
         if key not in self._renderers:  # a plan row flips between plain and muted every few frames
+            svg = (known_svg(*key) if known_only else latex_svg(*key)) if tex else None
+            if tex and svg is None:
+                return None
             if len(self._renderers) >= self.KEEP:
                 self._renderers.pop(next(iter(self._renderers)))
-            self._renderers[key] = (QSvgRenderer(latex_svg(*key)), next(_SERIAL)) if tex else (None, 0)
+            self._renderers[key] = (QSvgRenderer(svg), next(_SERIAL)) if tex else (None, 0)
         return self._renderers[key]
 
     def release(self) -> None:
