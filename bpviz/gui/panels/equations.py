@@ -609,8 +609,12 @@ class EquationsPanel(Panel):
         for av, o in list(self._behind.items()):
             if self._seen_in(self.values_area, av):
                 del self._behind[av]
-                av.show_array(o.name, pretty(o.name), o.array, self.column, self.focus_sample, self.unit, self.digits)
-                self.model["shown"][o.name] = av.shown
+                self._fill(av, o)
+
+    def _fill(self, av: ArrayView, o) -> None:
+        """`av` shows operand `o` in the panel's notation, focus and digits."""
+        av.show_array(o.name, pretty(o.name), o.array, self.column, self.focus_sample, self.unit, self.digits)
+        self.model["shown"][o.name] = av.shown
 
     def _reserve_room(self) -> None:
         """The title, sources and note keep the height of their tallest text in the step, so
@@ -709,7 +713,7 @@ class EquationsPanel(Panel):
             if playing and av.in_use and av.name == o.name and not self._seen_in(self.values_area, av):
                 self._behind[av] = o
             else:
-                av.show_array(o.name, pretty(o.name), o.array, self.column, self.focus_sample, self.unit, self.digits)
+                self._fill(av, o)
             if self.values_layout.indexOf(av) != i:  # laid out as the equation reads: the result first
                 self.values_layout.removeWidget(av)
                 self.values_layout.insertWidget(i, av)

@@ -206,19 +206,20 @@ class MathView(QWidget):
         if tex:
             renderer, version = self._renderer_for(tex, muted)
             self._drawn(renderer, version)
-            if self._steady and renderer is not None:
-                # not laid out yet: one layout for all the forms (apply_reserved), not one for each
-                self._reserved = max(self._reserved, renderer.defaultSize().height() + 4)
+            self._reserve(renderer)
 
-    def reserve_known(self, tex: str) -> bool:
+    def reserve_known(self, tex: str) -> None:
         """A steady view reserves room for `tex` now when its typeset form is known (shipped
         or cached), without drawing it: parsing it takes a fraction of a millisecond, where
-        typesetting may take tens. False when `tex` is still to be typeset (prepare it)."""
-        got = self._renderer_for(tex, False, known_only=True) if self._steady and tex else None
-        if got is None:
-            return False
-        self._reserved = max(self._reserved, got[0].defaultSize().height() + 4)
-        return True
+        typesetting may take tens. A form still to be typeset gets its room from prepare."""
+        got = self._renderer_for(tex, False, known_only=True) if tex else None
+        if got is not None:
+            self._reserve(got[0])
+
+    def _reserve(self, renderer: QSvgRenderer | None) -> None:
+        if self._steady and renderer is not None:
+            # not laid out yet: one layout for all the forms (apply_reserved), not one for each
+            self._reserved = max(self._reserved, renderer.defaultSize().height() + 4)
 
     def apply_reserved(self) -> None:
         """Take the room reserved by `prepare` in the layout (one pass for a whole plan's forms:
