@@ -316,7 +316,8 @@ def test_pixel_probes_show_something_is_drawn(make):
     w = r.arrays["W1"]  # (3, 4)
     assert len(plot_area_colors(h)) == 1  # only the background: no cells
     h.what.setCurrentIndex(h.what.findData("W"))
-    lim = np.abs(w).max()
+    lim = h.model["levels"][1]  # paused: the values' own limit, rounded up (steady_limit)
+    assert np.abs(w).max() <= lim <= 1.5 * np.abs(w).max()
     for i in range(3):
         for j in range(4):
             want = DIVERGING.map((w[i, j] / lim + 1) / 2, mode="byte")[:3]  # the colour map's colour

@@ -14,7 +14,7 @@ from bpviz.engine.snapshot import Snapshot
 from bpviz.engine.stats import known_figures
 
 from .base import Panel
-from ..widgets.plots import (FIRST_STEPS, KEEP_ON_NEW_RANGE, MatrixFrame, NextPoint, Placeholder, PowerAxis,
+from ..widgets.plots import (FIRST_STEPS, KEEP_ON_NEW_RANGE, Drawn, MatrixFrame, NextPoint, Placeholder, PowerAxis,
                              SteadyRange, drawn_padding,
                              add_legend, fill_layer_choice, fix_left_axes, index_ticks, settle, set_bar_levels,
                              signed_image_plot, steady_limit, style_plot, zoom_plots)
@@ -81,6 +81,10 @@ class InspectorPanel(Panel):
         self._next = {key: NextPoint(p) for key, p in self._history_plots.items()}
         self._curves: dict[tuple[str, int], pg.PlotDataItem] = {}
         self._limits: dict[int, float] = {}  # each layer's colour limit (steady_limit)
+        # a paused Step changes Δ at B1, dL/dW at B2 and the figures over time at its end:
+        # the rest of the panel keeps what it shows, unpainted
+        self._drawn = Drawn()
+        self._hist_total = 0  # the entries the histogram drawn counts
         self.model: dict = {}
         self._zoom = 1.0
         self.now_place.show_note(NOW_EMPTY)
@@ -90,6 +94,7 @@ class InspectorPanel(Panel):
         for (key, _), c in self._curves.items():
             self._history_plots[key].removeItem(c)  # from its view box, its legend and the plot's own list
         self._curves.clear()
+        self._drawn.clear()
         self.delta_img.clear()
         self.delta_frame.expect(None)
         self._limits.clear()
@@ -147,21 +152,23 @@ class InspectorPanel(Panel):
         index_ticks(self.delta_plot, shape)
         if delta is not None:
             lim = steady_limit(self._limits, l, delta, snap.playing)
-            self.delta_img.setImage(np.asarray(delta), levels=(-lim, lim))
-            self.delta_img.setRect(QRectF(-0.5, -0.5, delta.shape[1], delta.shape[0]))
-            set_bar_levels(self.delta_bar, lim)
-            self.model["delta"] = delta
-        else:
+            if self._drawn.changed(self.delta_img, delta, lim):
+                self.delta_img.setImage(np.asarray(delta), levels=(-lim, lim))
+                self.delta_img.setRect(QRectF(-0.5, -0.5, delta.shape[1], delta.shape[0]))
+                set_bar_levels(self.delta_bar, lim)
+        elif self._drawn.changed(self.delta_img, None):
             self.delta_img.clear()
-            self.model["delta"] = None
+        self.model["delta"] = delta
         dw = a.get(f"dW{l}")
-        if dw is not None:
-            counts, edges = np.histogram(np.asarray(dw, dtype=np.float64), bins=40)  # display binning
-            self.hist.setData(edges, counts)
-            self.model["hist_total"] = int(counts.sum())
-        else:
-            self.hist.setData([], [])
-            self.model["hist_total"] = 0
+        if self._drawn.changed(self.hist, dw):
+            if dw is not None:
+                counts, edges = np.histogram(np.asarray(dw, dtype=np.float64), bins=40)  # display binning
+                self.hist.setData(edges, counts)
+                self._hist_total = int(counts.sum())
+            else:
+                self.hist.setData([], [])
+                self._hist_total = 0
+        self.model["hist_total"] = self._hist_total
         if delta is None and dw is None:
             self.now_place.show_note(NOW_EMPTY)
         else:
@@ -194,6 +201,8 @@ class InspectorPanel(Panel):
                     c = self._curve(plot, key, layer)
                     # one point is a dot, not nothing; set before the data, so the dots are made once
                     c.setSymbol("o" if ok.sum() < 3 else None)
-                    c.setData(steps[ok], ys[ok] if key == "inactive_share" else np.log10(ys[ok]))
+                    x, y = steps[ok], (ys[ok] if key == "inactive_share" else np.log10(ys[ok]))
+                    if self._drawn.changed(c, x, y):
+                        c.setData(x, y)
         self.model["history_points"] = len(hist)
         settle(self._plots(), playing=snap.playing)

@@ -14,7 +14,7 @@ from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import (FIRST_STEPS, NextPoint, Placeholder, SteadyRange, add_legend, drawn_padding,
+from ..widgets.plots import (FIRST_STEPS, Drawn, NextPoint, Placeholder, SteadyRange, add_legend, drawn_padding,
                              fix_left_axes, grid_plot, settle, style_plot, zoom_plots)
 from ..widgets.steady import SteadyText
 
@@ -72,17 +72,14 @@ class LossPanel(Panel):
         self.place.show_note(EMPTY)
         lay.addWidget(self.place.widget)
         self.model: dict = {}
-        self._drawn: dict = {}  # item -> the (x, y) it was last given
+        self._drawn = Drawn()
 
     def _set_data(self, item, x, y) -> None:
         """Give `item` these points unless it has them: the epoch means and the test accuracy
         change once an epoch, and making their dots again every frame of Play took about a
         tenth of the window's time."""
-        drawn = self._drawn.get(item)
-        if drawn is not None and np.array_equal(drawn[0], x) and np.array_equal(drawn[1], y):
-            return
-        item.setData(x, y)
-        self._drawn[item] = (x, y)
+        if self._drawn.changed(item, x, y):
+            item.setData(x, y)
 
     def reset_view(self) -> None:
         self._drawn.clear()

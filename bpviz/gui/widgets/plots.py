@@ -86,6 +86,43 @@ def steady_bounds(old: tuple | None, lo: float, hi: float, margin: float = 0.25,
     return (lo - margin * span if lo < old[0] else old[0], hi + margin * span if hi > old[1] else old[1])
 
 
+def round_bounds(lo: float, hi: float, cells: int = 8) -> tuple[float, float]:
+    """[lo, hi] widened out to multiples of a round step (1, 2, 2.5 or 5 x 10^k, about a
+    `cells`-th of the span): the data fill at least two thirds of it, an axis ends on round
+    values, and data that move a little from one step to the next keep the same bounds
+    (each new range redoes the plot's axes: 1.5-2 ms an axis)."""
+    span = hi - lo
+    if not (span > 0 and math.isfinite(span)):
+        return (lo, hi)
+    raw = span / cells
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
+    return (math.floor(lo / step) * step, math.ceil(hi / step) * step)
+
+
+class Drawn:
+    """What each item was last drawn from, so that it is drawn again only when that changes:
+    a paused Step changes one or two of a panel's arrays, and giving an item the same data
+    again redoes its path, bounds and dots and has its view painted anew (3-5 ms a Step in
+    the inspector; the loss panel's epoch means change once an epoch)."""
+
+    def __init__(self):
+        self._from: dict = {}  # item -> the values it was last drawn from
+
+    def changed(self, item, *values) -> bool:
+        """Whether `values` differ from what `item` was last drawn from (arrays compared by
+        value, NaN never equal: drawn again); they are recorded as drawn."""
+        old = self._from.get(item)
+        if old is not None and len(old) == len(values) and all(
+                type(a) is type(b) and np.array_equal(a, b) for a, b in zip(old, values)):
+            return False
+        self._from[item] = values
+        return True
+
+    def clear(self) -> None:
+        self._from.clear()
+
+
 FIRST_STEPS = 10  # a step-count axis spans at least this many steps (SteadyRange's min_x_span)
 
 # pyqtgraph redoes a curve (and its dots) at each new y range, to clip values far outside
@@ -116,7 +153,17 @@ class _Bounds(pg.GraphicsObject):
     def _set_bounds(self, bounds: list) -> None:
         if bounds != self._bounds:
             self._bounds = bounds
-            self.informViewBoundsChanged()
+            self._bounds_changed()
+
+    def _bounds_changed(self) -> None:
+        """ViewBox.itemBoundsChanged without its repaint of the whole plot area (2-4 ms a
+        plot at a Step that draws nothing there): nothing of this item is drawn, and a range
+        its new bounds change is painted as any new range is. The range is worked out at the
+        next settle() or paint of the plot."""
+        box = self._box
+        box._itemBoundsCache.pop(self, None)
+        if any(auto is not False for auto in box.state["autoRange"]):
+            box._autoRangeNeedsUpdate = True
 
 
 class MatrixFrame(_Bounds):
@@ -143,7 +190,7 @@ class NextPoint(_Bounds):
         ys = [float(y) for y in ys if y is not None and math.isfinite(y)]
         bounds = [(x, x), (min(ys), max(ys))] if x is not None and ys else [None, None]
         if pad != self._pad and bounds == self._bounds:
-            self.informViewBoundsChanged()  # the same point drawn wider (View → Zoom)
+            self._bounds_changed()  # the same point drawn wider (View → Zoom)
         self._pad = pad
         self._set_bounds(bounds)
 
@@ -163,7 +210,8 @@ class SteadyRange(_Bounds):
     frame. A new range regenerates each axis's ticks and texts and lays the plot out again:
     about 5 ms a frame in the Debug layout's five plots, and a few ms of a Step. The first
     frame after Play stops fits the data; Steps then hold it again. With `fit_paused` (a
-    histogram: its data jump about from step to step) every paused frame fits. A user's
+    histogram: its data jump about from step to step) every paused frame fits, to round
+    bounds (round_bounds) that the next Step's data mostly keep. A user's
     own zoom or pan still turns the automatic range off, and the plot's "A" button back
     on. With `min_x_span` (a step count), the x range is [-0.5, min_x_span] until the data
     leave it, even before there are any, and at least that wide after: the first steps
@@ -197,7 +245,10 @@ class SteadyRange(_Bounds):
             ends = [e for e in ends if e is not None and all(v is not None and math.isfinite(v) for v in e)]
             if ends:
                 lo, hi = min(e[0] for e in ends), max(e[1] for e in ends)
-                lo, hi = steady_bounds(self._bounds[ax] if hold else None, float(lo), float(hi), fill=self.fill)
+                kept = self._bounds[ax]
+                lo, hi = steady_bounds(kept if hold else None, float(lo), float(hi), fill=self.fill)
+                if self.fit_paused and (lo, hi) != kept:
+                    lo, hi = round_bounds(lo, hi)
                 if ax == 0 and self.min_x_span:
                     inside = 0 <= lo and hi <= self.min_x_span
                     lo, hi = self._first_steps if inside else (lo, max(hi, lo + self.min_x_span))
@@ -290,12 +341,14 @@ def symmetric_limit(a: np.ndarray) -> float:
 
 
 def steady_limit(held: dict, key, a: np.ndarray, hold: bool = True) -> float:
-    """symmetric_limit(a), held in `held[key]` while the values stay within it and reach at
-    least half of it (steady_bounds): while playing (`hold`), a colour means the same value
-    from one frame to the next, and the colour bar's axis is not regenerated every frame.
-    Paused, the limit fits the values shown."""
+    """symmetric_limit(a) rounded up (round_bounds), held in `held[key]` while the values
+    stay within it and reach at least half of it (steady_bounds): while playing (`hold`), a
+    colour means the same value from one frame to the next, and the colour bar's axis is not
+    regenerated every frame. Paused, the limit fits the values shown, to a round number (so
+    the next Step's values, a little larger or smaller, mostly keep it)."""
     old = held.get(key) if hold else None
-    held[key] = steady_bounds(None if old is None else (0.0, old), 0.0, symmetric_limit(a))[1]
+    lim = steady_bounds(None if old is None else (0.0, old), 0.0, symmetric_limit(a))[1]
+    held[key] = lim if lim == old else round_bounds(0.0, lim)[1]
     return held[key]
 
 
