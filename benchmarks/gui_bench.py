@@ -192,8 +192,9 @@ def last_paint_after(app, t0: float, quiet: float = 0.1, timeout: float = 5.0) -
     return ends[-1] if ends else float("nan")
 
 
-def step_latency(app, win, n) -> list[float]:
-    """ms from the Right key to the end of the last paint it caused."""
+def step_latency(app, win, n, stages: list | None = None) -> list[float]:
+    """ms from the Right key to the end of the last paint it caused; `stages` gets the
+    equation each press reached, with its layer (F1(1), B2(2), ...)."""
     c = win.controller
     out = []
     win.setFocus()
@@ -206,17 +207,28 @@ def step_latency(app, win, n) -> list[float]:
         if not wait_until(lambda: c.latest.serial > before, 5):
             raise SystemExit("the Right key did not step (no shortcut reached the window)")
         out.append((last_paint_after(app, t0) - t0) * 1000)
+        if stages is not None:
+            st = c.latest.stage
+            stages.append(f"{st.eq}({st.layer})" if st is not None else "ready")  # B2(2): B2 of layer 2
     return out
 
 
-def presses_line(name: str, lat: list[float]) -> str:
+def presses_line(name: str, lat: list[float], stages: list | None = None) -> str:
     """Where a run's slowest presses fell: a one-off (the first after loading, a hiccup of
-    the machine) or a kind of press."""
+    the machine) or a kind of press (the equation it reached)."""
     order = sorted(range(len(lat)), key=lambda i: -lat[i])
     med = statistics.median(lat)
-    return (f"  {name}: median {med:.1f} ms; slowest presses (number: ms) "
-            + ", ".join(f"{i + 1}: {lat[i]:.0f}" for i in order[:3])
-            + f"; the second slowest / median {lat[order[1]] / med:.2f}" if len(lat) > 1 else "")
+    return (f"  {name}: median {med:.1f} ms; slowest presses (number{' equation' if stages else ''}: ms) "
+            + ", ".join(f"{i + 1}{' ' + stages[i] if stages else ''}: {lat[i]:.0f}" for i in order[:3])
+            + (f"; the second slowest / median {lat[order[1]] / med:.2f}" if len(lat) > 1 else ""))
+
+
+def by_equation_line(lat: list[float], stages: list) -> str:
+    """Each equation's median press (ms), in the order a step reaches them."""
+    by: dict[str, list[float]] = {}
+    for ms, eq in zip(lat, stages):
+        by.setdefault(eq, []).append(ms)
+    return "    median by equation reached: " + ", ".join(f"{eq} {statistics.median(v):.0f}" for eq, v in by.items())
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -437,17 +449,17 @@ def main() -> None:
                 print(f"run {run + 1}, {backend} worker: {load_avg()}", flush=True)
                 activate(app, win)
                 load(win, toy, "toy")
-                lat = step_latency(app, win, args.steps)
+                lat = step_latency(app, win, args.steps, stages := [])
                 add(f"{backend} step toy median", statistics.median(lat))
                 add(f"{backend} step toy worst", max(lat))
                 add(f"{backend} step toy worst/median", max(lat) / statistics.median(lat))
-                print(presses_line("toy", lat), flush=True)
+                print(presses_line("toy", lat, stages), by_equation_line(lat, stages), sep="\n", flush=True)
                 load(win, big, dataset)
-                lat = step_latency(app, win, args.steps)
+                lat = step_latency(app, win, args.steps, stages := [])
                 add(f"{backend} step big median", statistics.median(lat))
                 add(f"{backend} step big worst", max(lat))
                 add(f"{backend} step big worst/median", max(lat) / statistics.median(lat))
-                print(presses_line("784-128-10", lat), flush=True)
+                print(presses_line("784-128-10", lat, stages), by_equation_line(lat, stages), sep="\n", flush=True)
                 # the headless trainer before and after Play, in the same run: the machine's speed
                 # drifts by some 10% within a minute, and one sample of it moved the ratio as much
                 before = headless_steps_per_second(big, data)
