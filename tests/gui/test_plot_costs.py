@@ -121,6 +121,8 @@ def test_round_bounds_hold_the_data_in_two_thirds_or_more_of_a_frame_ending_on_r
         assert np.allclose(ends, np.round(ends), rtol=0, atol=1e-6 * np.abs(ends).max())
     assert round_bounds(0.1066, 0.1259) == pytest.approx((0.105, 0.1275))
     assert round_bounds(2.0, 2.0) == (2.0, 2.0)  # no span: as given, not a crash
+    assert round_bounds(0.0, 1e-323) == (0.0, 1e-323)  # too small to divide: as given
+    assert round_bounds(0.0, 1.79e308) == (0.0, 1.79e308)  # rounded up, it would not be finite
 
 
 def test_the_colour_bars_axis_is_not_redone_while_its_levels_hold(qtbot):
@@ -418,9 +420,9 @@ def test_the_strongest_entries_are_exactly_the_k_of_largest_magnitude(name, valu
 
 
 def test_a_paused_step_draws_again_only_what_it_changed_in_the_inspector(make, qtbot):  # noqa: F811
-    """A paused Step changes Δ at B1, dL/dW at B2 and the figures over time at the step's
-    end. Giving every item its data again at every Step had the panel's plots painted anew
-    each time: 3-5 ms of what is now a 4-6 ms Step."""
+    """A paused Step changes the last layer's Δ at B1, its dL/dW at B2 and the figures over
+    time at the step's end. Giving every item its data again at every Step had the panel's
+    plots painted anew each time: 3-5 ms of what is now a 4-6 ms Step."""
     from PySide6.QtCore import QEvent, QObject
     t = toy_trainer()
     run = Run(t, RunData("toy", t.data, None, None, "toy"))
@@ -460,12 +462,28 @@ def test_a_paused_step_draws_again_only_what_it_changed_in_the_inspector(make, q
         qtbot.wait(20)
         if r.index == 0:
             painted_at_first_stage.append(over_time.seen)
-        np.testing.assert_array_equal(ins.delta_img.image if "Delta2" in r.arrays else None, r.arrays.get("Delta2"))
+        if "Delta2" in r.arrays:
+            np.testing.assert_array_equal(ins.delta_img.image, r.arrays["Delta2"])
+        else:  # cleared at the step's first stage, not kept from the last step
+            assert ins.delta_img.image is None
     assert given["delta"] == 2  # at each B1
     assert given["hist"] == 4  # at each B2, and cleared at each step's first stage
     assert curves and given["history"] == 2 * len(curves)  # at each step's end
     # a step's first stage changes nothing drawn over time: that view is not painted
     assert painted_at_first_stage == [0, 0]
+    # another layer: its own Δ and dL/dW, or none, not what the last one drew
+    while "Delta1" not in run.snapshot().arrays:
+        run.advance("stage")
+    ins.show_snapshot(run.snapshot())
+    ins.layer.setCurrentIndex(0)
+    a = run.snapshot().arrays
+    np.testing.assert_array_equal(ins.delta_img.image, a["Delta1"])
+    assert ins.model["hist_total"] == (a["dW1"].size if "dW1" in a else 0)
+    run.advance("stage")  # the next step's F1 is far: step back to one without layer 1's Δ
+    while "Delta1" in run.snapshot().arrays:
+        run.advance("stage")
+    ins.show_snapshot(run.snapshot())
+    assert ins.delta_img.image is None and ins.model["hist_total"] == 0
 
 
 def test_a_point_expected_before_the_steps_end_is_in_the_frame_after_settle(plot):

@@ -83,8 +83,8 @@ class InspectorPanel(Panel):
         self._next = {key: NextPoint(p) for key, p in self._history_plots.items()}
         self._curves: dict[tuple[str, int], pg.PlotDataItem] = {}
         self._limits: dict[int, float] = {}  # each layer's colour limit (steady_limit)
-        # a paused Step changes Δ at B1, dL/dW at B2 and the figures over time at its end:
-        # the rest of the panel keeps what it shows, unpainted
+        # a paused Step changes a layer's Δ once (B1, or B5 for a hidden layer), its dL/dW
+        # once (B2) and the figures over time at its end: the rest stays as drawn, unpainted
         self._drawn = Drawn()
         self._hist_total = 0  # the entries the histogram drawn counts
         self.model: dict = {}
@@ -97,6 +97,7 @@ class InspectorPanel(Panel):
             self._history_plots[key].removeItem(c)  # from its view box, its legend and the plot's own list
         self._curves.clear()
         self._drawn.clear()
+        self._hist_total = 0
         self.delta_img.clear()
         self.delta_frame.expect(None)
         self._limits.clear()

@@ -92,12 +92,13 @@ def round_bounds(lo: float, hi: float, cells: int = 8) -> tuple[float, float]:
     values, and data that move a little from one step to the next keep the same bounds
     (each new range redoes the plot's axes: 1.5-2 ms an axis)."""
     span = hi - lo
-    if not (span > 0 and math.isfinite(span)):
-        return (lo, hi)
     raw = span / cells
+    if not (raw > 0 and math.isfinite(span)):  # no span, or one too small or large to divide
+        return (lo, hi)
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
-    return (math.floor(lo / step) * step, math.ceil(hi / step) * step)
+    rounded = (math.floor(lo / step) * step, math.ceil(hi / step) * step)
+    return rounded if all(map(math.isfinite, rounded)) else (lo, hi)
 
 
 class Drawn:
@@ -111,10 +112,11 @@ class Drawn:
 
     def changed(self, item, *values) -> bool:
         """Whether `values` differ from what `item` was last drawn from (arrays compared by
-        value, NaN never equal: drawn again); they are recorded as drawn."""
+        value, NaN never equal: drawn again, unless the very same array); they are recorded
+        as drawn."""
         old = self._from.get(item)
         if old is not None and len(old) == len(values) and all(
-                type(a) is type(b) and np.array_equal(a, b) for a, b in zip(old, values)):
+                a is b or (type(a) is type(b) and np.array_equal(a, b)) for a, b in zip(old, values)):
             return False
         self._from[item] = values
         return True
@@ -132,7 +134,9 @@ KEEP_ON_NEW_RANGE = {"dynamicRangeLimit": None}
 
 class _Bounds(pg.GraphicsObject):
     """An invisible item in a plot that only adds its bounds (`_bounds`, per axis (lo, hi)
-    in view coordinates or None) to what the plot's automatic range takes in."""
+    in view coordinates or None) to what the plot's automatic range takes in. A change of
+    them does not repaint the plot (_bounds_changed): a panel calls settle() after it, at
+    the end of its redraw, for the range to follow before the paint."""
 
     def __init__(self, plot):
         super().__init__()
@@ -159,10 +163,16 @@ class _Bounds(pg.GraphicsObject):
         """ViewBox.itemBoundsChanged without its repaint of the whole plot area (2-4 ms a
         plot at a Step that draws nothing there): nothing of this item is drawn, and a range
         its new bounds change is painted as any new range is. The range is worked out at the
-        next settle() or paint of the plot."""
+        next settle() or paint of the plot. A pyqtgraph without these private fields gets the
+        public call (and its repaint)."""
         box = self._box
-        box._itemBoundsCache.pop(self, None)
-        if any(auto is not False for auto in box.state["autoRange"]):
+        cache, state = getattr(box, "_itemBoundsCache", None), getattr(box, "state", None)
+        if not (hasattr(cache, "pop") and hasattr(box, "_autoRangeNeedsUpdate")
+                and isinstance(state, dict) and "autoRange" in state):
+            self.informViewBoundsChanged()
+            return
+        cache.pop(self, None)
+        if any(auto is not False for auto in state["autoRange"]):
             box._autoRangeNeedsUpdate = True
 
 
