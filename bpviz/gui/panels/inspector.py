@@ -86,7 +86,7 @@ class InspectorPanel(Panel):
         # a paused Step changes a layer's Δ once (B1, or B5 for a hidden layer), its dL/dW
         # once (B2) and the figures over time at its end: the rest stays as drawn, unpainted
         self._drawn = Drawn()
-        self._hist_total = 0  # the entries the histogram drawn counts
+        self._hist_total = 0  # how many entries the drawn histogram counts
         self.model: dict = {}
         self._zoom = 1.0
         self.now_place.show_note(NOW_EMPTY)
@@ -204,8 +204,6 @@ class InspectorPanel(Panel):
                     c = self._curve(plot, key, layer)
                     # one point is a dot, not nothing; set before the data, so the dots are made once
                     c.setSymbol("o" if ok.sum() < 3 else None)
-                    x, y = steps[ok], (ys[ok] if key == "inactive_share" else np.log10(ys[ok]))
-                    if self._drawn.changed(c, x, y):
-                        c.setData(x, y)
+                    self._drawn.set_data(c, steps[ok], ys[ok] if key == "inactive_share" else np.log10(ys[ok]))
         self.model["history_points"] = len(hist)
         settle(self._plots(), playing=snap.playing)

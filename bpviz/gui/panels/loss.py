@@ -72,14 +72,9 @@ class LossPanel(Panel):
         self.place.show_note(EMPTY)
         lay.addWidget(self.place.widget)
         self.model: dict = {}
+        # the epoch means and the test accuracy change once an epoch: making their dots again
+        # every frame of Play took about a tenth of the window's time
         self._drawn = Drawn()
-
-    def _set_data(self, item, x, y) -> None:
-        """Give `item` these points unless it has them: the epoch means and the test accuracy
-        change once an epoch, and making their dots again every frame of Play took about a
-        tenth of the window's time."""
-        if self._drawn.changed(item, x, y):
-            item.setData(x, y)
 
     def reset_view(self) -> None:
         self._drawn.clear()
@@ -140,12 +135,13 @@ class LossPanel(Panel):
         ep = np.asarray(snap.epoch_losses)
         steps, epochs = steps_covered(folds, len(losses)), steps_covered(epoch_folds, len(ep))
         if n_batches > 1:  # with one batch an epoch, the epoch mean is the step loss itself
-            self._set_data(self.epochs, centres(epoch_folds, len(ep)) * n_batches, ep)  # epoch e's mean at its last step
+            # epoch e's mean at its last step
+            self._drawn.set_data(self.epochs, centres(epoch_folds, len(ep)) * n_batches, ep)
             self.epochs.setSymbol("o" if len(ep) <= 60 else None)
         else:
-            self._set_data(self.epochs, np.zeros(0), np.zeros(0))
+            self._drawn.set_data(self.epochs, np.zeros(0), np.zeros(0))
         acc = np.asarray(snap.test_accuracy, dtype=float).reshape(-1, 2)
-        self._set_data(self.acc, acc[:, 0], acc[:, 1])
+        self._drawn.set_data(self.acc, acc[:, 0], acc[:, 1])
         text = f"{steps} steps · loss {losses[-1]:.4g}"
         tip = f"{steps} steps done; the last step's loss is {losses[-1]:.6g}"
         if len(ep):

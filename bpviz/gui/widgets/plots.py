@@ -121,6 +121,11 @@ class Drawn:
         self._from[item] = values
         return True
 
+    def set_data(self, item, *data) -> None:
+        """item.setData(*data) unless `item` already shows these points."""
+        if self.changed(item, *data):
+            item.setData(*data)
+
     def clear(self) -> None:
         self._from.clear()
 
