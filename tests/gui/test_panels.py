@@ -125,6 +125,30 @@ def test_before_the_first_step_the_parameters_are_drawn(make):
     assert make("loss").show_snapshot(s) is None
 
 
+@pytest.mark.parametrize("name", ["diagram", "sample", "loss", "heatmaps", "inspector", "boundary"])
+def test_every_axis_labels_the_values_themselves(make, name):
+    """A loss of 0.6 reads 0.6 on its axis: never 600 under "loss (x0.001)", pyqtgraph's
+    automatic SI prefix for an axis whose values stay under 1."""
+    import pyqtgraph as pg
+    t = toy_trainer()
+    history = []
+    for _ in range(3):
+        t.finish_step()
+        history.append((t.steps_done, layer_stats(t.last.arrays, TOY.n_layers, TOY.hidden, TOY.lr)))
+    snap = snap_of(t, t.last, history=history)
+    assert 0 < max(snap.losses) < 1
+    p = make(name)
+    p.show_snapshot(snap)
+    p.repaint()  # the axes' ticks are worked out as they paint
+    axes = [item for view in p.findChildren(pg.GraphicsView) for item in view.scene().items()
+            if isinstance(item, pg.AxisItem)]
+    assert axes
+    for axis in axes:
+        assert axis.autoSIPrefixScale == 1.0 and "(x" not in axis.labelString(), (name, axis.orientation)
+    if name == "loss":
+        assert "loss" in p.plot.getAxis("left").labelString()
+
+
 # -- one complete step on the toy net, stage by stage ---------------------------------
 
 def test_one_step_moves_every_panel_as_the_stage_says(make):

@@ -44,7 +44,10 @@ class Panel(QWidget):
         """Redraw from `snap`; called on the GUI thread at most once per frame. A panel
         nobody can see (a closed or hidden dock, a tab behind another) only remembers
         the snapshot, and draws it when it is shown."""
-        if self.snapshot is not None and snap.run_id != self.snapshot.run_id:
+        if self.snapshot is None:
+            from ..widgets.plots import plain_axes
+            plain_axes(self)  # before any range: the subclass has made its plots by now
+        elif snap.run_id != self.snapshot.run_id:
             self.reset_view()
         self.snapshot = snap
         if self.seen():

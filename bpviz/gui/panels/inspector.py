@@ -71,7 +71,6 @@ class InspectorPanel(Panel):
                                "inactive_share": self.dead_plot}
         for p in self._history_plots.values():
             p.setLabel("bottom", "step")
-            p.getAxis("bottom").enableAutoSIPrefix(False)  # steps, never "(x0.001)"
             # top right: the first steps, and the highest figures, are drawn at the left
             add_legend(self, p, offset=(-5, 5), labelTextSize="8pt")
         fix_left_axes(self._plots())
