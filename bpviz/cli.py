@@ -257,6 +257,7 @@ def _data_summary(trainer, data, fitted: str, limit: int) -> dict:
 
 
 def cmd_train(args) -> int:
+    from bpviz.engine.explain import counted
     from bpviz.engine.network import predict
     from bpviz.engine.trainer import DivergenceError
     from bpviz.progress import ProgressBar
@@ -301,7 +302,7 @@ def cmd_train(args) -> int:
         print(json.dumps(summary))
     else:
         loss = f"{summary['loss']:.6g}" if summary["loss"] is not None else "n/a (no step run)"
-        print(f"{dataset}: {trainer.steps_done} steps in {seconds:.2f} s, final loss {loss}")
+        print(f"{dataset}: {counted(trainer.steps_done, 'step')} in {seconds:.2f} s, final loss {loss}")
         for note in summary["notes"]:
             print(note)
         for key in ("train_accuracy", "test_accuracy", "train_rmse", "test_rmse"):

@@ -240,6 +240,11 @@ def update_of(arrays: Mapping[str, np.ndarray], cfg: NetConfig, layer: int) -> n
 
 
 # -- numbers ------------------------------------------------------------------------
+def counted(n: int, noun: str) -> str:
+    """"1 step", "2 steps": a count and its noun, in the plural unless it is one."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def fmt(v: float, digits: int = 4) -> str:
     """Fixed digits with an explicit sign, so a sign never depends on colour alone;
     digits=None gives full precision (the shortest repr that round-trips)."""

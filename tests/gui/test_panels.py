@@ -289,6 +289,17 @@ def test_the_loss_panel_draws_folded_losses_at_the_middle_of_their_steps(make):
     assert lo.readout.text().startswith("8000 steps") and "means of up to" in lo.readout.toolTip()
 
 
+def test_the_loss_readout_counts_steps_in_words(make):
+    t = toy_trainer()
+    lo = make("loss")
+    t.finish_step()
+    lo.show_snapshot(snap_of(t, t.last))
+    assert lo.readout.text().startswith("1 step · loss ")
+    t.finish_step()
+    lo.show_snapshot(snap_of(t, t.last, serial=1))
+    assert lo.readout.text().startswith("2 steps · loss ")
+
+
 def test_the_loss_grid_is_faint_opaque_and_behind_the_curves(make):
     """Translucent lines are 20-40x slower to paint; the grid is pre-blended with the
     background instead, drawn behind the curves so an opaque line never cuts one, and only

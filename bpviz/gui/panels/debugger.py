@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from bpviz.engine.breakpoints import KINDS, Breakpoint
+from bpviz.engine.explain import counted
 from bpviz.engine.gradcheck import TOLERANCE
 from bpviz.engine.losses import get_output_loss
 from bpviz.engine.series import folded_steps
@@ -295,8 +296,8 @@ class DebuggerDock(QDockWidget):
             self.scrub.setValue(now)
             self.scrub.blockSignals(False)
             self.scrub_label.setText(self._scrub_text(now, "shown"))
-        text = f"history: any stage from step {oldest} on can be revisited ({n} checkpoints)"
-        text += f"; {dropped} older checkpoints fell out (raise the memory to keep more)" if dropped else \
+        text = f"history: any stage from step {oldest} on can be revisited ({counted(n, 'checkpoint')})"
+        text += f"; {counted(dropped, 'older checkpoint')} fell out (raise the memory to keep more)" if dropped else \
             "; nothing has fallen out yet"
         if snap.loss_folds:  # the loss history took its share of the memory
             text += f"; the losses of steps 1 to {folded_steps(snap.loss_folds)} are kept as means of several steps"

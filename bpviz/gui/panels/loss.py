@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout
 
+from bpviz.engine.explain import counted
 from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
@@ -142,8 +143,9 @@ class LossPanel(Panel):
             self._drawn.set_data(self.epochs, np.zeros(0), np.zeros(0))
         acc = np.asarray(snap.test_accuracy, dtype=float).reshape(-1, 2)
         self._drawn.set_data(self.acc, acc[:, 0], acc[:, 1])
-        text = f"{steps} steps · loss {losses[-1]:.4g}"
-        tip = f"{steps} steps done; the last step's loss is {losses[-1]:.6g}"
+        done = counted(steps, "step")
+        text = f"{done} · loss {losses[-1]:.4g}"
+        tip = f"{done} done; the last step's loss is {losses[-1]:.6g}"
         if len(ep):
             text += f" · epoch {epochs}: {ep[-1]:.4g}"
             tip += f"\nmean loss of epoch {epochs}: {ep[-1]:.6g}"
