@@ -40,6 +40,9 @@ def plain_axes(widget) -> None:
     for view in widget.findChildren(pg.GraphicsView):
         for item in view.scene().items():
             if isinstance(item, pg.AxisItem) and item.autoSIPrefix:
+                # no range of values takes a prefix: switched off alone, pyqtgraph works one out
+                # from the range of the moment and keeps it (an index axis read 0-800000)
+                item.setSIPrefixEnableRanges(())
                 item.enableAutoSIPrefix(False)
 
 
