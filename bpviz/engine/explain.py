@@ -18,6 +18,9 @@ from .losses import get_output_loss
 from .snapshot import StageSpec
 
 MATRIX_LIMIT = 8  # arrays up to this many rows and columns are shown in full
+# "adds to": ziamath drops \mathrel{...} and everything in it, which showed one sample's
+# term as the whole gradient; {+}{=} keeps the two signs together
+PLUS_EQ = r"\;{+}{=}\;"
 
 
 # -- symbols ------------------------------------------------------------------------
@@ -96,12 +99,12 @@ def symbolic(spec: StageSpec, cfg: NetConfig, column: bool = False) -> str:
             s = spec.sample + 1
             term = (f"{D}_{{:,{s}}} {_t(Ap + '_{:,' + str(s) + '}')}" if column else
                     f"{_t(Ap + '_{' + str(s) + ',:}')} {D}_{{{s},:}}")
-            return f"{dW} \\mathrel{{+}}= {r} {term}"
+            return f"{dW} {PLUS_EQ} {r} {term}"
         return f"{dW} = {r} {D} {_t(Ap)}" if column else f"{dW} = {r} {_t(Ap)} {D}"
     if e == "B3":
         if spec.sample is not None:
             s = spec.sample + 1
-            return f"{db} \\mathrel{{+}}= {r} {D}_{{{':,' + str(s) if column else str(s) + ',:'}}}"
+            return f"{db} {PLUS_EQ} {r} {D}_{{{':,' + str(s) if column else str(s) + ',:'}}}"
         return (f"{db} = {r} \\sum_{{i}} {D}_{{:,i}}" if column else f"{db} = {r} \\sum_{{i}} {D}_{{i,:}}")
     if e == "B4":
         dAp = rf"\frac{{\partial L}}{{\partial {Ap}}}"

@@ -159,3 +159,21 @@ def test_a_known_form_is_read_and_an_unknown_one_is_left_to_typeset(cache, monke
     mathview._CACHE.clear()  # a new process: from the disk
     assert bytes(mathview.known_svg(TEX, "#000000", 18)) == typeset
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("column", [False, True])
+def test_a_per_sample_gradient_is_typeset_with_its_plus_sign(column):
+    """B2 and B3 built sample by sample read "dL/dW += r A_s^T Delta_s": each sample's
+    term adds to the gradient. ziamath drops \\mathrel{+}, which read "dL/dW = r ...":
+    one sample's term as the whole gradient. Each glyph is one path in its SVG."""
+    from bpviz.engine import explain as ex
+    from bpviz.engine.presets import get_preset
+    from bpviz.engine.trainer import step_plan
+    cfg = get_preset("toy").config.with_(per_sample=True, bias=True)
+    specs = [s for s in step_plan(cfg, 4) if s.eq in ("B2", "B3") and s.sample is not None]
+    assert {s.eq for s in specs} == {"B2", "B3"}
+    for spec in specs:
+        tex = ex.symbolic(spec, cfg, column)
+        assert ex.PLUS_EQ in tex
+        glyphs = mathview.typeset(tex, "#000000", 18).count(b"<path")
+        assert glyphs == mathview.typeset(tex.replace(ex.PLUS_EQ, "="), "#000000", 18).count(b"<path") + 1
