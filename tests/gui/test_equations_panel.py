@@ -107,8 +107,24 @@ def test_large_arrays_show_a_summary_and_the_focused_row(panel):
     z = panel.model["shown"]["Z1"]
     assert z.shape == (1, 8)  # first 4 and last 4 of the focused sample's 32 values
     np.testing.assert_array_equal(z[0], np.r_[r.arrays["Z1"][7, :4], r.arrays["Z1"][7, -4:]])
-    caption = next(av for av in panel._array_views if av.name == "Z1").caption.text()
+    view = next(av for av in panel._array_views if av.name == "Z1")
+    caption = view.caption.text()
     assert "100 × 32" in caption and "min" in caption and "sample 7" in caption
+    # headed by the entries' own indices: entry 28 is not "column 4"
+    grid = view.grid
+    assert [grid.horizontalHeaderItem(j).text() for j in range(8)] == ["0", "1", "2", "3", "28", "29", "30", "31"]
+    assert grid.verticalHeaderItem(0).text() == "7"
+    assert grid.tip(0, 4) == f"[7, 28] = {float(r.arrays['Z1'][7, 28])!r}"
+    # a unit's column of W (784 x 32), laid on its side: headed by its rows
+    panel.set_unit(5)
+    while r.spec.eq != "B2" or r.layer != 1:
+        r = t.next_stage()
+    panel.show_snapshot(snap_of(t, r, serial=1))
+    view = next(av for av in panel._array_views if av.name == "dW1")
+    grid = view.grid
+    assert grid.verticalHeaderItem(0).text() == "[:,5]"
+    assert [grid.horizontalHeaderItem(j).text() for j in range(8)] == ["0", "1", "2", "3", "780", "781", "782", "783"]
+    assert grid.tip(0, 5) == f"[781, 5] = {float(r.arrays['dW1'][781, 5])!r}"
 
 
 def test_copy_latex_parses_and_holds_the_values(panel):

@@ -197,7 +197,7 @@ class ArrayView(QWidget):
                      + (f", entries {keep[0]}–{keep[ELIDE - 1]} and {keep[-ELIDE]}–{keep[-1]}" if n > 2 * ELIDE else ""))
         self.shown = np.array([[a[ix] for ix in row] for row in self._index_map])
         self.caption.setText(label)
-        self.grid.set_values(self.shown, digits)
+        self.grid.set_values(self.shown, digits, self._index_map)
         h = self.grid.horizontalHeader().height() + sum(self.grid.rowHeight(i) for i in range(self.grid.rowCount()))
         if self.grid.horizontalHeader().length() + self.grid.verticalHeader().width() + 4 > self.grid.width():
             h += self.grid.horizontalScrollBar().sizeHint().height()  # the scroll bar must not hide a row

@@ -34,6 +34,7 @@ class NumberTable(QTableWidget):
         self._texts: list[list[str]] = []
         self._tints: list[list[int | None]] = []
         self._columns: list[str] | None = None
+        self._row_heads: list[str] | None = None
         self._editable = 0
         self._sized_chars: list[int] = []
         self.itemChanged.connect(self._item_changed)
@@ -43,16 +44,18 @@ class NumberTable(QTableWidget):
 
     def show_cells(self, values: np.ndarray, texts: list[list[str]], columns: Sequence[str] | None = None,
                    editable: int = 0, tints: list[list[QColor | None]] | None = None,
-                   measure_again: bool = False) -> None:
+                   measure_again: bool = False, row_heads: Sequence[str] | None = None) -> None:
         rows, cols = values.shape
         columns = None if columns is None else list(columns)
+        row_heads = None if row_heads is None else list(row_heads)
         self.blockSignals(True)  # our own setText is not an edit
-        reshaped = (rows, cols) != (self.rowCount(), self.columnCount()) or columns != self._columns
+        reshaped = ((rows, cols) != (self.rowCount(), self.columnCount()) or columns != self._columns
+                    or row_heads != self._row_heads)
         if reshaped or editable != self._editable:
             self.setRowCount(rows)
             self.setColumnCount(cols)
             # 0-based, like every [i, j] the panels print
-            self.setVerticalHeaderLabels([str(i) for i in range(rows)])
+            self.setVerticalHeaderLabels(row_heads if row_heads is not None else [str(i) for i in range(rows)])
             self.setHorizontalHeaderLabels(columns if columns is not None else [str(j) for j in range(cols)])
             for i in range(rows):
                 for j in range(cols):
@@ -63,7 +66,7 @@ class NumberTable(QTableWidget):
                     self.setItem(i, j, item)
             self._texts = [[None] * cols for _ in range(rows)]
             self._tints = [[None] * cols for _ in range(rows)]
-            self._columns, self._editable = columns, editable
+            self._columns, self._row_heads, self._editable = columns, row_heads, editable
         for i in range(rows):
             old_row, new_row = self._texts[i], texts[i]
             for j in range(cols):
@@ -111,6 +114,20 @@ class NumberTable(QTableWidget):
             self.edited.emit(i, j, text)
 
 
+def index_heads(index: list[list[tuple]]) -> tuple[list[str], list[str]]:
+    """Row and column headers for cells taken from a larger matrix (`index`: each cell's
+    [i, j] in it, row by row): the indices that run along each, and a row that is one of the
+    matrix's columns laid on its side is headed "[:,j]"."""
+    rows = []
+    for line in index:
+        firsts, seconds = {ix[0] for ix in line}, {ix[1] for ix in line}
+        rows.append(str(line[0][0]) if len(firsts) == 1 or len(seconds) > 1 else f"[:,{line[0][1]}]")
+    first = index[0] if index else []
+    sideways = len(first) > 1 and len({ix[1] for ix in first}) == 1
+    columns = [str(ix[0] if sideways else ix[1]) for ix in first]
+    return rows, columns
+
+
 class NumberGrid(NumberTable):
     """A small matrix of numbers: fixed digits with explicit signs (readable without
     colour), a faint diverging background for magnitude, clickable cells and
@@ -128,17 +145,25 @@ class NumberGrid(NumberTable):
         self._digits: int | None = 4
         self._highlight: set[tuple[int, int]] = set()
         self._sized_for: int | None | str = "never"
+        self._index: list[list[tuple]] | None = None  # each cell's index into the whole array
         self.set_scale(1.0)
 
-    def set_values(self, values: np.ndarray, digits: int | None = 4) -> None:
+    def set_values(self, values: np.ndarray, digits: int | None = 4, index: list[list[tuple]] | None = None) -> None:
+        """`index` (a cell's index into the array it comes from, row by row) labels the rows,
+        columns and tooltips when the cells are a part of a larger array: a row of entries
+        0-3 and 124-127 is headed by those numbers, not by 0-7."""
         values = np.atleast_2d(np.asarray(values))  # (rows, cols)
         self._digits = digits
+        if index is not None:
+            self._index = index
+        heads = index_heads(self._index) if self._index is not None else (None, None)
         flat = values.tolist()
         texts = [[fmt(v, digits) for v in row] for row in flat]
         top = float(np.max(np.abs(values))) if values.size else 0.0
         tints = [[self._tint(v, top, (i, j) in self._highlight) for j, v in enumerate(row)]
                  for i, row in enumerate(flat)]
-        self.show_cells(values, texts, tints=tints, measure_again=digits != self._sized_for)
+        self.show_cells(values, texts, heads[1], tints=tints, measure_again=digits != self._sized_for,
+                        row_heads=heads[0])
         self._sized_for = digits
 
     def set_scale(self, factor: float) -> None:
@@ -163,7 +188,8 @@ class NumberGrid(NumberTable):
             self.set_values(self.values, self._digits)
 
     def tip(self, i: int, j: int) -> str:
-        return f"[{i}, {j}] = {float(self.values[i, j])!r}"
+        where = self._index[i][j] if self._index is not None else (i, j)
+        return f"[{', '.join(map(str, where))}] = {float(self.values[i, j])!r}"
 
     @staticmethod
     def _tint(v: float, top: float, highlighted: bool) -> QColor | None:
