@@ -153,6 +153,31 @@ def test_every_axis_labels_the_values_themselves(make, name):
         assert "loss" in p.plot.getAxis("left").labelString()
 
 
+@pytest.mark.parametrize("lo, hi, px", [(0.0013, 0.04, 300), (4e-5, 2.5e-4, 200), (1e-3, 1.0, 120),
+                                         (0.02, 0.6, 120), (1e-9, 10.0, 200),
+                                         (1e-30, 1.0, 150)])
+def test_a_log_axis_is_ticked_at_round_values(qtbot, lo, hi, px):
+    """grad RMS and update/weight (drawn as log10) are ticked at 1, 2 and 5 times a power of
+    ten or the like: never at 0.0079 or 0.0063, and never more labels than room."""
+    from bpviz.gui.widgets.plots import POWER_TICK_PX, PowerAxis
+    axis = PowerAxis("left")
+    levels = axis.tickValues(np.log10(lo), np.log10(hi), px)
+    values = [v for _, vs in levels for v in vs]
+    labels = axis.tickStrings(values, 1.0, None)
+    assert 2 <= len(values) <= max(2, px // POWER_TICK_PX)
+    assert all(np.log10(lo) <= v <= np.log10(hi) for v in values)
+    for text in labels:
+        mantissa = float(f"{float(text):e}".split("e")[0])
+        assert mantissa in (1, 2, 3, 4, 5, 6, 7, 8, 9), labels
+
+
+def test_a_log_axis_too_short_for_two_round_values_is_ticked_as_a_linear_one(qtbot):
+    from bpviz.gui.widgets.plots import PowerAxis
+    axis = PowerAxis("left")
+    values = [v for _, vs in axis.tickValues(np.log10(0.0101), np.log10(0.0119), 200) for v in vs]
+    assert len(values) >= 2 and all(np.log10(0.0101) <= v <= np.log10(0.0119) for v in values)
+
+
 # -- one complete step on the toy net, stage by stage ---------------------------------
 
 def test_one_step_moves_every_panel_as_the_stage_says(make):

@@ -550,9 +550,37 @@ def grid_plot(alpha: float = 0.2) -> pg.PlotWidget:
     return plot
 
 
+POWER_MARKS = ((1,), (1, 3), (1, 2, 5), (1, 2, 3, 5))  # round values in a power of ten, sparsest first
+POWER_TICK_PX = 28  # the least room between two labelled ticks
+
+
 class PowerAxis(pg.AxisItem):
-    """An axis for log10 of the values, labelled with the values. Its ticks are spaced as on
-    any linear axis, so they never pile up the way log mode's 2..9 ticks do in a short plot."""
+    """An axis for log10 of the values, labelled with the values. Its ticks fall on round
+    values (1, 2 and 5 times a power of ten, or fewer or more as room allows), never so
+    many that they pile up the way log mode's 2..9 ticks do in a short plot (over many decades,
+    every few powers of ten). An axis spanning less than two round values is ticked as a
+    linear axis would tick the exponents."""
+
+    def tickValues(self, minVal, maxVal, size):
+        lo, hi = sorted((minVal, maxVal))
+        most = max(2, int(size / POWER_TICK_PX))
+        first, last = math.ceil(lo), math.floor(hi)  # the powers of ten in range
+        every = max(1, math.ceil((last - first + 1) / most))
+        best = [float(k) for k in range(first, last + 1) if k % every == 0]
+        if every == 1:
+            for marks in POWER_MARKS[1:]:
+                values = [k + math.log10(m) for k in range(math.floor(lo), math.ceil(hi) + 1) for m in marks]
+                values = [v for v in values if lo <= v <= hi]
+                if len(values) > most:
+                    break
+                best = values
+        if len(best) < 2:
+            return super().tickValues(minVal, maxVal, size)[:1]  # the major ticks: a label each
+        return [(1.0, best)]
 
     def tickStrings(self, values, scale, spacing):
-        return [f"{10.0 ** v:.2g}" for v in values]
+        for digits in range(2, 7):  # as few digits as tell the ticks apart
+            texts = [f"{10.0 ** v:.{digits}g}" for v in values]
+            if len(set(texts)) == len(texts):
+                break
+        return texts
