@@ -171,6 +171,14 @@ def test_a_log_axis_is_ticked_at_round_values(qtbot, lo, hi, px):
         assert mantissa in (1, 2, 3, 4, 5, 6, 7, 8, 9), labels
 
 
+@pytest.mark.parametrize("hi", [1.05, 3.2, 520.0])
+def test_a_histograms_count_axis_is_ticked_at_whole_numbers(qtbot, hi):
+    from bpviz.gui.widgets.plots import CountAxis
+    values = [v for _, vs in CountAxis("left").tickValues(0.0, hi, 250) for v in vs]
+    assert values and all(float(v).is_integer() and 0 <= v <= hi for v in values)
+    assert 0.0 in values and (hi > 10 or max(values) == int(hi))
+
+
 def test_a_log_axis_too_short_for_two_round_values_is_ticked_as_a_linear_one(qtbot):
     from bpviz.gui.widgets.plots import PowerAxis
     axis = PowerAxis("left")

@@ -550,6 +550,18 @@ def grid_plot(alpha: float = 0.2) -> pg.PlotWidget:
     return plot
 
 
+class CountAxis(pg.AxisItem):
+    """An axis of counts: ticked at whole numbers only (a histogram of four weights read
+    0, 0.1, ..., 1.0 up its side)."""
+
+    def tickValues(self, minVal, maxVal, size):
+        levels = [(spacing, values) for spacing, values in super().tickValues(minVal, maxVal, size) if spacing >= 1]
+        if levels:
+            return levels
+        lo, hi = sorted((minVal, maxVal))
+        return [(1.0, [float(k) for k in range(math.ceil(lo), math.floor(hi) + 1)])]
+
+
 POWER_MARKS = ((1,), (1, 3), (1, 2, 5), (1, 2, 3, 5))  # round values in a power of ten, sparsest first
 POWER_TICK_PX = 28  # the least room between two labelled ticks
 
