@@ -204,6 +204,7 @@ def test_the_settings_say_when_an_edit_is_not_applied_and_fit_the_network_to_the
     qtbot.waitUntil(lambda: window.controller.latest.message.startswith("the network was fitted"), timeout=5000)
     cfg = window.controller.latest.config
     assert cfg.sizes == (3, 4, 1) and cfg.batch_size == 0
+    assert dock.batch.text() == "whole set" and dock.batch.minimum() == 0  # 0 says what it means
     assert dock.sizes.text() == "3,4,1" and dock.message.text() == ""  # the form shows what runs again
     dock.dataset.setCurrentText("fashion-mnist")
     dock.dataset.activated.emit(dock.dataset.currentIndex())  # as a user's pick does

@@ -46,8 +46,9 @@ class ConfigDock(QDockWidget):
         self.lr.setRange(-1e6, 1e6)  # out-of-range values are explained by validation, not clipped
         self.lr.setSingleStep(0.01)
         self.batch = QSpinBox()
-        self.batch.setRange(-1, 1_000_000)
-        self.batch.setToolTip("Samples per training step; 0 means the whole data set")
+        self.batch.setRange(0, 1_000_000)
+        self.batch.setSpecialValueText("whole set")  # 0: the batch is the whole data set, and says so
+        self.batch.setToolTip("Samples per training step; 0 (\"whole set\") means the whole data set")
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.init = QComboBox()
