@@ -44,6 +44,10 @@ class NetConfig:
     def n_layers(self) -> int:
         return len(self.sizes) - 1
 
+    def activation(self, layer: int) -> str:
+        """The name of layer `layer`'s activation: the hidden one, or the output pairing's."""
+        return OUTPUT_LOSSES[self.output_loss].output if layer == self.n_layers else self.hidden
+
     def validate(self, n_samples: int | None = None, n_features: int | None = None,
                  n_outputs: int | None = None) -> "NetConfig":
         """Raise ConfigError naming the first impossible setting; return self when all is well."""

@@ -3,6 +3,7 @@ shared by the stage results, the equations panel and the tests. `{l}` and `{p}` 
 are filled per layer."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -71,11 +72,24 @@ CATALOGUE: dict[str, Equation] = {e.id: e for e in (
 )}
 
 
-def equation_text(eq_id: str, layer: int, column: bool = False, bias: bool = True) -> str:
+ACTIVATION_TEXT = {"sigmoid": "σ", "relu": "ReLU", "tanh": "tanh", "leaky_relu": "LReLU", "identity": "id",
+                   "softmax": "softmax"}  # as the typeset equations name them
+
+
+def equation_text(eq_id: str, layer: int, column: bool = False, bias: bool = True,
+                  reduction: str | None = None, activations: dict[int, str] | None = None) -> str:
+    """The equation in plain text. Given the network's `reduction` and each layer's
+    activation, r and g_l are written as the typeset equation has them (1/m or nothing; σ,
+    ReLU, ...); without them the catalogue's general form stays."""
     e = CATALOGUE[eq_id]
     text = (e.column if column else e.row).format(l=layer, p=layer - 1)
     if not bias:  # a network without biases shows no bias terms
         text = text.replace(f" + b{layer}", "").replace(f",  b{layer} ← b{layer} − α dL/db{layer}", "")
+    if reduction is not None:
+        mean = reduction == "mean"
+        text = text.replace("r · ", "(1/m) · " if mean else "").replace("-r ", "-(1/m) " if mean else "-")
+    if activations:
+        text = re.sub(r"g(\d+)(?=['(])", lambda m: ACTIVATION_TEXT[activations[int(m.group(1))]], text)
     return text
 
 

@@ -26,10 +26,7 @@ PLUS_EQ = r"\;{+}{=}\;"
 # -- symbols ------------------------------------------------------------------------
 def _act(cfg: NetConfig, layer: int) -> str:
     """LaTeX name of layer `layer`'s activation."""
-    if layer == cfg.n_layers:
-        name = get_output_loss(cfg.output_loss).output
-    else:
-        name = cfg.hidden
+    name = cfg.activation(layer)
     return {"sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}", "tanh": r"\tanh",
             "leaky_relu": r"\mathrm{LReLU}", "identity": r"\mathrm{id}",
             "softmax": r"\mathrm{softmax}"}[name]
@@ -124,8 +121,7 @@ def symbolic(spec: StageSpec, cfg: NetConfig, column: bool = False) -> str:
 def _activation_fn(cfg: NetConfig, layer: int):
     """The element-wise activation of a layer (not softmax), with its derivative."""
     from .activations import get_activation
-    name = get_output_loss(cfg.output_loss).output if layer == cfg.n_layers else cfg.hidden
-    return get_activation(name, cfg.leaky_slope)
+    return get_activation(cfg.activation(layer), cfg.leaky_slope)
 
 
 # -- operands ------------------------------------------------------------------------

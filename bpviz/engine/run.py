@@ -116,7 +116,13 @@ def status_text(trainer: Trainer, r: StageResult | None) -> str:
         return f"epoch {trainer.epoch} · batch {trainer.batch} · stage: ready"
     sample = f" · sample {r.sample + 1}" if r.sample is not None else ""
     return (f"epoch {r.epoch} · batch {r.batch} · stage {r.index + 1}/{r.n_stages} · "
-            f"{r.eq} ({r.spec.title}){sample}: {r.spec.text(bias=trainer.cfg.bias)}")
+            f"{r.eq} ({r.spec.title}){sample}: {status_equation(trainer.cfg, r.spec)}")
+
+
+def status_equation(cfg, spec) -> str:
+    """The stage's equation in plain text, named as its typeset form names it."""
+    return spec.text(bias=cfg.bias, reduction=cfg.reduction,
+                     activations={l: cfg.activation(l) for l in range(1, cfg.n_layers + 1)})
 
 
 def _one_line(e: BaseException) -> str:

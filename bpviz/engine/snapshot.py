@@ -29,8 +29,9 @@ class StageSpec:
         t = equation_title(self.eq, self.layer)
         return t if self.sample is None else f"{t}, sample {self.sample + 1}"
 
-    def text(self, column: bool = False, bias: bool = True) -> str:
-        return equation_text(self.eq, self.layer, column, bias)
+    def text(self, column: bool = False, bias: bool = True, reduction: str | None = None,
+             activations: dict[int, str] | None = None) -> str:
+        return equation_text(self.eq, self.layer, column, bias, reduction, activations)
 
 
 class StepInfo:

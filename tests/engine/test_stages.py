@@ -279,3 +279,21 @@ def test_an_output_delta_stays_within_its_proven_bound(key):
             ratio = np.linalg.norm(delta) / (np.linalg.norm(a) + np.linalg.norm(y))
             worst = max(worst, ratio / pair.delta_gain)
     assert worst <= 1 + 1e-12
+
+
+@pytest.mark.parametrize("hidden, output_loss, reduction", [("tanh", "softmax-ce", "mean"),
+                                                            ("relu", "sigmoid-mse", "sum")])
+def test_the_status_line_names_the_equation_as_its_typeset_form_does(hidden, output_loss, reduction):
+    """The status bar's equation says 1/m (or nothing) and σ, ReLU, tanh, as the equation on
+    screen does, never the catalogue's r and g_l that no panel explains."""
+    from bpviz.engine.run import status_equation
+    cfg = mlp(hidden=hidden, output_loss=output_loss, reduction=reduction, sizes=(4, 5, 4, 1 if "mse" in output_loss else 3),
+              batch_size=0 if "mse" in output_loss else 4)
+    names = {"tanh": "tanh", "relu": "ReLU", "softmax": "softmax", "sigmoid": "σ"}
+    texts = {(s.eq, s.layer): status_equation(cfg, s) for s in step_plan(cfg, 4)}
+    for text in texts.values():
+        assert "r ·" not in text and "-r " not in text and not any(f"g{l}" in text for l in range(1, 4)), text
+    assert texts[("F2", 1)] == f"A1 = {names[hidden]}(Z1)"
+    assert texts[("F2", 3)] == f"A3 = {names[get_output_loss(output_loss).output]}(Z3)"
+    assert texts[("B5", 2)].endswith(f"⊙ {names[hidden]}'(Z1)")
+    assert texts[("B2", 2)] == ("dL/dW2 = (1/m) · A1ᵀ Δ2" if reduction == "mean" else "dL/dW2 = A1ᵀ Δ2")
