@@ -55,7 +55,7 @@ CATALOGUE: dict[str, Equation] = {e.id: e for e in (
     Equation("B3", "backward", "bias gradient of layer {l}",
              "dL/db{l} = r · Σ_i Δ{l}[i,:]", "dL/db{l} = r · Σ_i Δ{l}[:,i]",
              "[000] eq. 26-28, 38-40; [002] eq. 18-19, 23-25; [003] summary",
-             "[003]'s summary sums the columns of Δ(1) for db(2); it is Δ(2)."),
+             "[003]'s summary sums Δ(1) for db(2), layer 2's bias gradient; it is Δ(2)."),
     Equation("B4", "backward", "gradient flowing into layer {p}",
              "dL/dA{p} = Δ{l} W{l}ᵀ", "dL/dA{p} = W{l}ᵀ Δ{l}",
              "[000] eq. 29-31; [001] ch. 5.3.1",
@@ -63,7 +63,7 @@ CATALOGUE: dict[str, Equation] = {e.id: e for e in (
     Equation("B5", "backward", "delta of layer {p}",
              "Δ{p} = dL/dA{p} ⊙ g{p}'(Z{p})", "Δ{p} = g{p}'(Z{p}) ⊙ dL/dA{p}",
              "[000] eq. 32-34; [003] δ recursion; [001] δ_l = (W_(l+1)ᵀ δ_(l+1)) ⊙ σ'(z_l)",
-             "[003] writes ReLU'(Z(1)) ⊙ (W(1))ᵀ Δ(ℓ) for the ℓ-layer recursion; it is "
+             "[003] writes its recursion for layer ℓ as ReLU'(Z(1)) ⊙ (W(1))ᵀ Δ(ℓ); it is "
              "ReLU'(Z(ℓ−1)) ⊙ (W(ℓ))ᵀ Δ(ℓ)."),
     Equation("U1", "update", "update of layer {l}",
              "W{l} ← W{l} − α dL/dW{l},  b{l} ← b{l} − α dL/db{l}",
