@@ -295,15 +295,20 @@ def test_the_inspector_draws_the_stats_history(make):
     history = []
     for _ in range(5):
         t.finish_step()
-        history.append((t.steps_done, layer_stats(t.last.arrays, TOY.n_layers, TOY.hidden, TOY.lr)))
+        # as the run keeps them: by the step's index, counted from 0
+        history.append((t.last.step, layer_stats(t.last.arrays, TOY.n_layers, TOY.hidden, TOY.lr)))
     ins = make("inspector")
     ins.show_snapshot(snap_of(t, t.last, history=history))
     assert ins.model["history_points"] == 5
+    lo = make("loss")
+    lo.show_snapshot(snap_of(t, t.last, history=history))
     for key in ("grad_rms", "update_ratio"):
         for layer in (1, 2):
             c = ins._curves[(key, layer)]
             xs, ys = c.xData, c.yData  # log10 of the values, on an axis labelled with the values
+            # each step where the loss plot draws its loss: at the steps done after it
             np.testing.assert_array_equal(xs, [1, 2, 3, 4, 5])
+            np.testing.assert_array_equal(xs, lo.steps.xData)
             np.testing.assert_allclose(10 ** ys, [st[layer][key] for _, st in history])
 
 
@@ -333,8 +338,11 @@ def test_the_loss_readout_counts_steps_in_words(make):
     lo.show_snapshot(snap_of(t, t.last))
     assert lo.readout.text().startswith("1 step · loss ")
     t.finish_step()
-    lo.show_snapshot(snap_of(t, t.last, serial=1))
+    snap = snap_of(t, t.last, serial=1)
+    lo.show_snapshot(snap)
     assert lo.readout.text().startswith("2 steps · loss ")
+    # the epoch that just ended (one batch an epoch: the second), counted as the status bar counts it
+    assert " · epoch 1: " in lo.readout.text() and snap.status.startswith("epoch 1 · ")
 
 
 def test_the_loss_grid_is_faint_opaque_and_behind_the_curves(make):

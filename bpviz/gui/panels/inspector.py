@@ -186,7 +186,8 @@ class InspectorPanel(Panel):
             self.time_place.show_note(TIME_EMPTY)
         else:
             self.time_place.show_content()
-        steps = hist.steps if hist else np.zeros(0)
+        # step k's figures at k + 1, the steps done after it: where the loss plot draws its loss
+        steps = hist.steps + 1 if hist else np.zeros(0)
         for key, nxt in self._next.items():
             ys = [s.get(key) for s in (snap.stats or {}).values()]
             ys = [y if key == "inactive_share" else math.log10(y) for y in ys
@@ -194,7 +195,7 @@ class InspectorPanel(Panel):
             like = next((c for (k, _), c in self._curves.items() if k == key), None)  # drawn as its curves are
             pad = drawn_padding(like) if like is not None else 0.0
             # while playing, figures of steps the history skips (STATS_EVERY) would move the frame
-            nxt.expect(snap.stage.step if snap.stage is not None and ys and not snap.playing else None, ys, pad)
+            nxt.expect(snap.stage.step + 1 if snap.stage is not None and ys and not snap.playing else None, ys, pad)
         for key, plot in self._history_plots.items():
             for layer in range(1, L + 1):
                 ys = hist.column(key, layer) if hist else np.zeros(0)  # (n,) NaN where unknown

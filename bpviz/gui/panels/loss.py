@@ -146,12 +146,12 @@ class LossPanel(Panel):
         done = counted(steps, "step")
         text = f"{done} · loss {losses[-1]:.4g}"
         tip = f"{done} done; the last step's loss is {losses[-1]:.6g}"
-        if len(ep):
-            text += f" · epoch {epochs}: {ep[-1]:.4g}"
-            tip += f"\nmean loss of epoch {epochs}: {ep[-1]:.6g}"
+        if len(ep):  # epochs counted from 0, as the status bar and the history count them
+            text += f" · epoch {epochs - 1}: {ep[-1]:.4g}"
+            tip += f"\nmean loss of epoch {epochs - 1} (the last one finished): {ep[-1]:.6g}"
         if len(acc):
             text += f" · test {acc[-1, 1]:.1%}"
-            tip += f"\ntest accuracy after epoch {len(acc)}: {acc[-1, 1]:.4f}"
+            tip += f"\ntest accuracy after {counted(int(acc[-1, 0]), 'step')}: {acc[-1, 1]:.4f}"
         if folds:
             widest = max(w for _, w, _ in folds)
             tip += (f"\nsteps 1 to {folded_steps(folds)} are drawn as means of up to {widest} steps each, "
