@@ -247,7 +247,7 @@ def counted(n: int, noun: str) -> str:
 def fmt(v: float, digits: int = 4) -> str:
     """Fixed digits with an explicit sign, so a sign never depends on colour alone;
     digits=None gives full precision (the shortest repr that round-trips)."""
-    v = float(v)
+    v = float(v) + 0.0  # -0.0 (a ReLU's zero times a negative) reads +0.0000, as every other zero
     if not np.isfinite(v):
         return "NaN" if np.isnan(v) else ("+inf" if v > 0 else "−inf")
     if digits is None:

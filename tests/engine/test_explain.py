@@ -149,3 +149,4 @@ def test_number_format_shows_signs_and_full_precision_on_demand():
     assert ex.fmt(1 / 3, None) == "+0.3333333333333333"
     assert ex.fmt(1e-7).startswith("+1.000e-07")
     assert ex.fmt(float("nan")) == "NaN"
+    assert ex.fmt(-0.0) == ex.fmt(0.0) == "+0.0000" and ex.fmt(-0.0, None) == "+0.0"
