@@ -38,6 +38,8 @@ def test_the_drawn_image_is_the_models_output_and_units(panel):
     img = panel.plot.grab().toImage()
     colours = {img.pixel(x, y) & 0xFFFFFF for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
     assert len(colours) > 20  # a colour map, not a blank plot
+    # its axes name the features as the sample table does
+    assert "x0" in panel.plot.getAxis("bottom").labelString() and "x1" in panel.plot.getAxis("left").labelString()
 
 
 def test_without_two_features_the_panel_says_what_will_appear(panel):

@@ -44,8 +44,9 @@ class BoundaryPanel(Panel):
         self.plot = pg.PlotWidget()
         style_plot(self, self.plot)
         self.plot.setAspectLocked(True)
-        self.plot.setLabel("bottom", "x₁")
-        self.plot.setLabel("left", "x₂")
+        # the features as the sample table names them, from 0
+        self.plot.setLabel("bottom", "x0")
+        self.plot.setLabel("left", "x1")
         self.image = ImageItem()
         self.plot.addItem(self.image)
         self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("k", width=0.8))
