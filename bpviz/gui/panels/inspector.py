@@ -14,8 +14,8 @@ from bpviz.engine.snapshot import Snapshot
 from bpviz.engine.stats import known_figures
 
 from .base import Panel
-from ..widgets.plots import (FIRST_STEPS, CountAxis, KEEP_ON_NEW_RANGE, Drawn, MatrixFrame, NextPoint, Placeholder, PowerAxis,
-                             SteadyRange, drawn_padding,
+from ..widgets.plots import (FIRST_STEPS, KEEP_ON_NEW_RANGE, CountAxis, Drawn, MatrixFrame, NextPoint, Placeholder,
+                             PowerAxis, SteadyRange, drawn_padding,
                              add_legend, fill_layer_choice, fix_left_axes, index_ticks, settle, set_bar_levels,
                              signed_image_plot, steady_limit, style_plot, zoom_plots)
 from ..widgets.steady import SteadyText
@@ -55,7 +55,8 @@ class InspectorPanel(Panel):
         self.now_place = Placeholder(self.view, NOW_EMPTY, follow_ranges=(self.delta_plot,))
         lay.addWidget(self.now_place.widget, 1)
         lay.addWidget(self.time_place.widget, 1)
-        self.hist_plot = self.view.addPlot(row=0, col=1, title="dL/dW histogram", axisItems={"left": CountAxis("left")})
+        self.hist_plot = self.view.addPlot(row=0, col=1, title="dL/dW histogram",
+                                           axisItems={"left": CountAxis("left")})
         # its edges are all upright or level: drawn crisp, without antialiasing, 3x faster (0.2
         # against 0.7 ms a paint at the Debug layout's size)
         self.hist = pg.PlotDataItem(stepMode="center", fillLevel=0, brush=(80, 130, 220, 120),
