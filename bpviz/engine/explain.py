@@ -60,10 +60,11 @@ def _t(x: str) -> str:
     return f"{{{x}}}^{{\\top}}"
 
 
-def symbolic(spec: StageSpec, cfg: NetConfig, column: bool = False) -> str:
+def symbolic(spec: StageSpec, cfg: NetConfig, column: bool = False, stacked: bool = False) -> str:
     """The equation of `spec` in LaTeX, for this network (its activations, reduction,
     biases) and notation. Symbols are the notation's own: in column form W^{(l)} is
-    n_l x n_{l-1}, so no transposes appear on W in the forward pass."""
+    n_l x n_{l-1}, so no transposes appear on W in the forward pass. `stacked` writes U1's
+    two updates one above the other."""
     l, p, L = spec.layer, spec.layer - 1, cfg.n_layers
     W, A, Ap, Z, D = f"W^{{({l})}}", f"A^{{({l})}}", f"A^{{({p})}}", f"Z^{{({l})}}", f"\\Delta^{{({l})}}"
     b = f" + b^{{({l})}}" if cfg.bias else ""
@@ -112,6 +113,9 @@ def symbolic(spec: StageSpec, cfg: NetConfig, column: bool = False) -> str:
         return f"\\Delta^{{({p})}} = {dAp} \\odot {gp}'\\left(Z^{{({p})}}\\right)"
     if e == "U1":
         upd = f"{W} \\leftarrow {W} - \\alpha {dW}"
+        if cfg.bias and stacked:  # one above the other: side by side, a plan row drew them 5 px tall
+            return (f"\\begin{{aligned}} {W} &\\leftarrow {W} - \\alpha {dW} \\\\ "
+                    f"b^{{({l})}} &\\leftarrow b^{{({l})}} - \\alpha {db} \\end{{aligned}}")
         if cfg.bias:
             upd += f",\\quad b^{{({l})}} \\leftarrow b^{{({l})}} - \\alpha {db}"
         return upd

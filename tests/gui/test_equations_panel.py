@@ -477,3 +477,22 @@ def test_while_playing_what_is_scrolled_out_of_sight_is_drawn_when_scrolled_to(p
     panel.show_snapshot(snap)
     reference.show_snapshot(snap)
     assert not lagging_arrays() and not lagging_rows()
+
+
+def test_a_plan_rows_update_is_stacked_so_it_stays_readable():
+    """U1 with biases is two equations: side by side, a plan row's narrow room drew them
+    about 5 px tall; one above the other, each is half as wide."""
+    import re
+    from bpviz.engine import explain as ex
+    from bpviz.engine.presets import get_preset
+    from bpviz.gui.panels.equations import ROW_MATH_SIZE, _row_latex
+    from bpviz.gui.widgets.mathview import typeset
+    cfg = get_preset("mnist").config
+    assert cfg.bias
+    u1 = next(s for s in step_plan(cfg, 1) if s.eq == "U1")
+
+    def width(tex):
+        return float(re.search(rb'width="([0-9.]+)"', typeset(tex, "#000000", ROW_MATH_SIZE)).group(1))
+    row, current = _row_latex(u1, cfg, False), ex.symbolic(u1, cfg, False)
+    assert "aligned" in row and "aligned" not in current  # the equation being computed keeps one line
+    assert width(row) < 0.6 * width(current)

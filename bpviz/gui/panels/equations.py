@@ -82,8 +82,9 @@ def _group(plan: tuple[StageSpec, ...]) -> list[tuple[StageSpec, list[int]]]:
 
 
 def _row_latex(spec: StageSpec, cfg, column: bool) -> str:
-    """A plan row's equation: the stage's, for no sample in particular."""
-    return ex.symbolic(spec.__class__(spec.eq, spec.layer, spec.phase), cfg, column)
+    """A plan row's equation: the stage's, for no sample in particular, two equations (U1's)
+    one above the other in the row's narrow room."""
+    return ex.symbolic(spec.__class__(spec.eq, spec.layer, spec.phase), cfg, column, stacked=True)
 
 
 def plan_forms(cfg, groups, column: bool) -> list[tuple[str, str]]:
