@@ -726,7 +726,18 @@ class EquationsPanel(Panel):
         # the result is what the learner looks for: in view at each Step; while playing, where
         # the user scrolled to (an operand to watch) stays put
         if first is not None and not (self.snapshot is not None and self.snapshot.playing):
-            QTimer.singleShot(0, self, lambda: self.values_area.ensureWidgetVisible(first, 0, 0))  # once laid out
+            QTimer.singleShot(0, self, lambda: self._bring_into_view(first))  # once laid out
+
+    def _bring_into_view(self, view: QWidget) -> None:
+        """Scroll the values so that `view` shows whole, or from its top when it is taller than
+        the area: Qt centres a widget taller than the area, which cut the result's name and
+        first rows at the top."""
+        bar = self.values_area.verticalScrollBar()
+        top = view.mapTo(self.values_host, QPoint(0, 0)).y()
+        if view.height() > self.values_area.viewport().height():
+            bar.setValue(top)
+        else:
+            self.values_area.ensureWidgetVisible(view, 0, 0)
 
     # -- explain this number --------------------------------------------------------
     def _on_pick(self, name: str, index: tuple) -> None:
