@@ -15,7 +15,7 @@ class Equation:
     row: str  # plain-text form, row-batch convention (the engine's)
     column: str  # plain-text form, column convention (seeds 002 and 003)
     sources: str
-    note: str = ""  # a slip in the sources, or why this is an approximation
+    note: str = ""  # a slip in the sources, why this is an approximation, or what is easily misread
 
 
 CATALOGUE: dict[str, Equation] = {e.id: e for e in (
@@ -59,6 +59,8 @@ CATALOGUE: dict[str, Equation] = {e.id: e for e in (
     Equation("B4", "backward", "gradient flowing into layer {p}",
              "dL/dA{p} = Δ{l} W{l}ᵀ", "dL/dA{p} = W{l}ᵀ Δ{l}",
              "[000] eq. 29-31; [001] ch. 5.3.1",
+             "Per sample, like Δ: row i is the derivative of sample i's own loss; with the mean, the "
+             "batch's ∂L/∂A is 1/m of it (the 1/m comes in at B2 and B3). "
              "[000] eq. 31 writes W2ᵀ · dL/dz2 (column order) in a row-batch derivation."),
     Equation("B5", "backward", "delta of layer {p}",
              "Δ{p} = dL/dA{p} ⊙ g{p}'(Z{p})", "Δ{p} = g{p}'(Z{p}) ⊙ dL/dA{p}",

@@ -498,3 +498,14 @@ def test_a_plan_rows_update_is_stacked_so_it_stays_readable():
     row, current = _row_latex(u1, cfg, False), ex.symbolic(u1, cfg, False)
     assert "aligned" in row and "aligned" not in current  # the equation being computed keeps one line
     assert width(row) < 0.6 * width(current)
+
+
+def test_b4_says_its_rows_are_per_sample(panel):
+    """∂L/∂A = Δ Wᵀ is per sample, like Δ: with a mean loss the batch's ∂L/∂A is 1/m of it.
+    The note says so where the equation is shown."""
+    t = trainer_for(2, "softmax-ce")
+    run = Run(t, RunData("t", t.data, None, None, "t"))
+    while t.next_stage().eq != "B4":
+        pass
+    panel.show_snapshot(run.snapshot(1))
+    assert t.cfg.reduction == "mean" and "Per sample" in panel.note.text() and "1/m" in panel.note.text()
