@@ -74,8 +74,10 @@ CATALOGUE: dict[str, Equation] = {e.id: e for e in (
 )}
 
 
-ACTIVATION_TEXT = {"sigmoid": "σ", "relu": "ReLU", "tanh": "tanh", "leaky_relu": "LReLU", "identity": "id",
-                   "softmax": "softmax"}  # as the typeset equations name them
+# each activation's name in the plain-text equations and in the typeset ones
+ACTIVATION_SYMBOLS = {"sigmoid": ("σ", r"\sigma"), "relu": ("ReLU", r"\mathrm{ReLU}"), "tanh": ("tanh", r"\tanh"),
+                      "leaky_relu": ("LReLU", r"\mathrm{LReLU}"), "identity": ("id", r"\mathrm{id}"),
+                      "softmax": ("softmax", r"\mathrm{softmax}")}
 
 
 def equation_text(eq_id: str, layer: int, column: bool = False, bias: bool = True,
@@ -91,7 +93,7 @@ def equation_text(eq_id: str, layer: int, column: bool = False, bias: bool = Tru
         mean = reduction == "mean"
         text = text.replace("r · ", "(1/m) · " if mean else "").replace("-r ", "-(1/m) " if mean else "-")
     if activations:
-        text = re.sub(r"g(\d+)(?=['(])", lambda m: ACTIVATION_TEXT[activations[int(m.group(1))]], text)
+        text = re.sub(r"g(\d+)(?=['(])", lambda m: ACTIVATION_SYMBOLS[activations[int(m.group(1))]][0], text)
     return text
 
 

@@ -13,7 +13,7 @@ from typing import Mapping
 import numpy as np
 
 from .config import NetConfig
-from .equations import CATALOGUE
+from .equations import ACTIVATION_SYMBOLS, CATALOGUE
 from .losses import get_output_loss
 from .snapshot import StageSpec
 
@@ -26,10 +26,7 @@ PLUS_EQ = r"\;{+}{=}\;"
 # -- symbols ------------------------------------------------------------------------
 def _act(cfg: NetConfig, layer: int) -> str:
     """LaTeX name of layer `layer`'s activation."""
-    name = cfg.activation(layer)
-    return {"sigmoid": r"\sigma", "relu": r"\mathrm{ReLU}", "tanh": r"\tanh",
-            "leaky_relu": r"\mathrm{LReLU}", "identity": r"\mathrm{id}",
-            "softmax": r"\mathrm{softmax}"}[name]
+    return ACTIVATION_SYMBOLS[cfg.activation(layer)][1]
 
 
 def sym(name: str) -> str:

@@ -162,7 +162,7 @@ class NumberGrid(NumberTable):
         top = float(np.max(np.abs(values))) if values.size else 0.0
         tints = [[self._tint(v, top, (i, j) in self._highlight) for j, v in enumerate(row)]
                  for i, row in enumerate(flat)]
-        self.show_cells(values, texts, heads[1], tints=tints, measure_again=digits != self._sized_for,
+        self.show_cells(values, texts, columns=heads[1], tints=tints, measure_again=digits != self._sized_for,
                         row_heads=heads[0])
         self._sized_for = digits
 
