@@ -120,7 +120,9 @@ class GapClock:
 
 
 class PaintClock(QApplication):
-    """Records when each paint event in the window finished, and which panel it was in."""
+    """Records when each paint event in the window finished, and which panel it was in:
+    paints that reach the screen only (a hidden widget painted into a pixmap, as a
+    Placeholder prepares its plot, shows nothing; the paint it delays is counted)."""
 
     def __init__(self, argv):
         super().__init__(argv)
@@ -132,7 +134,8 @@ class PaintClock(QApplication):
         if event.type() != QEvent.Paint or self.window is None:
             return super().notify(receiver, event)
         ok = super().notify(receiver, event)
-        self.paints.append((time.perf_counter(), self._panel_of(receiver)))
+        if receiver.isVisible():
+            self.paints.append((time.perf_counter(), self._panel_of(receiver)))
         return ok
 
     def _panel_of(self, w) -> str | None:

@@ -226,6 +226,46 @@ def test_a_range_set_behind_the_note_has_its_axis_drawn_ahead(qtbot):
         assert bottom.range == [-0.5, 10]
 
 
+def test_the_plot_behind_its_note_is_painted_after_what_the_window_shows(make, qtbot):  # noqa: F811
+    """In the first step, B2 gives the history plots (still behind their note) a new range,
+    and they are painted again off screen: after the inspector's own paint. Before it, the
+    learner waited 4-6 ms more for that Step to show."""
+    from PySide6.QtCore import QEvent, QObject
+    from bpviz.gui.window import paint_once
+    t = toy_trainer()
+    run = Run(t, RunData("toy", t.data, None, None, "toy"))
+    ins = make("inspector")
+    order = []
+
+    class Paints(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Paint:
+                order.append(obj)
+            return False
+
+    spy = Paints()
+    shown, hidden = ins.view.viewport(), ins.time_view.viewport()
+    shown.installEventFilter(spy)
+    hidden.installEventFilter(spy)
+    ins.show_snapshot(run.snapshot())
+    place = ins.time_place
+    qtbot.waitUntil(lambda: place._warm_ranges is not None and not place._warm_queued)
+    warmed_after_paint = 0
+    while not run.trainer.last or not run.trainer.last.step_end:
+        run.advance("stage")
+        order.clear()
+        before = place._warm_ranges
+        ins.show_snapshot(run.snapshot())
+        paint_once(ins)  # as the window paints a Step
+        qtbot.wait(50)  # the paint, and the idle moment after it
+        if place._warm_ranges != before:  # painted again behind the note
+            assert hidden in order
+            if shown in order:  # the stage changed what the inspector shows (B2; not B5 of layer 1)
+                assert order.index(shown) < order.index(hidden)
+                warmed_after_paint += 1
+    assert warmed_after_paint >= 1
+
+
 def test_legends_are_opaque_cards_above_every_curve(make):  # noqa: F811
     """A curve passing under a legend must not hide its names (the loss plot's test
     accuracy is in a view box of its own, which was drawn over the legend)."""
@@ -424,6 +464,7 @@ def test_a_paused_step_draws_again_only_what_it_changed_in_the_inspector(make, q
     time at the step's end. Giving every item its data again at every Step had the panel's
     plots painted anew each time: 3-5 ms of what is now a 4-6 ms Step."""
     from PySide6.QtCore import QEvent, QObject
+    from bpviz.gui.window import paint_once
     t = toy_trainer()
     run = Run(t, RunData("toy", t.data, None, None, "toy"))
     ins = make("inspector")

@@ -446,7 +446,9 @@ class Placeholder:
         if not self._warm_queued:
             from PySide6.QtCore import QTimer
             self._warm_queued = True
-            QTimer.singleShot(0, self.widget, self._warm)
+            # a timer, not a zero one: that is a posted call, run before the window's paint
+            # (Qt posts it at low priority), which then waited 4-6 ms for the plot painted off screen
+            QTimer.singleShot(1, self.widget, self._warm)
 
     def _ranges(self) -> tuple | None:
         if self.follow_ranges is False:
