@@ -633,9 +633,9 @@ def test_a_breakpoint_is_amber_and_a_divergence_red_until_reset(qtbot, window):
     assert window.message_kind == "" and not window.message_bar.isVisible()
 
 
-def test_the_loss_legend_names_only_what_can_appear_from_the_first_snapshot_on(qtbot, window):
-    """The legend and the test-accuracy axis are the run's, set while the panel still shows
-    its note: the first step's end only adds points (a relayout there doubled that Step)."""
+def test_the_loss_key_names_only_what_can_appear_from_the_first_snapshot_on(qtbot, window):
+    """The key in the title and the test-accuracy axis are the run's, set while the panel still
+    shows its note: the first step's end only adds points (a relayout there doubled that Step)."""
     window.apply_layout("train")  # the loss plot in front
     settle(qtbot)
     loss = next(p for p in window.panels if p.object_name == "loss")
@@ -643,7 +643,9 @@ def test_the_loss_legend_names_only_what_can_appear_from_the_first_snapshot_on(q
     pi = loss.plot.getPlotItem()
 
     def laid_out():
-        return sorted(label.text for _, label in pi.legend.items), pi.getAxis("right").isVisible()
+        title = pi.titleLabel.text
+        named = [name for name in ("loss per step", "mean per epoch", "test accuracy") if name in title]
+        return sorted(named), pi.getAxis("right").isVisible()
     c = window.controller
     for cfg, dataset, expected in ((TOY, "toy", ["loss per step"]),  # one batch an epoch, no test set
                                    (get_preset("spiral").config, "spiral",
@@ -758,19 +760,21 @@ def test_a_step_end_draws_its_points_into_the_frame_set_when_its_figures_came(qt
         np.testing.assert_allclose(ranges(), before, rtol=0, atol=1e-12)
 
 
-def test_the_inspector_legends_hide_no_point_of_the_first_steps(qtbot, window):
-    """The first steps are drawn at the left, the highest figures at the top: a legend at
-    the top left hid layer 2's gradient RMS of step 0."""
-    from PySide6.QtCore import QPointF
-    window.apply_layout("debug")
-    settle(qtbot)
-    p = next(p for p in window.panels if p.object_name == "inspector")
+def test_the_keys_are_whole_at_laptop_size(qtbot, window):
+    """The plots over time name their curves above them (no legend card over the newest
+    points): the whole key is on screen in the Debug and Train layouts at 1366x768."""
     c = window.controller
-    for _ in range(3):
-        steps(qtbot, window, 1, c.request_step_batch)
+    spiral = get_preset("spiral").config  # two batches an epoch and a test set: the longest loss key
+    c.rebuild(spiral, "spiral")
+    qtbot.waitUntil(lambda: c.latest is not None and c.latest.config == spiral, timeout=10000)
+    ins = next(p for p in window.panels if p.object_name == "inspector")
+    loss = next(p for p in window.panels if p.object_name == "loss")
+    for layout, label, plots in (("debug", ins.time_key, (ins.rms_plot, ins.ratio_plot, ins.dead_plot)),
+                                 ("train", loss.plot.getPlotItem().titleLabel, (loss.plot.getPlotItem(),))):
+        window.apply_layout(layout)
+        steps(qtbot, window, 1, c.request_step_epoch)
         settle(qtbot)
-        for plot in (p.rms_plot, p.ratio_plot, p.dead_plot):
-            box, legend = plot.getViewBox(), plot.legend.sceneBoundingRect()
-            points = [box.mapViewToScene(QPointF(x, y)) for item in plot.listDataItems()
-                      for x, y in zip(*item.getData()) if item.getData()[0] is not None]
-            assert points and not any(legend.contains(q) for q in points), plot.titleLabel.text
+        assert "━" in label.text and label.isVisible(), label.text
+        assert label.item.boundingRect().width() <= label.width() + 1, label.text
+        for plot in plots:
+            assert plot.getViewBox().width() > 100, label.text  # and the plots kept their room

@@ -266,15 +266,32 @@ def test_the_plot_behind_its_note_is_painted_after_what_the_window_shows(make, q
     assert warmed_after_paint >= 1
 
 
-def test_legends_are_opaque_cards_above_every_curve(make):  # noqa: F811
-    """A curve passing under a legend must not hide its names (the loss plot's test
-    accuracy is in a view box of its own, which was drawn over the legend)."""
+def test_each_plot_names_its_curves_in_its_title_and_nothing_covers_its_points(make):  # noqa: F811
+    """A legend card inside the plot covered the newest points of a long run (the last test
+    accuracy, the right end of each history curve): each curve is named in the title, after
+    a sample in its own colour, and no legend is left over the views."""
+    t = toy_trainer()
+    run = Run(t, RunData("toy", t.data, None, None, "toy"))
     lo, ins = make("loss"), make("inspector")
-    legends = [lo.plot.getPlotItem().legend] + [p.legend for p in ins._history_plots.values()]
-    for legend in legends:
-        assert legend.opts["brush"].color().alpha() == 255 and legend.opts["pen"].color().alpha() == 255
-    pi = lo.plot.getPlotItem()
-    assert lo.acc_view.zValue() < pi.zValue() and lo.acc_view.parentItem() is None and pi.parentItem() is None
+    run.advance("step")
+    for panel in (lo, ins):
+        panel.show_snapshot(run.snapshot())
+        scenes = [v.scene() for v in panel.findChildren(pg.GraphicsView)]
+        assert not [item for scene in scenes for item in scene.items() if isinstance(item, pg.LegendItem)]
+
+    def named(label, color, name) -> bool:
+        at = label.text.find(f"color: {pg.mkColor(color).name()}")
+        return at >= 0 and label.text[at:].split("&nbsp;&nbsp;")[0].endswith(name)
+    assert named(lo.plot.getPlotItem().titleLabel, lo.steps.opts["pen"].color(), "loss per step")
+    assert lo.steps.opts["symbol"] == "o"  # the first step's loss is a dot, of the colour named
+    assert pg.mkBrush(lo.steps.opts["symbolBrush"]).color() == lo.steps.opts["pen"].color()
+    assert "epoch" not in lo.plot.getPlotItem().titleLabel.text  # one batch an epoch: no epoch means
+    for (key, layer), curve in ins._curves.items():  # one key over the plots over time: a colour a layer
+        assert named(ins.time_key, curve.opts["pen"].color(), f"layer {layer}"), (key, layer)
+    keys = [(lo.plot.getPlotItem().titleLabel, [lo.plot.getPlotItem()]), (ins.time_key, ins._history_plots.values())]
+    for label, plots in keys:
+        for plot in plots:
+            assert label.sceneBoundingRect().bottom() <= plot.getViewBox().sceneBoundingRect().top() + 1
 
 
 def test_the_log_scale_drops_the_range_held_on_the_linear_one(make):  # noqa: F811
@@ -464,7 +481,6 @@ def test_a_paused_step_draws_again_only_what_it_changed_in_the_inspector(make, q
     time at the step's end. Giving every item its data again at every Step had the panel's
     plots painted anew each time: 3-5 ms of what is now a 4-6 ms Step."""
     from PySide6.QtCore import QEvent, QObject
-    from bpviz.gui.window import paint_once
     t = toy_trainer()
     run = Run(t, RunData("toy", t.data, None, None, "toy"))
     ins = make("inspector")

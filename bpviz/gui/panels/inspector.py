@@ -15,9 +15,9 @@ from bpviz.engine.stats import known_figures
 
 from .base import Panel
 from ..widgets.plots import (FIRST_STEPS, KEEP_ON_NEW_RANGE, CountAxis, Drawn, MatrixFrame, NextPoint, Placeholder,
-                             PowerAxis, SteadyRange, drawn_padding,
-                             add_legend, fill_layer_choice, fix_left_axes, index_ticks, settle, set_bar_levels,
-                             signed_image_plot, steady_limit, style_plot, zoom_plots)
+                             PowerAxis, SteadyRange, drawn_padding, fill_layer_choice, fix_left_axes, index_ticks,
+                             series_key, settle, set_bar_levels, signed_image_plot, steady_limit, style_plot,
+                             zoom_plots)
 from ..widgets.steady import SteadyText
 
 NOW_EMPTY = ("Δ of this layer over the batch and a histogram of its dL/dW appear here when the "
@@ -25,6 +25,10 @@ NOW_EMPTY = ("Δ of this layer over the batch and a histogram of its dL/dW appea
 TIME_EMPTY = ("Per layer over the steps: the gradient's RMS, the update/weight ratio and the share of "
               "dead or saturated units, drawn here once the first step has ended.")
 LAYER_COLORS = [(80, 130, 220), (220, 90, 40), (40, 160, 80), (160, 60, 170), (120, 120, 120)]
+
+
+def layer_color(layer: int) -> tuple[int, int, int]:
+    return LAYER_COLORS[(layer - 1) % len(LAYER_COLORS)]
 
 
 class InspectorPanel(Panel):
@@ -63,17 +67,18 @@ class InspectorPanel(Panel):
                                     pen=pg.mkPen((80, 130, 220)), antialias=False, **KEEP_ON_NEW_RANGE)
         self.hist_plot.addItem(self.hist)
         # RMS and ratio span decades: drawn as log10, labelled with the values
-        self.rms_plot = self.time_view.addPlot(row=0, col=0, title="grad RMS", axisItems={"left": PowerAxis("left")})
-        self.ratio_plot = self.time_view.addPlot(row=0, col=1, title="update/weight",
+        # one key over the three: a layer has one colour in all of them (in each title, it
+        # pushed the plots past the panel at zoom 1.5)
+        self.time_key = self.time_view.addLabel(" ", row=0, col=0, colspan=3)
+        self.rms_plot = self.time_view.addPlot(row=1, col=0, title="grad RMS", axisItems={"left": PowerAxis("left")})
+        self.ratio_plot = self.time_view.addPlot(row=1, col=1, title="update/weight",
                                                  axisItems={"left": PowerAxis("left")})
-        self.dead_plot = self.time_view.addPlot(row=0, col=2, title="dead/saturated")
+        self.dead_plot = self.time_view.addPlot(row=1, col=2, title="dead/saturated")
         self.dead_plot.setYRange(0, 1)
         self._history_plots = {"grad_rms": self.rms_plot, "update_ratio": self.ratio_plot,
                                "inactive_share": self.dead_plot}
         for p in self._history_plots.values():
             p.setLabel("bottom", "step")
-            # top right: the first steps, and the highest figures, are drawn at the left
-            add_legend(self, p, offset=(-5, 5), labelTextSize="8pt")
         fix_left_axes(self._plots())
         # their ranges move in steps, not with every frame's new step and histogram
         # (a histogram's ends jump 2-4x from one batch to the next: kept while it fills a quarter)
@@ -125,11 +130,11 @@ class InspectorPanel(Panel):
     def _curve(self, plot, key: str, layer: int) -> pg.PlotDataItem:
         c = self._curves.get((key, layer))
         if c is None:
-            color = LAYER_COLORS[(layer - 1) % len(LAYER_COLORS)]
+            color = layer_color(layer)
             # 1 px at the normal size: Qt draws a wider antialiased line 20x slower (1.8 against
             # 0.08 ms for 800 points), and these change every frame
             c = plot.plot(pen=pg.mkPen(color, width=1.0 * self._zoom), symbolBrush=color, symbolPen=color,
-                          symbolSize=5, name=f"layer {layer}", **KEEP_ON_NEW_RANGE)
+                          symbolSize=5, **KEEP_ON_NEW_RANGE)
             c._zoom_base_width = 1.0
             self._curves[(key, layer)] = c
         return c
@@ -140,9 +145,10 @@ class InspectorPanel(Panel):
         if self.layer.count() != L:  # a new network: its layers, and no curves of the old one
             self.reset_view()
         fill_layer_choice(self.layer, L, select_last=True)
-        if not self._curves:  # made ahead with their legend entries: 10 ms less when the first step ends
+        if not self._curves:  # made ahead, with their keys: 10 ms less when the first step ends
             for key, layer in known_figures(L, snap.config.hidden):
                 self._curve(self._history_plots[key], key, layer)
+            self.time_key.setText(series_key([(f"layer {l}", layer_color(l), "line") for l in range(1, L + 1)]))
         l = self.layer.currentIndex() + 1
         a = snap.arrays
         self.model = {"layer": l}

@@ -15,11 +15,13 @@ from bpviz.engine.series import centres, folded_steps, steps_covered
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import (FIRST_STEPS, Drawn, NextPoint, Placeholder, SteadyRange, add_legend, drawn_padding,
-                             fix_left_axes, grid_plot, settle, style_plot, zoom_plots)
+from ..widgets.plots import (FIRST_STEPS, Drawn, NextPoint, Placeholder, SteadyRange, drawn_padding,
+                             fix_left_axes, grid_plot, series_key, settle, style_plot,
+                             zoom_plots)
 from ..widgets.steady import SteadyText
 
 
+STEP_COLOR, EPOCH_COLOR, ACCURACY_COLOR = (80, 130, 220), (220, 90, 40), (40, 160, 80)
 EMPTY = ("The loss of each training step is drawn here once the first step ends "
          "(after its update U1); with a test set, the test accuracy after each epoch too.")
 
@@ -45,29 +47,30 @@ class LossPanel(Panel):
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "loss")
         fix_left_axes([self.plot])
-        add_legend(self, self.plot, offset=(-10, 10))
         # the range moves in steps, not with every frame's new steps
         self.steady = SteadyRange(self.plot, min_x_span=FIRST_STEPS)
         self.next_loss = NextPoint(self.plot)  # the step's loss, from its loss stage on
-        self.steps = self.plot.plot(pen=pg.mkPen((80, 130, 220), width=1), name="loss per step")
+        # its first points are dots, in the colour the key gives it
+        self.steps = self.plot.plot(pen=pg.mkPen(STEP_COLOR, width=1), symbolBrush=STEP_COLOR, symbolPen=STEP_COLOR)
         self.steps.setDownsampling(auto=True, method="peak")
         self.steps.setClipToView(True)
-        self.epochs = self.plot.plot(pen=pg.mkPen((220, 90, 40), width=2), symbol="o", symbolSize=6,
-                                     symbolBrush=(220, 90, 40), name="mean per epoch")
+        self.epochs = self.plot.plot(pen=pg.mkPen(EPOCH_COLOR, width=2), symbol="o", symbolSize=6,
+                                     symbolBrush=EPOCH_COLOR)
         # test accuracy on its own axis at the right
         self.acc_view = pg.ViewBox()
         pi = self.plot.getPlotItem()
         pi.showAxis("right")
         pi.scene().addItem(self.acc_view)
-        self.acc_view.setZValue(-1)  # under the plot, so under its legend (a view box of its own)
+        self.acc_view.setZValue(-1)  # under the plot's own curves
         pi.getAxis("right").linkToView(self.acc_view)
         pi.getAxis("right").setLabel("test accuracy")
         self.acc_view.setXLink(pi)
         self.acc_view.setYRange(0, 1)
-        self.acc = pg.PlotDataItem(pen=pg.mkPen((40, 160, 80), width=2), symbol="s", symbolSize=6,
-                                   symbolBrush=(40, 160, 80))
+        self.acc = pg.PlotDataItem(pen=pg.mkPen(ACCURACY_COLOR, width=2), symbol="s", symbolSize=6,
+                                   symbolBrush=ACCURACY_COLOR)
         self.acc_view.addItem(self.acc)
-        pi.legend.addItem(self.acc, "test accuracy")
+        self._key = None
+        self._set_key(epochs=False, accuracy=False)  # the title's row is there from the start
         pi.vb.sigResized.connect(lambda: self.acc_view.setGeometry(pi.vb.sceneBoundingRect()))
         self.place = Placeholder(self.plot, EMPTY, follow_ranges=True)
         self.place.show_note(EMPTY)
@@ -93,15 +96,14 @@ class LossPanel(Panel):
         self.steady.forget()  # bounds kept on the other scale mean nothing on this one
         self.next_loss.expect(None)  # nor does the coming point's, until the next frame
 
-    def _legend_entry(self, item, name: str, on: bool) -> None:
-        """The legend names only curves that can appear (no test accuracy on the toy set, no
-        epoch means with one batch an epoch)."""
-        legend = self.plot.getPlotItem().legend
-        listed = any(sample.item is item for sample, _ in legend.items)
-        if on and not listed:
-            legend.addItem(item, name)
-        elif listed and not on:
-            legend.removeItem(item)
+    def _set_key(self, epochs: bool, accuracy: bool) -> None:
+        """The title names the curves that can appear (no test accuracy on the toy set, no
+        epoch means with one batch an epoch), each after a sample of it."""
+        if (epochs, accuracy) != self._key:  # a new title is laid out again
+            self._key = (epochs, accuracy)
+            self.plot.setTitle(series_key([("loss per step", STEP_COLOR, "line")]
+                                          + [("mean per epoch", EPOCH_COLOR, "dots")] * epochs
+                                          + [("test accuracy (right axis)", ACCURACY_COLOR, "squares")] * accuracy))
 
     def set_zoom(self, factor: float) -> None:
         zoom_plots(self, factor)
@@ -111,11 +113,10 @@ class LossPanel(Panel):
         snap: Snapshot = self.snapshot
         losses = np.asarray(snap.losses)
         n_batches = snap.n_batches or 1
-        # the legend and the accuracy axis are the run's from its first snapshot on: laid out
+        # the key and the accuracy axis are the run's from its first snapshot on: laid out
         # behind the note, not at the first step's end (a relayout that doubled that Step)
         self.plot.getPlotItem().getAxis("right").setVisible(bool(snap.measures_test))
-        self._legend_entry(self.acc, "test accuracy", bool(snap.measures_test))
-        self._legend_entry(self.epochs, "mean per epoch", n_batches > 1)
+        self._set_key(epochs=n_batches > 1, accuracy=bool(snap.measures_test))
         stage = snap.stage
         # drawn at the step's end, at step + 1; while playing the next frame brings it anyway
         loss = stage.loss if stage is not None and not snap.playing else None

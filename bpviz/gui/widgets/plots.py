@@ -2,6 +2,7 @@
 colour map for signed values, and picking what to show of an array."""
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -54,11 +55,17 @@ def blend(color: QColor, over: QColor, alpha: float) -> QColor:
                            alpha * color.blueF() + (1 - alpha) * over.blueF())
 
 
-def add_legend(widget, plot, **kwargs):
-    """A legend on an opaque card of the plot's background with a faint border, so that a
-    curve passing under it never hides the names."""
-    bg, fg = palette_colors(widget)
-    return plot.addLegend(brush=bg, pen=blend(fg, bg, 0.25), **kwargs)
+KEY_MARKS = {"line": "━━", "dots": "━●━", "squares": "━■━"}  # a sample of each kind of curve
+
+
+def series_key(entries) -> str:
+    """Rich text naming each of `entries` ((name, (r, g, b), mark), mark a KEY_MARKS key)
+    after a sample of its curve in its colour. It goes in the plot's title, outside its
+    view: a legend card inside covered the newest points of a long run (the last test
+    accuracy, the right end of each history curve)."""
+    return "&nbsp;&nbsp;".join(
+        f"<span style='color: #{r:02x}{g:02x}{b:02x}'>{KEY_MARKS[mark]}</span>&nbsp;{html.escape(name)}"
+        for name, (r, g, b), mark in entries)
 
 
 LEFT_AXIS_PX = 44  # room for "1e+06", "0.0001" and the like
