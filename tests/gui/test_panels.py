@@ -329,6 +329,10 @@ def test_the_loss_panel_draws_folded_losses_at_the_middle_of_their_steps(make):
     np.testing.assert_array_equal(lo.steps.yData, snap.losses)
     assert lo.model["steps"] == 8000 and lo.model["points"] == len(snap.losses)
     assert lo.readout.text().startswith("8000 steps") and "means of up to" in lo.readout.toolTip()
+    # counted as the axis counts (steps done), not "steps 1 to N" beside a debugger counting from 0
+    from bpviz.engine.series import folded_steps
+    assert f"the first {folded_steps(snap.loss_folds)} steps are drawn as means" in lo.readout.toolTip()
+    assert lo.plot.getAxis("bottom").labelText == "steps done"
 
 
 def test_the_loss_readout_counts_steps_in_words(make):

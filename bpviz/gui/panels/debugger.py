@@ -300,7 +300,7 @@ class DebuggerDock(QDockWidget):
         text += f"; {counted(dropped, 'older checkpoint')} fell out (raise the memory to keep more)" if dropped else \
             "; nothing has fallen out yet"
         if snap.loss_folds:  # the loss history took its share of the memory
-            text += f"; the losses of steps 1 to {folded_steps(snap.loss_folds)} are kept as means of several steps"
+            text += f"; the losses of the first {counted(folded_steps(snap.loss_folds), 'step')} are kept as means of several steps"
         self.history_label.setText(text)
         self.gc_layer.setMaximum(snap.config.n_layers)
         if not self.isVisible() or self.tabs.currentIndex() != 3:

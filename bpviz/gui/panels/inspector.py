@@ -78,7 +78,7 @@ class InspectorPanel(Panel):
         self._history_plots = {"grad_rms": self.rms_plot, "update_ratio": self.ratio_plot,
                                "inactive_share": self.dead_plot}
         for p in self._history_plots.values():
-            p.setLabel("bottom", "step")
+            p.setLabel("bottom", "steps done")  # as the loss plot
         fix_left_axes(self._plots())
         # their ranges move in steps, not with every frame's new step and histogram
         # (a histogram's ends jump 2-4x from one batch to the next: kept while it fills a quarter)

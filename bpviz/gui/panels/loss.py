@@ -44,7 +44,8 @@ class LossPanel(Panel):
         lay.addLayout(bar)
         self.plot = grid_plot()
         style_plot(self, self.plot)
-        self.plot.setLabel("bottom", "step")
+        # a count, as the readout's "N steps"; "step k" in the debugger and status bar is an index from 0
+        self.plot.setLabel("bottom", "steps done")
         self.plot.setLabel("left", "loss")
         fix_left_axes([self.plot])
         # the range moves in steps, not with every frame's new steps
@@ -155,7 +156,7 @@ class LossPanel(Panel):
             tip += f"\ntest accuracy after {counted(int(acc[-1, 0]), 'step')}: {acc[-1, 1]:.4f}"
         if folds:
             widest = max(w for _, w, _ in folds)
-            tip += (f"\nsteps 1 to {folded_steps(folds)} are drawn as means of up to {widest} steps each, "
+            tip += (f"\nthe first {counted(folded_steps(folds), 'step')} are drawn as means of up to {widest} steps each, "
                     f"to keep the loss history within the history memory")
         self.readout.setText(text)
         self.readout.setToolTip(tip)
