@@ -164,21 +164,23 @@ def save_trace(path, arrays, config_json: str) -> int:
 
 def save_losses_csv(path, losses, epoch_losses, n_batches: int, test_accuracy=(), loss_folds=(),
                     epoch_loss_folds=()) -> None:
-    """step,loss,epoch_mean_loss,test_accuracy rows, one per completed step. When a long run's
-    oldest losses were folded into means (`loss_folds`, `epoch_loss_folds`: a Snapshot's), a
-    first column first_step says which steps a row covers: its loss is the mean loss of steps
-    first_step to step, its epoch_mean_loss the mean of the epochs ending in those steps; rows
-    whose steps differ are kept apart (cells left empty), and a test accuracy is at its step."""
+    """step,loss,epoch_mean_loss,test_accuracy rows, one per completed step, steps counted
+    from 0 as the window counts them. When a long run's oldest losses were folded into means
+    (`loss_folds`, `epoch_loss_folds`: a Snapshot's), a first column first_step says which
+    steps a row covers: its loss is the mean loss of steps first_step to step, its
+    epoch_mean_loss the mean of the epochs ending in those steps; rows whose steps differ are
+    kept apart (cells left empty). An epoch's mean and the test accuracy measured after it
+    are on its last step."""
     from bpviz.engine.series import spans
-    rows: dict[tuple[int, int], list] = {}  # (first step, last step), 1-based -> [loss, epoch mean, accuracy]
+    rows: dict[tuple[int, int], list] = {}  # (first step, last step) -> [loss, epoch mean, accuracy]
     first, width = spans(loss_folds, len(losses))
     for a, w, v in zip(first.tolist(), width.tolist(), np.asarray(losses, dtype=float).tolist()):
-        rows[a + 1, a + w] = [v, None, None]
-    first, width = spans(epoch_loss_folds, len(epoch_losses))  # in epochs: epoch e ends at step e * n_batches
+        rows[a, a + w - 1] = [v, None, None]
+    first, width = spans(epoch_loss_folds, len(epoch_losses))  # in epochs: epoch e ends at step (e + 1) * n_batches - 1
     for a, w, v in zip(first.tolist(), width.tolist(), np.asarray(epoch_losses, dtype=float).tolist()):
-        rows.setdefault(((a + 1) * n_batches, (a + w) * n_batches), [None, None, None])[1] = v
-    for step, acc in test_accuracy:
-        rows.setdefault((int(step), int(step)), [None, None, None])[2] = acc
+        rows.setdefault(((a + 1) * n_batches - 1, (a + w) * n_batches - 1), [None, None, None])[1] = v
+    for steps_done, acc in test_accuracy:  # measured after that many steps: on the last of them
+        rows.setdefault((int(steps_done) - 1, int(steps_done) - 1), [None, None, None])[2] = acc
     folded = bool(loss_folds or epoch_loss_folds)
     with atomic_write(path, "w") as f:
         f.write(("first_step," if folded else "") + "step,loss,epoch_mean_loss,test_accuracy\n")

@@ -35,12 +35,12 @@ def spans(folds, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def centres(folds, n: int) -> np.ndarray:
-    """Where to plot each of `n` points: the middle of its steps, counting steps from 1 (an
-    exact point of step k at k)."""
+    """Where to plot each of `n` points: the middle of its steps, counted from 0 as the
+    debugger and the status bar count them (an exact point of step k at k)."""
     if not folds:
-        return np.arange(1, n + 1, dtype=np.float64)  # (n,)
+        return np.arange(n, dtype=np.float64)  # (n,)
     first, width = spans(folds, n)
-    return first + (width + 1) / 2  # (n,)
+    return first + (width - 1) / 2  # (n,)
 
 
 def folded_steps(folds) -> int:

@@ -706,8 +706,9 @@ class MainWindow(QMainWindow):
             return True
         answer = QMessageBox.question(
             self, "Edit in the past",
-            f"You are at step {snap.position}; the timeline reaches step {snap.frontier}. Editing here starts "
-            f"a new branch: steps {snap.position + 1} to {snap.frontier} will be discarded.\n\nEdit anyway?",
+            f"You are at step {snap.position}; the timeline reaches step {snap.frontier - 1}. Editing here "
+            f"starts a new branch: what was computed after this point, up to step {snap.frontier - 1}, "
+            f"will be discarded.\n\nEdit anyway?",
             QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         return answer == QMessageBox.Yes
 

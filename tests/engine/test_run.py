@@ -359,16 +359,17 @@ def test_a_folded_history_exports_each_row_with_the_steps_it_covers(toy, tmp_pat
     rows = [line.split(",") for line in lines]
     loss_rows = [(int(a), int(b), float(v)) for a, b, v, _, _ in rows if v]
     epoch_rows = [(int(a), int(b), float(e)) for a, b, _, e, _ in rows if e]
-    assert [a for a, _, _ in loss_rows] == [1] + [b + 1 for _, b, _ in loss_rows[:-1]]  # every step, once
-    assert loss_rows[-1][1] == 12_000 and len(loss_rows) == len(snap.losses)
+    # every step once, counted from 0 as the window counts them
+    assert [a for a, _, _ in loss_rows] == [0] + [b + 1 for _, b, _ in loss_rows[:-1]]
+    assert loss_rows[-1][1] == 11_999 and len(loss_rows) == len(snap.losses)
     assert [v for _, _, v in loss_rows] == snap.losses.tolist()
     plain = Trainer(FOUR_BATCHES, toy.train)
     plain.run_steps(12_000)
     for a, b, v in loss_rows[::97]:
-        assert v == pytest.approx(np.mean(list(plain.losses)[a - 1:b]), rel=1e-12)
+        assert v == pytest.approx(np.mean(list(plain.losses)[a:b + 1]), rel=1e-12)
     for a, b, v in epoch_rows[::97]:  # the epochs ending in steps a to b: from a-3 to b
-        assert a % 4 == 0 and b % 4 == 0 and v == pytest.approx(np.mean(list(plain.losses)[a - 4:b]), rel=1e-12)
-    assert len(epoch_rows) == len(snap.epoch_losses) and epoch_rows[-1][:2] == (12_000, 12_000)
+        assert a % 4 == 3 and b % 4 == 3 and v == pytest.approx(np.mean(list(plain.losses)[a - 3:b + 1]), rel=1e-12)
+    assert len(epoch_rows) == len(snap.epoch_losses) and epoch_rows[-1][:2] == (11_999, 11_999)
 
 
 def test_full_speed_play_in_whole_steps_keeps_what_play_stage_by_stage_keeps(monkeypatch):

@@ -214,12 +214,12 @@ def test_an_opened_session_shows_and_exports_its_epoch_means_at_their_epochs_end
     qtbot.waitUntil(lambda: loss.snapshot is loaded, timeout=10000)  # drawn at the next frame
     assert loaded.stage is None and loaded.n_batches == 40
     xs, ys = loss.epochs.getData()
-    np.testing.assert_array_equal(xs, [40, 80])
+    np.testing.assert_array_equal(xs, [39, 79])  # each epoch's last step, counted from 0
     np.testing.assert_array_equal(ys, loaded.epoch_losses)
     assert window.export_losses(str(tmp_path / "loss.csv"))
     rows = [r.split(",") for r in (tmp_path / "loss.csv").read_text().splitlines()[1:]]
-    assert [int(r[0]) for r in rows if r[2]] == [40, 80]  # epoch means on their last steps
-    assert [int(r[0]) for r in rows if r[3]] == [40, 80]  # and the test accuracy beside them
+    assert [int(r[0]) for r in rows if r[2]] == [39, 79]  # epoch means on their last steps, as drawn
+    assert [int(r[0]) for r in rows if r[3]] == [39, 79]  # and the test accuracy beside them
 
 
 def test_a_corrupt_session_is_refused_and_changes_nothing(qtbot, window, tmp_path):

@@ -306,8 +306,8 @@ def test_the_inspector_draws_the_stats_history(make):
         for layer in (1, 2):
             c = ins._curves[(key, layer)]
             xs, ys = c.xData, c.yData  # log10 of the values, on an axis labelled with the values
-            # each step where the loss plot draws its loss: at the steps done after it
-            np.testing.assert_array_equal(xs, [1, 2, 3, 4, 5])
+            # step k at k, counted from 0 as the debugger counts: where the loss plot draws its loss
+            np.testing.assert_array_equal(xs, [0, 1, 2, 3, 4])
             np.testing.assert_array_equal(xs, lo.steps.xData)
             np.testing.assert_allclose(10 ** ys, [st[layer][key] for _, st in history])
 
@@ -320,19 +320,18 @@ def test_the_loss_panel_draws_folded_losses_at_the_middle_of_their_steps(make):
     snap = run.snapshot()
     assert snap.loss_folds and len(snap.losses) < 4000
     x = []
-    for a, w, c in snap.loss_folds:  # a point of steps a+1 to a+w sits at their middle
-        x += [a + i * w + (w + 1) / 2 for i in range(c)]
-    x += range(a + w * c + 1, 8001)  # then one a step, step k at k
+    for a, w, c in snap.loss_folds:  # a point of steps a to a+w-1 sits at their middle
+        x += [a + i * w + (w - 1) / 2 for i in range(c)]
+    x += range(a + w * c, 8000)  # then one a step, step k at k
     lo = make("loss")
     lo.show_snapshot(snap)
     np.testing.assert_array_equal(lo.steps.xData, x)
     np.testing.assert_array_equal(lo.steps.yData, snap.losses)
     assert lo.model["steps"] == 8000 and lo.model["points"] == len(snap.losses)
     assert lo.readout.text().startswith("8000 steps") and "means of up to" in lo.readout.toolTip()
-    # counted as the axis counts (steps done), not "steps 1 to N" beside a debugger counting from 0
+    # a number of steps, not "steps 1 to N" beside an axis and a debugger counting from 0
     from bpviz.engine.series import folded_steps
     assert f"the first {folded_steps(snap.loss_folds)} steps are drawn as means" in lo.readout.toolTip()
-    assert lo.plot.getAxis("bottom").labelText == "steps done"
 
 
 def test_the_loss_readout_counts_steps_in_words(make):

@@ -125,6 +125,9 @@ def test_a_scrub_to_the_middle_and_back_loses_nothing(qtbot, window):
     window.debugger.raise_()  # a tab behind another draws when raised
     qtbot.waitUntil(lambda: scrub.maximum() == 39, timeout=5000)
     assert (scrub.minimum(), scrub.maximum(), scrub.value()) == (0, 39, 20)  # the handle stays where it was put
+    # the text names the handle's ends as it counts them (it said "reaches step 40")
+    assert window.debugger.scrub_label.text().startswith("step 20 ")
+    assert window.debugger.scrub_label.text().endswith("the timeline reaches step 39")
     back = do(qtbot, window, c.request_rewind, 39)
     np.testing.assert_array_equal(back.losses, end.losses)
     assert back.history[0] == checkpoints and back.stage.step == 39

@@ -78,7 +78,7 @@ class InspectorPanel(Panel):
         self._history_plots = {"grad_rms": self.rms_plot, "update_ratio": self.ratio_plot,
                                "inactive_share": self.dead_plot}
         for p in self._history_plots.values():
-            p.setLabel("bottom", "steps done")  # as the loss plot
+            p.setLabel("bottom", "step")  # step k at k, as the loss plot
         fix_left_axes(self._plots())
         # their ranges move in steps, not with every frame's new step and histogram
         # (a histogram's ends jump 2-4x from one batch to the next: kept while it fills a quarter)
@@ -193,8 +193,7 @@ class InspectorPanel(Panel):
             self.time_place.show_note(TIME_EMPTY)
         else:
             self.time_place.show_content()
-        # step k's figures at k + 1, the steps done after it: where the loss plot draws its loss
-        steps = hist.steps + 1 if hist else np.zeros(0)
+        steps = hist.steps if hist else np.zeros(0)  # step k's figures at k, where the loss plot draws its loss
         for key, nxt in self._next.items():
             ys = [s.get(key) for s in (snap.stats or {}).values()]
             ys = [y if key == "inactive_share" else math.log10(y) for y in ys
@@ -202,7 +201,7 @@ class InspectorPanel(Panel):
             like = next((c for (k, _), c in self._curves.items() if k == key), None)  # drawn as its curves are
             pad = drawn_padding(like) if like is not None else 0.0
             # while playing, figures of steps the history skips (STATS_EVERY) would move the frame
-            nxt.expect(snap.stage.step + 1 if snap.stage is not None and ys and not snap.playing else None, ys, pad)
+            nxt.expect(snap.stage.step if snap.stage is not None and ys and not snap.playing else None, ys, pad)
         for key, plot in self._history_plots.items():
             for layer in range(1, L + 1):
                 ys = hist.column(key, layer) if hist else np.zeros(0)  # (n,) NaN where unknown

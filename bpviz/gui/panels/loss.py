@@ -44,8 +44,7 @@ class LossPanel(Panel):
         lay.addLayout(bar)
         self.plot = grid_plot()
         style_plot(self, self.plot)
-        # a count, as the readout's "N steps"; "step k" in the debugger and status bar is an index from 0
-        self.plot.setLabel("bottom", "steps done")
+        self.plot.setLabel("bottom", "step")  # step k at k, from 0: as the debugger and status bar count
         self.plot.setLabel("left", "loss")
         fix_left_axes([self.plot])
         # the range moves in steps, not with every frame's new steps
@@ -119,11 +118,11 @@ class LossPanel(Panel):
         self.plot.getPlotItem().getAxis("right").setVisible(bool(snap.measures_test))
         self._set_key(epochs=n_batches > 1, accuracy=bool(snap.measures_test))
         stage = snap.stage
-        # drawn at the step's end, at step + 1; while playing the next frame brings it anyway
+        # drawn at the step's end; while playing the next frame brings it anyway
         loss = stage.loss if stage is not None and not snap.playing else None
         if loss is not None and self.log.isChecked():
             loss = math.log10(loss) if loss > 0 else None
-        self.next_loss.expect(stage.step + 1 if loss is not None else None, (loss,),
+        self.next_loss.expect(stage.step if loss is not None else None, (loss,),
                               drawn_padding(self.steps))
         if len(losses) == 0:
             self.place.show_note(EMPTY)
@@ -133,18 +132,18 @@ class LossPanel(Panel):
             return
         self.place.show_content()
         folds, epoch_folds = snap.loss_folds or (), snap.epoch_loss_folds or ()
-        self.steps.setData(centres(folds, len(losses)), losses)  # step k's loss at k (steps done)
+        self.steps.setData(centres(folds, len(losses)), losses)  # step k's loss at k
         self.steps.setSymbol("o" if len(losses) < 3 else None)  # one point is a dot, not nothing
         ep = np.asarray(snap.epoch_losses)
         steps, epochs = steps_covered(folds, len(losses)), steps_covered(epoch_folds, len(ep))
         if n_batches > 1:  # with one batch an epoch, the epoch mean is the step loss itself
-            # epoch e's mean at its last step
-            self._drawn.set_data(self.epochs, centres(epoch_folds, len(ep)) * n_batches, ep)
+            # epoch e's mean at its last step, (e + 1) * n_batches - 1 (the centre e of epochs is at e)
+            self._drawn.set_data(self.epochs, (centres(epoch_folds, len(ep)) + 1) * n_batches - 1, ep)
             self.epochs.setSymbol("o" if len(ep) <= 60 else None)
         else:
             self._drawn.set_data(self.epochs, np.zeros(0), np.zeros(0))
         acc = np.asarray(snap.test_accuracy, dtype=float).reshape(-1, 2)
-        self._drawn.set_data(self.acc, acc[:, 0], acc[:, 1])
+        self._drawn.set_data(self.acc, acc[:, 0] - 1, acc[:, 1])  # measured after N steps: at the last, N - 1
         done = counted(steps, "step")
         text = f"{done} · loss {losses[-1]:.4g}"
         tip = f"{done} done; the last step's loss is {losses[-1]:.6g}"
