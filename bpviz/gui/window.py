@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QP
 from bpviz import __version__
 from bpviz.engine.snapshot import Snapshot
 
-from .panels.base import in_view
+from .panels.base import catch_up_when_shown, in_view
 from .panels.config import ConfigDock
 from .panels.debugger import DebuggerDock
 from .panels.equations import EquationsPanel
@@ -371,8 +371,7 @@ class MainWindow(QMainWindow):
             self.addDockWidget(areas.get(cls.area, Qt.RightDockWidgetArea), dock)
             self.view_menu.addAction(dock.toggleViewAction())
             panel.focus_requested.connect(self.controller.set_focus)
-            # a tab raised: the panel draws what it kept while behind (deferred past the layout pass)
-            dock.visibilityChanged.connect(lambda on, p=panel: on and QTimer.singleShot(0, p, p.exposed))
+            catch_up_when_shown(dock, panel, panel.exposed)  # it draws what it kept while behind
             if hasattr(panel, "edit_requested"):
                 panel.edit_requested.connect(self.edit_weight)
             if hasattr(panel, "input_edited"):

@@ -282,3 +282,25 @@ def test_explaining_a_number_marks_its_cells_in_the_heatmap_and_the_diagram(qtbo
     marks = panels["diagram"].model["marks"]
     assert marks["nodes"] == 2  # the focused sample's A0[0, 2] and Delta1[0, 1]
     assert marks["edges"] == 1  # the weight W1[2, 1] whose gradient this is
+
+
+def test_a_dock_floated_out_from_behind_a_tab_draws_the_stage_at_once(qtbot, window):
+    """Qt keeps a dock behind a tab "visible", so floating it out says nothing through
+    visibilityChanged: the debugger's Per sample tab said "appear once the forward pass has
+    run" after ten stages, and a panel showed the stage it had when it went behind."""
+    c = window.controller
+    window.show()
+    qtbot.waitExposed(window)
+    window.apply_layout("train")  # the debugger behind Settings, the network panel behind the weights
+    dbg = window.debugger
+    dbg.tabs.setCurrentIndex(3)
+    net = next(p for p in window.panels if p.object_name == "diagram")
+    qtbot.wait(100)
+    assert dbg._stale is False and not dbg._seen()
+    for _ in range(10):
+        snap = do(qtbot, window, c.request_step)
+    assert dbg.contrib.rowCount() == 0 and net._stale  # behind their tabs: not drawn
+    dbg.setFloating(True)
+    window.docks["diagram"].setFloating(True)
+    qtbot.waitUntil(lambda: dbg.contrib.rowCount() == 4 and not net._stale, timeout=3000)
+    assert dbg.model_contrib is snap.contrib

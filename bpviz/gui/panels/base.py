@@ -21,6 +21,15 @@ def in_view(widget) -> bool:
     return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size()).intersects(window.rect())
 
 
+def catch_up_when_shown(dock, receiver, exposed) -> None:
+    """Call `exposed` (tied to `receiver`) after the layout pass that shows `dock`: a tab
+    raised, a dock shown again, or a dock floated out of the tabs it was behind (Qt thinks
+    it visible all along, so only the float says it now reaches the screen)."""
+    later = lambda: QTimer.singleShot(0, receiver, exposed)  # noqa: E731
+    dock.visibilityChanged.connect(lambda on: on and later())
+    dock.topLevelChanged.connect(lambda _floating: later())
+
+
 class Panel(QWidget):
     """A dockable view of the latest Snapshot.
 

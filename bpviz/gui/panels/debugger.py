@@ -3,7 +3,7 @@ on a chosen layer or weight, and each sample's part in the current batch."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSlider, QSpinBox,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
@@ -15,7 +15,7 @@ from bpviz.engine.losses import get_output_loss
 from bpviz.engine.series import folded_steps
 from bpviz.engine.snapshot import Snapshot
 
-from .base import in_view
+from .base import catch_up_when_shown, in_view
 from ..widgets.steady import SteadyText
 
 
@@ -50,8 +50,7 @@ class DebuggerDock(QDockWidget):
         self.tabs = tabs
         tabs.currentChanged.connect(lambda i: i == 3 and self.snapshot is not None and self._fill_contrib(self.snapshot))
         self._stale = False
-        # raised from behind a tab or shown again: catch up, after the layout pass that shows it
-        self.visibilityChanged.connect(lambda on: on and QTimer.singleShot(0, self, self._exposed))
+        catch_up_when_shown(self, self, self._exposed)
         self.setWidget(tabs)
         controller.gradcheck_done.connect(self.show_gradcheck)
         controller.breakpoints_loaded.connect(self.set_breakpoints)
