@@ -287,7 +287,9 @@ def test_heatmap_hover_names_the_cell(make):
     h = make("heatmaps")
     h.show_snapshot(snap_of(t, t.next_stage()))
     w = t.params[0][0]
-    assert h.describe_cell(2, 3) == f"W1[i=2, j=3] = {w[2, 3]:+.6f}"
+    assert h.describe_cell(2, 3) == f"W1[k=2, j=3] = {w[2, 3]:+.6f}"
+    # rows are the input units, k as the equations index W[k, j]: i is a sample there
+    assert h.plot.getAxis("left").labelText == "input unit k"
 
 
 def test_the_inspector_draws_the_stats_history(make):

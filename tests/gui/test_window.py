@@ -111,7 +111,7 @@ def test_heatmap_switches_to_the_gradient_once_it_exists(qtbot, window):
         snap = step_and_wait(qtbot, window)
     assert snap.stage.eq == "B2" and snap.stage.layer == 1
     np.testing.assert_array_equal(heat.model["shown"], snap.arrays["dW1"])
-    assert heat.describe_cell(0, 1).startswith("dW1[i=0, j=1] = ")
+    assert heat.describe_cell(0, 1).startswith("dW1[k=0, j=1] = ")
 
 
 def test_finish_pass_batch_and_epoch(qtbot, window):

@@ -64,7 +64,7 @@ class HeatmapPanel(Panel):
         split = QSplitter()
         self.view = pg.GraphicsLayoutWidget()
         style_plot(self, self.view)
-        self.plot, self.image, self.bar = signed_image_plot(self.view, "input unit i", "unit j")
+        self.plot, self.image, self.bar = signed_image_plot(self.view, "input unit k", "unit j")
         # cells an explained number came from (the equations panel's "explain this number")
         self.marks = pg.ScatterPlotItem(symbol="s", size=14, pen=pg.mkPen((255, 170, 0), width=2.5),
                                         brush=None, pxMode=True)
@@ -164,7 +164,7 @@ class HeatmapPanel(Panel):
         i, j = int(np.floor(p.y())), int(np.floor(p.x()))
         a = self._shown
         if 0 <= i < a.shape[0] and 0 <= j < a.shape[1]:
-            self.hover.setText(f"{self._name}[i={i}, j={j}] = {fmt(a[i, j], 6)}")
+            self.hover.setText(self.describe_cell(i, j))
 
     def set_marks(self, cells: dict[str, list]) -> None:
         """Outline the cells {array name: [(i, j), ...]} that belong to the matrix shown."""
@@ -187,5 +187,6 @@ class HeatmapPanel(Panel):
             event.accept()
 
     def describe_cell(self, i: int, j: int) -> str:
-        """The hover text of cell (i, j), for tests and for keyboard users."""
-        return f"{self._name}[i={i}, j={j}] = {fmt(self._shown[i, j], 6)}"
+        """The hover text of cell (i, j), for tests and for keyboard users: indexed as the
+        equations index a weight, W[k, j] (i is a sample there)."""
+        return f"{self._name}[k={i}, j={j}] = {fmt(self._shown[i, j], 6)}"
