@@ -127,6 +127,35 @@ def test_large_arrays_show_a_summary_and_the_focused_row(panel):
     assert grid.tip(0, 5) == f"[781, 5] = {float(r.arrays['dW1'][781, 5])!r}"
 
 
+def test_a_short_vector_is_shown_whole_and_the_plan_gives_a_results_span(panel):
+    """A bias of 10 entries was cut to 8 under a caption saying "showing all units"; the
+    plan list glimpsed a 784 x 32 dL/dW by its first entries, the zeros of an image's
+    blank corner, as if the gradient were zero."""
+    from bpviz.gui.panels.equations import _brief
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (100, 784), dtype=np.uint8)
+    x[:, :3] = 0  # a blank corner, as in MNIST
+    t = Trainer(NetConfig((784, 32, 10), hidden="relu", output_loss="softmax-ce", init="he", batch_size=100),
+                ArraySet(x, labels=rng.integers(0, 10, 100), n_classes=10, scale=1 / 255))
+    r = t.next_stage()
+    while r.spec.eq != "B3" or r.layer != 2:
+        r = t.next_stage()
+    panel.show_snapshot(snap_of(t, r))
+    db = next(av for av in panel._array_views if av.name == "db2")
+    assert db.shown.shape == (1, 10) and "all 10 entries" in db.caption.text()
+    np.testing.assert_array_equal(db.shown[0], r.arrays["db2"].reshape(-1))
+    while r.spec.eq != "B2" or r.layer != 1:
+        r = t.next_stage()
+    panel.show_snapshot(snap_of(t, r, serial=1))
+    dw = next(av for av in panel._array_views if av.name == "dW1")
+    assert "entries 0–3 and 780–783" in dw.caption.text() and "all" not in dw.caption.text()
+    g = r.arrays["dW1"]
+    assert not g[0, :3].any() and g.any()  # its first entries are zeros, the rest not all
+    from bpviz.engine.explain import fmt
+    assert _brief(g, 4) == f"784 × 32, {fmt(g.min(), 3)} to {fmt(g.max(), 3)}"
+    assert _brief(np.array([[0.5], [-0.25]]), 4) == "2 × 1 [+0.500, -0.250]"
+
+
 def test_copy_latex_parses_and_holds_the_values(panel):
     from PySide6.QtGui import QGuiApplication
     t = trainer_for(2, "sigmoid-mse")

@@ -60,14 +60,21 @@ def pretty(name: str) -> str:
     return text + (" new" if after else "")
 
 
+BRIEF_VALUES = 4  # a result of up to this many entries is listed whole in the plan
+
+
 def _brief(a, digits) -> str:
-    """A one-line glimpse of a computed result for the plan list."""
+    """A one-line glimpse of a computed result for the plan list: its entries when few, else
+    the span of its values (its first entries said little: a 784 x 128 dL/dW began with the
+    zeros of an image's blank corner, and read as a gradient of zeros)."""
     a = np.asarray(a)
     if a.ndim == 0:
         return ex.fmt(float(a), digits)
-    flat = a.reshape(-1)
-    head = ", ".join(ex.fmt(v, 3) for v in flat[:3])
-    return f"{' × '.join(map(str, a.shape))} [{head}{', …' if flat.size > 3 else ''}]"
+    shape = " × ".join(map(str, a.shape))
+    if a.size <= BRIEF_VALUES:
+        return f"{shape} [{', '.join(ex.fmt(v, 3) for v in a.reshape(-1))}]"
+    s = ex.summary(a)
+    return f"{shape}, {ex.fmt(s['min'], 3)} to {ex.fmt(s['max'], 3)}"
 
 
 def _group(plan: tuple[StageSpec, ...]) -> list[tuple[StageSpec, list[int]]]:
@@ -186,16 +193,18 @@ class ArrayView(QWidget):
             if kind == "sample":
                 along_rows, k, what = (not column), focus, f"sample {focus}"
             elif kind == "vector":
-                along_rows, k, what = (rows == 1), 0, "all units"
+                along_rows, k, what = (rows == 1), 0, ""
             else:
                 along_rows, k, what = column, unit, f"unit {unit}"
             n = cols if along_rows else rows
             k = min(k, (rows if along_rows else cols) - 1)
-            keep = list(range(n)) if n <= 2 * ELIDE else list(range(ELIDE)) + list(range(n - ELIDE, n))
+            # cut only what saves room: 10 entries shown as 8 hid two for nothing
+            keep = list(range(n)) if n <= 3 * ELIDE else list(range(ELIDE)) + list(range(n - ELIDE, n))
             self._index_map = [[(k, j) if along_rows else (j, k) for j in keep]]
-            label = (f"{rows} × {cols} · min {ex.fmt(s['min'], 3)} · "
-                     f"max {ex.fmt(s['max'], 3)} · mean {ex.fmt(s['mean'], 3)} · showing {what}"
-                     + (f", entries {keep[0]}–{keep[ELIDE - 1]} and {keep[-ELIDE]}–{keep[-1]}" if n > 2 * ELIDE else ""))
+            entries = (f"entries {keep[0]}–{keep[ELIDE - 1]} and {keep[-ELIDE]}–{keep[-1]}" if len(keep) < n
+                       else f"all {n} entries")
+            label = (f"{rows} × {cols} · min {ex.fmt(s['min'], 3)} · max {ex.fmt(s['max'], 3)} · "
+                     f"mean {ex.fmt(s['mean'], 3)} · showing {what + ', ' if what else ''}{entries}")
         self.shown = np.array([[a[ix] for ix in row] for row in self._index_map])
         self.caption.setText(label)
         self.grid.set_values(self.shown, digits, self._index_map)
