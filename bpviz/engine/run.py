@@ -520,7 +520,7 @@ class Run:
 
     def edit_input(self, row: int, values) -> None:
         self._edit(lambda t: t.set_input(int(row), np.asarray(values, dtype=float)),
-                   f"edited the input of sample {row}; this step was recomputed")
+                   f"edited the input of data set row {row}; this step was recomputed")  # as the sample panel names it
 
     # -- checking, saving -----------------------------------------------------------------
     def gradcheck(self, layer: int, cell=None):

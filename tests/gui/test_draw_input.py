@@ -66,7 +66,8 @@ def test_a_drawn_input_changes_exactly_its_sample_downstream(qtbot, window, monk
     c.set_focus(2)
     draw_and_wait(qtbot, window, monkeypatch, [(14.0, float(col)) for col in range(6, 22)])
     after = c.latest
-    assert after.message.startswith("edited the input of sample")
+    # named as the sample panel names it ("sample 2 of the batch (data set row r)")
+    assert after.message.startswith(f"edited the input of data set row {after.batch_indices[2]};")
     x = after.arrays["X"]  # (8, 784)
     assert x[2].reshape(28, 28)[14, 10] == 1.0 and x[2].reshape(28, 28)[0, 0] == 0.0
     for name in ("X", "Z1", "A1", "Z2", "A2"):
@@ -83,7 +84,7 @@ def test_an_input_drawn_before_the_first_step_is_what_the_first_step_reads(qtbot
 
     draw_and_wait(qtbot, window, monkeypatch, [(float(row), 9.0) for row in range(4, 24)])
     ready = c.latest
-    assert ready.stage is None and ready.message.startswith("edited the input of sample")
+    assert ready.stage is None and ready.message.startswith(f"edited the input of data set row {ready.batch_indices[3]};")
     drawn = ready.arrays["X"][3].reshape(28, 28)
     assert drawn[14, 9] == 1.0 and drawn[0, 0] == 0.0
     sample = next(p for p in window.panels if p.object_name == "sample")
