@@ -169,6 +169,8 @@ def test_a_log_axis_is_ticked_at_round_values(qtbot, lo, hi, px):
     for text in labels:
         mantissa = float(f"{float(text):e}".split("e")[0])
         assert mantissa in (1, 2, 3, 4, 5, 6, 7, 8, 9), labels
+    assert len({"e" in text for text in labels}) == 1, labels  # one notation an axis: not 0.0001 beside 5e-05
+    assert not any("e-0" in text or "e+" in text for text in labels), labels  # 5e-5, not 5e-05
 
 
 @pytest.mark.parametrize("hi", [1.05, 3.2, 520.0])

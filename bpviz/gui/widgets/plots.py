@@ -575,6 +575,13 @@ POWER_MARKS = ((1,), (1, 3), (1, 2, 5), (1, 2, 3, 5))  # round values in a power
 POWER_TICK_PX = 28  # the least room between two labelled ticks
 
 
+def _short_e(x: float, digits: int) -> str:
+    """x in e-notation with no padding: 3e-4, 2.5e-5."""
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+    return f"{mantissa}e{int(exponent)}"
+
+
 class PowerAxis(pg.AxisItem):
     """An axis for log10 of the values, labelled with the values. Its ticks fall on round
     values (1, 2 and 5 times a power of ten, or fewer or more as room allows), never so
@@ -600,8 +607,11 @@ class PowerAxis(pg.AxisItem):
         return [(1.0, best)]
 
     def tickStrings(self, values, scale, spacing):
+        xs = [10.0 ** v for v in values]
+        # one notation for the whole axis: "0.0001" beside "5e-05" read as two scales
+        sci = any(not 1e-4 <= x < 1e5 for x in xs)
         for digits in range(2, 7):  # as few digits as tell the ticks apart
-            texts = [f"{10.0 ** v:.{digits}g}" for v in values]
+            texts = [_short_e(x, digits) if sci else f"{x:.{digits}g}" for x in xs]
             if len(set(texts)) == len(texts):
                 break
         return texts
