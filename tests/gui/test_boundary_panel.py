@@ -4,6 +4,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 
 from bpviz.engine.presets import get_preset
@@ -40,6 +41,31 @@ def test_the_drawn_image_is_the_models_output_and_units(panel):
     assert len(colours) > 20  # a colour map, not a blank plot
     # its axes name the features as the sample table does
     assert "x0" in panel.plot.getAxis("bottom").labelString() and "x1" in panel.plot.getAxis("left").labelString()
+
+
+def test_the_colours_have_a_key_and_the_room_beside_the_map_is_not_a_probability(panel, qtbot):
+    """A colour bar says what the map's colours are (P(class 1) from 0 to 1, or a unit's
+    activation); the room the square plane leaves is grey, where it was the white that
+    means P = 0.5."""
+    from PySide6.QtGui import QColor
+    run = Run.build(get_preset("circle").config, load_run_data("circle"))
+    run.advance("step")
+    panel.resize(700, 300)  # wider than the plane: room beside it
+    qtbot.wait(50)
+    panel.show_snapshot(run.snapshot())
+    assert panel.model["key"] == "P(class 1)" and panel.bar.levels() == (0.0, 1.0)
+    assert "P(class 1)" in panel.bar.axis.labelString()
+    panel.what.setCurrentIndex(1)
+    panel.redraw()
+    assert panel.model["key"] == "activation" and panel.bar.levels() == panel.model["levels"]
+    img = panel.plot.grab().toImage()
+    box = panel.plot.getViewBox()
+    x0, x1, y0, y1 = run.snapshot().boundary["extent"]
+    (vx0, vx1), _ = box.viewRange()
+    assert vx0 < x0 - 0.1 * (x1 - x0)  # the locked aspect left room at the left
+    at = panel.plot.mapFromScene(box.mapViewToScene(pg.QtCore.QPointF((vx0 + x0) / 2, (y0 + y1) / 2)))
+    beside = QColor(img.pixel(at))
+    assert beside != QColor("white") and abs(beside.red() - beside.blue()) < 8  # grey, not a map colour
 
 
 def test_without_two_features_the_panel_says_what_will_appear(panel):

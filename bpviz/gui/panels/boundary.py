@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedLayout, QV
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import DIVERGING, ImageItem, style_plot
+from ..widgets.plots import DIVERGING, ImageItem, blend, palette_colors, style_plot
 
 EMPTY = ("The decision boundary appears for data with two input features (xor, circle, gauss, spiral, "
          "or a CSV with two feature columns): the network's answer over the whole plane.")
@@ -44,11 +44,18 @@ class BoundaryPanel(Panel):
         self.plot = pg.PlotWidget()
         style_plot(self, self.plot)
         self.plot.setAspectLocked(True)
+        # the room the locked aspect leaves beside the map: grey, not the white of P = 0.5
+        bg, fg = palette_colors(self)
+        self.plot.getViewBox().setBackgroundColor(blend(fg, bg, 0.12))
         # the features as the sample table names them, from 0
         self.plot.setLabel("bottom", "x0")
         self.plot.setLabel("left", "x1")
         self.image = ImageItem()
         self.plot.addItem(self.image)
+        # what a colour means: the probability, the output, the class or the activation
+        self.bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=12)
+        self.bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        self._bar_as: tuple | None = None  # (label, levels, map name) the bar was last set to
         self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("k", width=0.8))
         self.plot.addItem(self.points)
         lay.addWidget(self.plot, 1)
@@ -58,6 +65,7 @@ class BoundaryPanel(Panel):
 
     def reset_view(self) -> None:
         self._choices = ()
+        self._bar_as = None
         self.what.clear()
         self.model = {}
 
@@ -84,19 +92,25 @@ class BoundaryPanel(Panel):
         if layer is None:
             shown = b["output"]  # (grid, grid)
             if b["kind"] == "probability":
-                levels, cmap = (0.0, 1.0), DIVERGING
+                levels, cmap, label = (0.0, 1.0), DIVERGING, "P(class 1)"
             elif b["kind"] == "class":
                 levels, cmap = (0.0, max(1.0, float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0)), \
                     pg.colormap.get("CET-C6")
+                label = "predicted class"
             else:
                 top = float(np.nanmax(np.abs(shown))) if np.isfinite(shown).any() else 1.0
-                levels, cmap = (-max(top, 1e-12), max(top, 1e-12)), DIVERGING
+                levels, cmap, label = (-max(top, 1e-12), max(top, 1e-12)), DIVERGING, "output"
         else:
             shown = b["units"][layer][:, :, unit]  # (grid, grid)
             top = float(np.nanmax(np.abs(shown))) if np.isfinite(shown).any() else 1.0
-            levels, cmap = (-max(top, 1e-12), max(top, 1e-12)), DIVERGING
+            levels, cmap, label = (-max(top, 1e-12), max(top, 1e-12)), DIVERGING, "activation"
         x0, x1, y0, y1 = b["extent"]
         self.image.setImage(shown, levels=levels, autoLevels=False)  # row-major: row i is y = y0 + i·dy
+        if self._bar_as != (label, levels, cmap.name):  # a new bar axis costs about 1 ms: only on a change
+            self._bar_as = (label, levels, cmap.name)
+            self.bar.setColorMap(cmap)
+            self.bar.setLevels(levels)
+            self.bar.axis.setLabel(label)
         self.image.setLookupTable(cmap.getLookupTable(nPts=256))
         self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         pts, labels = b["points"], b["labels"]
@@ -104,4 +118,5 @@ class BoundaryPanel(Panel):
             if labels is not None else pg.mkBrush(255, 255, 255)
         self.points.setData(pts[:, 0], pts[:, 1], brush=brushes)
         self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
-        self.model = {"shown": shown, "layer": layer, "unit": unit, "levels": levels, "n_points": len(pts)}
+        self.model = {"shown": shown, "layer": layer, "unit": unit, "levels": levels, "n_points": len(pts),
+                      "key": label}
