@@ -16,13 +16,16 @@ class Equation:
     column: str  # plain-text form, column convention (seeds 002 and 003)
     sources: str
     note: str = ""  # a slip in the sources, why this is an approximation, or what is easily misread
+    # where the network diagram lights it: "weights" (the edges of layer l and the two columns
+    # they join), "layer" (the nodes of layer l) or "previous" (the nodes of layer l-1)
+    lights: str = "layer"
 
 
 CATALOGUE: dict[str, Equation] = {e.id: e for e in (
     Equation("F1", "forward", "pre-activation of layer {l}",
              "Z{l} = A{p} W{l} + b{l}", "Z{l} = W{l} A{p} + b{l}",
              "[000] eq. 1, 4; [002] eq. 2, 7, 9; [003] Forward Propagation",
-             "[003]'s summary writes Z(2) = W(1) A(1) + B(2); the weight is W(2)."),
+             "[003]'s summary writes Z(2) = W(1) A(1) + B(2); the weight is W(2).", lights="weights"),
     Equation("F2", "forward", "activation of layer {l}",
              "A{l} = g{l}(Z{l})", "A{l} = g{l}(Z{l})",
              "[000] eq. 2, 3, 5, 6; [002] eq. 4, 8, 10; [001] ch. 4, 8"),
@@ -51,7 +54,7 @@ CATALOGUE: dict[str, Equation] = {e.id: e for e in (
     Equation("B2", "backward", "weight gradient of layer {l}",
              "dL/dW{l} = r · A{p}ᵀ Δ{l}", "dL/dW{l} = r · Δ{l} A{p}ᵀ",
              "[000] eq. 23-25, 35-37; [002] eq. 17, 22; [003] summary; [001] Eq 3",
-             "[002]'s matrix form of eq. 22 drops the 1/M its component form carries."),
+             "[002]'s matrix form of eq. 22 drops the 1/M its component form carries.", lights="weights"),
     Equation("B3", "backward", "bias gradient of layer {l}",
              "dL/db{l} = r · Σ_i Δ{l}[i,:]", "dL/db{l} = r · Σ_i Δ{l}[:,i]",
              "[000] eq. 26-28, 38-40; [002] eq. 18-19, 23-25; [003] summary",
@@ -61,16 +64,16 @@ CATALOGUE: dict[str, Equation] = {e.id: e for e in (
              "[000] eq. 29-31; [001] ch. 5.3.1",
              "Per sample, like Δ: row i is the derivative of sample i's own loss; with the mean, the "
              "batch's ∂L/∂A is 1/m of it (the 1/m comes in at B2 and B3). "
-             "[000] eq. 31 writes W2ᵀ · dL/dz2 (column order) in a row-batch derivation."),
+             "[000] eq. 31 writes W2ᵀ · dL/dz2 (column order) in a row-batch derivation.", lights="weights"),
     Equation("B5", "backward", "delta of layer {p}",
              "Δ{p} = dL/dA{p} ⊙ g{p}'(Z{p})", "Δ{p} = g{p}'(Z{p}) ⊙ dL/dA{p}",
              "[000] eq. 32-34; [003] δ recursion; [001] δ_l = (W_(l+1)ᵀ δ_(l+1)) ⊙ σ'(z_l)",
              "[003] writes its recursion for layer ℓ as ReLU'(Z(1)) ⊙ (W(1))ᵀ Δ(ℓ); it is "
-             "ReLU'(Z(ℓ−1)) ⊙ (W(ℓ))ᵀ Δ(ℓ)."),
+             "ReLU'(Z(ℓ−1)) ⊙ (W(ℓ))ᵀ Δ(ℓ).", lights="previous"),
     Equation("U1", "update", "update of layer {l}",
              "W{l} ← W{l} − α dL/dW{l},  b{l} ← b{l} − α dL/db{l}",
              "W{l} ← W{l} − α dL/dW{l},  b{l} ← b{l} − α dL/db{l}",
-             "[002] eq. 28-29; [003] W_new; [001] ch. 4-8"),
+             "[002] eq. 28-29; [003] W_new; [001] ch. 4-8", lights="weights"),
 )}
 
 
@@ -95,6 +98,12 @@ def equation_text(eq_id: str, layer: int, column: bool = False, bias: bool = Tru
     if activations:
         text = re.sub(r"g(\d+)(?=['(])", lambda m: ACTIVATION_SYMBOLS[activations[int(m.group(1))]][0], text)
     return text
+
+
+def lit_layers(eq_id: str, layer: int) -> tuple[int, int]:
+    """The first and last column of the network diagram the equation works on (0 is the input)."""
+    lights = CATALOGUE[eq_id].lights
+    return (layer - 1, layer) if lights == "weights" else (layer - 1,) * 2 if lights == "previous" else (layer, layer)
 
 
 def equation_title(eq_id: str, layer: int) -> str:

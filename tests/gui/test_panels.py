@@ -190,6 +190,10 @@ def test_a_log_axis_too_short_for_two_round_values_is_ticked_as_a_linear_one(qtb
 
 # -- one complete step on the toy net, stage by stage ---------------------------------
 
+# the diagram's columns each stage of the toy net's step works on: F1 F2 F1 F2 L B1 B2 B4 B5 B2 U1 U1
+LIT = [(0, 1), (1, 1), (1, 2), (2, 2), (2, 2), (2, 2), (1, 2), (1, 2), (1, 1), (0, 1), (0, 1), (1, 2)]
+
+
 def test_one_step_moves_every_panel_as_the_stage_says(make):
     t = toy_trainer()
     plan = step_plan(TOY, 4)
@@ -215,6 +219,11 @@ def test_one_step_moves_every_panel_as_the_stage_says(make):
 
         # diagram: forward colours by A, backward by Delta once it exists; the stage's layer lit
         assert d.model["highlight"] == (spec.layer, spec.phase), where
+        # lit where the equation works: a layer's weights and the columns they join, or the
+        # nodes alone (B5, "delta of layer 1", lit the weights of layer 2)
+        assert d.model["lit"] == LIT[k], where
+        rect = d.highlight.rect()
+        assert LIT[k][0] - 0.5 < rect.left() < LIT[k][0] and LIT[k][1] < rect.right() < LIT[k][1] + 0.5, where
         backward = spec.phase in ("backward", "update")
         for l in (1, 2):
             key, values = d.model["node_values"][l]

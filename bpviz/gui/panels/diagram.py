@@ -15,7 +15,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QComboBox, QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout
 
-from bpviz.engine.equations import equation_title
+from bpviz.engine.equations import equation_title, lit_layers
 from bpviz.engine.sources import plain_words
 from bpviz.engine.explain import update_of
 from bpviz.engine.snapshot import Snapshot
@@ -174,11 +174,11 @@ class DiagramPanel(Panel):
         self.note = SteadyText(elide=True)  # set every frame: no layout pass per text
         bar.addWidget(self.note, 1)
         self.note.setToolTip(NOTE_TIP)
-        legend = QLabel("nodes: the focused sample's activation (Δ going backward) · "
+        legend = QLabel("nodes: the focused sample's activation (its Δ in the backward pass and the update) · "
                         "edges: red + / blue −, wider = larger")
         legend.setWordWrap(True)
         legend.setToolTip("Node colour: the focused sample's activation A, or its delta Δ during the backward "
-                          "pass, red positive, blue negative, scaled per layer.\nEdge colour: the weight (or "
+                          "pass and the update, red positive, blue negative, scaled per layer.\nEdge colour: the weight (or "
                           "gradient, or update), red positive, blue negative; wider and stronger = larger.")
         self.legend = legend
         lay.addLayout(bar)
@@ -430,11 +430,11 @@ class DiagramPanel(Panel):
         else:
             self.image.hide()
 
-        # the layer the current equation works on, and its direction
+        # what the current equation works on (a layer's weights, or its nodes), and its direction
         if stage is not None:
             l = stage.layer
-            left = l - 1  # the equation works on the weights between layers l-1 and l
-            self.highlight.setRect(QRectF(left - 0.08, -0.02, 1.16, 1.04))
+            first, last = lit_layers(stage.eq, l)
+            self.highlight.setRect(QRectF(first - 0.08, -0.02, last - first + 0.16, 1.04))
             self.highlight.show()
             arrow = {"forward": "→", "loss": "L", "backward": "←", "update": "↻"}[stage.phase]
             title = plain_words(equation_title(stage.eq, l))
@@ -442,10 +442,11 @@ class DiagramPanel(Panel):
             if (text, len(sizes)) != self._arrow_key:  # a text item lays itself out again at every setText
                 self._arrow_key = (text, len(sizes))
                 self.arrow.setText(text, color=self.palette().text().color())
-                x, x0, x1 = left + 0.5, -0.55, len(sizes) - 0.45
+                x, x0, x1 = (first + last) / 2, -0.55, len(sizes) - 0.45
                 self.arrow.setAnchor(((x - x0) / (x1 - x0), 1.0))  # a long title stays inside the view
                 self.arrow.setPos(x, 1.1)
             self.model["highlight"] = (l, stage.phase)
+            self.model["lit"] = (first, last)
         else:
             self.highlight.hide()
             if self._arrow_key is not None:
