@@ -119,9 +119,9 @@ def status_text(trainer: Trainer, r: StageResult | None) -> str:
             f"{r.eq} ({r.spec.title}){sample}: {status_equation(trainer.cfg, r.spec)}")
 
 
-def status_equation(cfg, spec) -> str:
+def status_equation(cfg, spec, column: bool = False) -> str:
     """The stage's equation in plain text, named as its typeset form names it."""
-    return spec.text(bias=cfg.bias, reduction=cfg.reduction,
+    return spec.text(column=column, bias=cfg.bias, reduction=cfg.reduction,
                      activations={l: cfg.activation(l) for l in range(1, cfg.n_layers + 1)})
 
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QP
                                QSizePolicy, QSlider, QToolBar, QWidget)
 
 from bpviz import __version__
+from bpviz.engine.run import status_equation
 from bpviz.engine.snapshot import Snapshot
 
 from .panels.base import catch_up_when_shown, in_view
@@ -143,6 +144,8 @@ class MainWindow(QMainWindow):
     def __init__(self, controller: Controller | None = None, settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle("bpviz — backpropagation, one equation at a time")
+        self._column = False  # the equations panel's notation, which the status bar's equation follows
+        self._status_snap: Snapshot | None = None  # the snapshot the status bar names
         self.setObjectName("bpviz-main")
         from .reference import app_icon
         self.setWindowIcon(app_icon())
@@ -378,6 +381,8 @@ class MainWindow(QMainWindow):
                 panel.input_edited.connect(self.edit_input)
             if hasattr(panel, "notice"):
                 panel.notice.connect(self.inform)
+            if hasattr(panel, "notation_changed"):
+                panel.notation_changed.connect(self._set_notation)
             if hasattr(panel, "explanation_changed"):
                 panel.explanation_changed.connect(lambda p=panel: self.mark_explained(p))
             self.panels.append(panel)
@@ -546,9 +551,23 @@ class MainWindow(QMainWindow):
         self.set_zoom(ZOOMS[min(max(i + direction, 0), len(ZOOMS) - 1)])
 
     # -- reacting -------------------------------------------------------------------------
+    def _set_notation(self, column: bool) -> None:
+        self._column = column
+        if self._status_snap is not None:
+            self.status.setText(self._status_of(self._status_snap))
+
+    def _status_of(self, snap: Snapshot) -> str:
+        """The status line, its equation in the notation the equations panel shows (the run
+        model writes it in rows, the engine's own)."""
+        if not self._column or snap.stage is None:
+            return snap.status
+        spec = snap.stage.spec
+        return snap.status.replace(status_equation(snap.config, spec), status_equation(snap.config, spec, column=True), 1)
+
     @Slot(object)
     def on_snapshot(self, snap: Snapshot):
-        self.status.setText(snap.status)
+        self._status_snap = snap  # the stage the status bar names, written again in another notation
+        self.status.setText(self._status_of(snap))
         prev = getattr(self, "controller_run_id", None)
         if snap.run_id != prev:  # the first run, Reset, another data set or configuration, an opened session
             if prev is not None:

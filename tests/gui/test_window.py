@@ -472,3 +472,20 @@ def test_while_playing_a_due_frame_lets_the_timers_already_due_run_first(qtbot, 
     finally:
         c.playing = False
     assert order[:2] == ["timer", "frame"]
+
+
+def test_the_status_bar_writes_the_equation_in_the_equations_panels_notation(qtbot, window):
+    """Columns chosen in the equations panel: the status bar said Z1 = A0 W1 + b1 under a
+    panel showing Z = W A + b."""
+    run = shown_on_a_toy_run(qtbot, window)
+    run.advance("stage")  # F1 of layer 1
+    snap = run.snapshot(2)
+    window.on_snapshot(snap)
+    assert window.status.text().endswith(": Z1 = A0 W1")  # the toy net has no biases
+    eqs = next(p for p in window.panels if p.object_name == "equations")
+    eqs.col_btn.setChecked(True)
+    assert window.status.text().endswith(": Z1 = W1 A0") and window.status.text().startswith("epoch 0 · batch 0")
+    window.on_snapshot(run.snapshot(3))
+    assert window.status.text().endswith(": Z1 = W1 A0")
+    eqs.row_btn.setChecked(True)
+    assert window.status.text() == snap.status

@@ -324,6 +324,7 @@ class EquationsPanel(Panel):
     explain_requested = Signal(str, tuple)  # a result cell was clicked (name, displayed index)
     explanation_changed = Signal()  # an explanation was made or dropped: the marks elsewhere follow
     notice = Signal(str)  # information for the status bar ("copied")
+    notation_changed = Signal(bool)  # columns (True) or rows: the status bar's equation follows
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -481,6 +482,7 @@ class EquationsPanel(Panel):
         self._plan_key = None
         if self.snapshot is not None:
             self.redraw()
+        self.notation_changed.emit(self.column)
 
     def set_digits(self, digits: int | None) -> None:
         self.digits = digits
