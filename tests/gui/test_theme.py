@@ -7,7 +7,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 
@@ -103,3 +103,28 @@ def test_the_scroll_bar_scrolls_as_it_is_drawn(qtbot):
     QTest.mouseMove(bar, QPoint(6, 280))
     QTest.mouseRelease(bar, Qt.LeftButton, pos=QPoint(6, 280))
     assert bar.value() == 200
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_zero_fades_into_the_background_in_either_theme(qtbot, monkeypatch, theme):
+    """The diverging colours put zero at the background's lightness: white zeros were the
+    brightest things on the dark canvas, and read as the most active."""
+    from bpviz.gui.main import apply_theme
+    from bpviz.gui.panels.diagram import COLOR_LEVELS, DiagramPanel
+    from bpviz.gui.panels.heatmaps import HeatmapPanel
+    app = QApplication.instance()
+    palette, style = app.palette(), app.style().name()
+    monkeypatch.setenv("BPVIZ_THEME", theme)
+    try:
+        apply_theme(app)
+        d, h = DiagramPanel(), HeatmapPanel()
+        qtbot.addWidget(d)
+        qtbot.addWidget(h)
+        base = app.palette().color(QPalette.Base).lightness()
+        zero = d._node_brushes[(COLOR_LEVELS - 1) // 2].color()
+        bar_zero = QColor(*h.bar.colorMap().map(0.5, mode="byte")[:3])
+        for c in (zero, bar_zero):
+            assert abs(c.lightness() - base) < 60, (theme, c.name(), base)
+    finally:
+        app.setStyle(style)
+        app.setPalette(palette)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStackedLayout, QV
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import DIVERGING, ImageItem, blend, palette_colors, style_plot
+from ..widgets.plots import ImageItem, blend, diverging, palette_colors, style_plot
 
 EMPTY = ("The decision boundary appears for data with two input features (xor, circle, gauss, spiral, "
          "or a CSV with two feature columns): the network's answer over the whole plane.")
@@ -53,7 +53,7 @@ class BoundaryPanel(Panel):
         self.image = ImageItem()
         self.plot.addItem(self.image)
         # what a colour means: the probability, the output, the class or the activation
-        self.bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=12)
+        self.bar = pg.ColorBarItem(colorMap=diverging(self), interactive=False, width=12)
         self.bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self._bar_as: tuple | None = None  # (label, levels, map name) the bar was last set to
         self.points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("k", width=0.8))
@@ -92,18 +92,18 @@ class BoundaryPanel(Panel):
         if layer is None:
             shown = b["output"]  # (grid, grid)
             if b["kind"] == "probability":
-                levels, cmap, label = (0.0, 1.0), DIVERGING, "P(class 1)"
+                levels, cmap, label = (0.0, 1.0), diverging(self), "P(class 1)"
             elif b["kind"] == "class":
                 levels, cmap = (0.0, max(1.0, float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0)), \
                     pg.colormap.get("CET-C6")
                 label = "predicted class"
             else:
                 top = float(np.nanmax(np.abs(shown))) if np.isfinite(shown).any() else 1.0
-                levels, cmap, label = (-max(top, 1e-12), max(top, 1e-12)), DIVERGING, "output"
+                levels, cmap, label = (-max(top, 1e-12), max(top, 1e-12)), diverging(self), "output"
         else:
             shown = b["units"][layer][:, :, unit]  # (grid, grid)
             top = float(np.nanmax(np.abs(shown))) if np.isfinite(shown).any() else 1.0
-            levels, cmap, label = (-max(top, 1e-12), max(top, 1e-12)), DIVERGING, "activation"
+            levels, cmap, label = (-max(top, 1e-12), max(top, 1e-12)), diverging(self), "activation"
         x0, x1, y0, y1 = b["extent"]
         self.image.setImage(shown, levels=levels, autoLevels=False)  # row-major: row i is y = y0 + i·dy
         if self._bar_as != (label, levels, cmap.name):  # a new bar axis costs about 1 ms: only on a change

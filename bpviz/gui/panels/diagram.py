@@ -21,7 +21,7 @@ from bpviz.engine.explain import update_of
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import DIVERGING, ImageItem, color_level, strongest, style_plot, symmetric_limit, zoom_plots
+from ..widgets.plots import ImageItem, diverging, color_level, strongest, style_plot, symmetric_limit, zoom_plots
 from ..widgets.steady import SteadyText
 
 MAX_EDGES_PER_LAYER = 256  # a layer with more than ALL_EDGES_UP_TO edges shows only its strongest
@@ -223,7 +223,8 @@ class DiagramPanel(Panel):
         self._arrow_key = None
         self._node_pen = pg.mkPen(self.palette().text().color(), width=0.6)
         self._zoom = 1.0
-        self._node_brushes = [pg.mkBrush(*c) for c in DIVERGING.map(np.linspace(0, 1, COLOR_LEVELS), mode="byte")]
+        self._cmap = diverging(self)
+        self._node_brushes = [pg.mkBrush(*c) for c in self._cmap.map(np.linspace(0, 1, COLOR_LEVELS), mode="byte")]
         self.model: dict = {}
 
     def reset_view(self) -> None:
@@ -311,7 +312,7 @@ class DiagramPanel(Panel):
         while len(self._unit_maps) < len(units):
             item = ImageItem()
             item.setZValue(6)  # above the nodes they stand for
-            item.setLookupTable(DIVERGING.getLookupTable(nPts=256))
+            item.setLookupTable(self._cmap.getLookupTable(nPts=256))
             self.plot.getViewBox().addItem(item)
             self._unit_maps.append(item)
         sx, sy = self.plot.getViewBox().viewPixelSize()  # view units per screen pixel
@@ -463,7 +464,7 @@ class DiagramPanel(Panel):
             lim = symmetric_limit(v)
             level = color_level(v, lim, COLOR_LEVELS)  # (k,)
             width = np.minimum((np.abs(v) / lim * len(WIDTHS)).astype(int), len(WIDTHS) - 1)
-            colors = DIVERGING.map(np.linspace(0, 1, COLOR_LEVELS), mode="byte")
+            colors = self._cmap.map(np.linspace(0, 1, COLOR_LEVELS), mode="byte")
             bg = self.plot.backgroundBrush().color()
             bg_rgb = np.array([bg.red(), bg.green(), bg.blue()], dtype=float)
             bucket = level * len(WIDTHS) + width

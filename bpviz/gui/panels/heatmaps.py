@@ -12,7 +12,7 @@ from bpviz.engine.explain import fmt, update_of
 from bpviz.engine.snapshot import Snapshot
 
 from .base import Panel
-from ..widgets.plots import (DIVERGING, ImageItem, Placeholder, elastic, fill_layer_choice, index_ticks,
+from ..widgets.plots import (ImageItem, diverging, Placeholder, elastic, fill_layer_choice, index_ticks,
                              signed_image_plot, set_bar_levels, steady_limit, style_plot, zoom_plots)
 
 MODES = {"W": "weights W", "dW": "gradient dL/dW", "update": "update −α dL/dW"}
@@ -84,7 +84,7 @@ class HeatmapPanel(Panel):
         self.mont_plot.hideAxis("bottom")
         self.mont_plot.setAspectLocked(True)
         self.mont = ImageItem()
-        self.mont.setColorMap(DIVERGING)
+        self.mont.setColorMap(diverging(self))
         self.mont_plot.addItem(self.mont)
         self.place = Placeholder(self.view)
         split.addWidget(self.place.widget)

@@ -12,13 +12,22 @@ from PySide6.QtGui import QColor, QImage, QPalette, QPen
 
 pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
 
-DIVERGING = pg.colormap.get("CET-D1")  # blue - white - red, for signed numbers
+DIVERGING = pg.colormap.get("CET-D1")  # blue - white - red, for signed numbers on a light background
+DIVERGING_DARK = pg.colormap.get("CET-D4")  # blue - black - red, on a dark one
 
 
 def palette_colors(widget) -> tuple[QColor, QColor]:
     """(background, foreground) for plots, from the widget's palette (light or dark)."""
     pal = widget.palette()
     return pal.color(QPalette.Base), pal.color(QPalette.Text)
+
+
+def diverging(widget) -> pg.ColorMap:
+    """The diverging map for `widget`'s palette: zero has the background's lightness, so what
+    is near zero fades into it in either theme (white zeros were the brightest things on
+    the dark canvas, and read as the most active)."""
+    bg, _ = palette_colors(widget)
+    return DIVERGING_DARK if bg.lightness() < 128 else DIVERGING
 
 
 def style_plot(widget, plot_item_or_widget) -> None:
@@ -338,7 +347,7 @@ def signed_image_plot(layout, ylabel: str, xlabel: str, title: str | None = None
     plot.setLabel("bottom", xlabel)
     image = ImageItem()
     plot.addItem(image)
-    bar = pg.ColorBarItem(colorMap=DIVERGING, interactive=False, width=bar_width)
+    bar = pg.ColorBarItem(colorMap=diverging(layout), interactive=False, width=bar_width)
     bar.setImageItem(image, insert_in=plot)
     return plot, image, bar
 
