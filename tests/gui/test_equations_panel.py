@@ -152,7 +152,8 @@ def test_a_short_vector_is_shown_whole_and_the_plan_gives_a_results_span(panel):
     g = r.arrays["dW1"]
     assert not g[0, :3].any() and g.any()  # its first entries are zeros, the rest not all
     from bpviz.engine.explain import fmt
-    assert _brief(g, 4) == f"784 × 32, {fmt(g.min(), 3)} to {fmt(g.max(), 3)}"
+    assert _brief(g, 4) == f"784 × 32 from {fmt(g.min(), 3)} to {fmt(g.max(), 3)}"
+    assert _brief(np.arange(10.0), 4) == "10 entries from +0.000 to +9.000"
     assert _brief(np.array([[0.5], [-0.25]]), 4) == "2 × 1 [+0.500, -0.250]"
 
 

@@ -70,11 +70,11 @@ def _brief(a, digits) -> str:
     a = np.asarray(a)
     if a.ndim == 0:
         return ex.fmt(float(a), digits)
-    shape = " × ".join(map(str, a.shape))
+    shape = " × ".join(map(str, a.shape)) if a.ndim > 1 else f"{a.size} entries"
     if a.size <= BRIEF_VALUES:
         return f"{shape} [{', '.join(ex.fmt(v, 3) for v in a.reshape(-1))}]"
-    s = ex.summary(a)
-    return f"{shape}, {ex.fmt(s['min'], 3)} to {ex.fmt(s['max'], 3)}"
+    # every frame of Play, for each row: two passes over the array, not summary's three
+    return f"{shape} from {ex.fmt(float(a.min()), 3)} to {ex.fmt(float(a.max()), 3)}"
 
 
 def _group(plan: tuple[StageSpec, ...]) -> list[tuple[StageSpec, list[int]]]:
