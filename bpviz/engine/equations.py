@@ -66,7 +66,7 @@ CATALOGUE: dict[str, Equation] = {e.id: e for e in (
              "batch's ∂L/∂A is 1/m of it (the 1/m comes in at B2 and B3). "
              "[000] eq. 31 writes W2ᵀ · dL/dz2 (column order) in a row-batch derivation.", lights="weights"),
     Equation("B5", "backward", "delta of layer {p}",
-             "Δ{p} = dL/dA{p} ⊙ g{p}'(Z{p})", "Δ{p} = g{p}'(Z{p}) ⊙ dL/dA{p}",
+             "Δ{p} = dL/dA{p} ⊙ g{p}'(Z{p})", "Δ{p} = dL/dA{p} ⊙ g{p}'(Z{p})",  # ⊙ in the typeset forms' order
              "[000] eq. 32-34; [003] δ recursion; [001] δ_l = (W_(l+1)ᵀ δ_(l+1)) ⊙ σ'(z_l)",
              "[003] writes its recursion for layer ℓ as ReLU'(Z(1)) ⊙ (W(1))ᵀ Δ(ℓ); it is "
              "ReLU'(Z(ℓ−1)) ⊙ (W(ℓ))ᵀ Δ(ℓ).", lights="previous"),
