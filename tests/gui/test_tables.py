@@ -7,7 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QHelpEvent
+from PySide6.QtGui import QColor, QHelpEvent, QPalette
 from PySide6.QtWidgets import QToolTip
 
 from bpviz.gui.widgets.tables import NumberGrid, NumberTable
@@ -41,6 +41,12 @@ def test_tints_follow_sign_and_size_and_the_highlight(qtbot):
     assert tint(2).alpha() == 0  # zero: no tint
     g.set_highlight([(0, 2)])
     assert tint(2).rgb() == 0xFFFFC800
+    light = tint(1).alpha()
+    dark = g.palette()
+    dark.setColor(QPalette.Base, QColor(30, 30, 30))
+    g.setPalette(dark)
+    g.set_highlight([])
+    assert tint(1).alpha() == 2 * light  # on a dark base the faint blue barely showed
 
 
 def test_the_tooltip_gives_the_exact_value_when_asked(qtbot):

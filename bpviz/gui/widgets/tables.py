@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem, QToolTip
 
 from bpviz.engine.explain import fmt
@@ -124,7 +124,9 @@ def index_heads(index: list[list[tuple]]) -> tuple[list[str], list[str]]:
         rows.append(str(line[0][0]) if len(firsts) == 1 or len(seconds) > 1 else f"[:,{line[0][1]}]")
     first = index[0] if index else []
     sideways = len(first) > 1 and len({ix[1] for ix in first}) == 1
-    columns = [str(ix[0] if sideways else ix[1]) for ix in first]
+    along = [ix[0] if sideways else ix[1] for ix in first]
+    # "…124" where entries were left out: the two halves of a long row read as one otherwise
+    columns = [("…" if k and n > along[k - 1] + 1 else "") + str(n) for k, n in enumerate(along)]
     return rows, columns
 
 
@@ -160,7 +162,9 @@ class NumberGrid(NumberTable):
         flat = values.tolist()
         texts = [[fmt(v, digits) for v in row] for row in flat]
         top = float(np.max(np.abs(values))) if values.size else 0.0
-        tints = [[self._tint(v, top, (i, j) in self._highlight) for j, v in enumerate(row)]
+        # on a dark base the same alpha barely shows (blue least): twice as strong there
+        strength = 2 if self.palette().color(QPalette.Base).lightness() < 128 else 1
+        tints = [[self._tint(v, top, (i, j) in self._highlight, strength) for j, v in enumerate(row)]
                  for i, row in enumerate(flat)]
         self.show_cells(values, texts, columns=heads[1], tints=tints, measure_again=digits != self._sized_for,
                         row_heads=heads[0])
@@ -192,10 +196,11 @@ class NumberGrid(NumberTable):
         return f"[{', '.join(map(str, where))}] = {float(self.values[i, j])!r}"
 
     @staticmethod
-    def _tint(v: float, top: float, highlighted: bool) -> QColor | None:
+    def _tint(v: float, top: float, highlighted: bool, strength: int = 1) -> QColor | None:
         if highlighted:
             return QColor(255, 200, 0, 170)
         if top == 0 or not np.isfinite(v):
             return None
-        a = 10 * round(7 * min(1.0, abs(v) / top))  # 8 shades: a cell's tint is set again only when its shade changes
+        # 8 shades: a cell's tint is set again only when its shade changes
+        a = strength * 10 * round(7 * min(1.0, abs(v) / top))
         return QColor(220, 60, 40, a) if v > 0 else QColor(40, 90, 220, a)
