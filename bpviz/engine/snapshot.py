@@ -255,6 +255,11 @@ class Snapshot:
         return MappingProxyType(d)
 
     @property
+    def last_step(self) -> int:
+        """The last step on the timeline, counted from 0 (the frontier counts steps done)."""
+        return max(self.stage.step if self.stage is not None else 0, (self.frontier or 0) - 1)
+
+    @property
     def batch_indices(self) -> np.ndarray | None:
         """(m,) the data-set rows of the batch shown (the first batch before any stage), or None."""
         if self.stage is not None:

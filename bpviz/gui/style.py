@@ -19,6 +19,11 @@ HANDLE_INSET_PX = 2
 # colour, the contrast WCAG asks of the parts of a control
 SCROLL_GREYS = {"light": ("#858585", "#6a6a6a"), "dark": ("#7a7a7a", "#989898")}
 
+def on_dark(widget) -> bool:
+    """Whether `widget` is drawn on a dark base (the dark theme, or a palette set on it)."""
+    return widget.palette().color(QPalette.Base).lightness() < 128
+
+
 _CC = QStyle.ComplexControl
 _SC = QStyle.SubControl
 

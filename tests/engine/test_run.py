@@ -85,6 +85,8 @@ def test_scrubbing_to_the_middle_and_back_loses_nothing(toy):
     run.rewind_to_stage(20)  # the middle of the timeline
     mid = run.snapshot()
     assert mid.stage.step == 20 and mid.stage.step_end and mid.position == 21
+    # counted from 0: steps 0 to 39 are on the timeline (frontier counts 40 steps done)
+    assert mid.last_step == end.last_step == 39
     np.testing.assert_array_equal(mid.losses, end.losses)  # the loss curve is whole
     assert len(run.checkpoints) == checkpoints
     for _ in range(19):  # forward again: the same numbers, nothing appended twice

@@ -288,7 +288,7 @@ class DebuggerDock(QDockWidget):
         self._stale = False
         n, oldest, dropped = snap.history or (0, 0, 0)
         now = snap.stage.step if snap.stage is not None else 0
-        last = self._last_step(snap)
+        last = max(oldest, snap.last_step)  # the handle's right end
         if not self.scrub.isSliderDown():  # never move the handle under the user's mouse
             self.scrub.blockSignals(True)
             self.scrub.setRange(oldest, last)
@@ -313,19 +313,11 @@ class DebuggerDock(QDockWidget):
         if self._stale and self.snapshot is not None and self._seen():
             self.show_snapshot(self.snapshot)
 
-    @staticmethod
-    def _last_step(snap: Snapshot) -> int:
-        """The last step on the timeline: the handle's right end (the frontier counts steps done)."""
-        _, oldest, _ = snap.history or (0, 0, 0)
-        now = snap.stage.step if snap.stage is not None else 0
-        return max(oldest, now, (snap.frontier or 0) - 1)
-
     def _scrub_text(self, step: int, what: str) -> str:
         snap = self.snapshot
-        last = self._last_step(snap) if snap is not None else 0
         per_epoch = (snap.n_batches or 0) if snap is not None else 0
         where = f" (epoch {step // per_epoch}, batch {step % per_epoch})" if per_epoch else ""
-        return f"step {step}{where} {what}; the timeline reaches step {last}"
+        return f"step {step}{where} {what}; the timeline reaches step {self.scrub.maximum()}"  # the handle's end
 
     def _show_scrub_target(self, step: int) -> None:
         self.scrub_label.setText(self._scrub_text(step, "under the handle (release to go there)"))

@@ -10,6 +10,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPalette, QPen
 
+from ..style import on_dark
+
 pg.setConfigOptions(antialias=True, imageAxisOrder="row-major")
 
 DIVERGING = pg.colormap.get("CET-D1")  # blue - white - red, for signed numbers on a light background
@@ -26,8 +28,7 @@ def diverging(widget) -> pg.ColorMap:
     """The diverging map for `widget`'s palette: zero has the background's lightness, so what
     is near zero fades into it in either theme (white zeros were the brightest things on
     the dark canvas, and read as the most active)."""
-    bg, _ = palette_colors(widget)
-    return DIVERGING_DARK if bg.lightness() < 128 else DIVERGING
+    return DIVERGING_DARK if on_dark(widget) else DIVERGING
 
 
 def style_plot(widget, plot_item_or_widget) -> None:

@@ -13,10 +13,12 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QPalette
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem, QToolTip
 
 from bpviz.engine.explain import fmt
+
+from ..style import on_dark
 
 _RIGHT = Qt.AlignRight | Qt.AlignVCenter
 
@@ -163,7 +165,7 @@ class NumberGrid(NumberTable):
         texts = [[fmt(v, digits) for v in row] for row in flat]
         top = float(np.max(np.abs(values))) if values.size else 0.0
         # on a dark base the same alpha barely shows (blue least): twice as strong there
-        strength = 2 if self.palette().color(QPalette.Base).lightness() < 128 else 1
+        strength = 2 if on_dark(self) else 1
         tints = [[self._tint(v, top, (i, j) in self._highlight, strength) for j, v in enumerate(row)]
                  for i, row in enumerate(flat)]
         self.show_cells(values, texts, columns=heads[1], tints=tints, measure_again=digits != self._sized_for,
