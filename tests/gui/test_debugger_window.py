@@ -196,7 +196,7 @@ def test_session_round_trip_through_the_window(qtbot, window, tmp_path):
     np.testing.assert_array_equal(loaded.losses, saved.losses)
 
 
-def test_an_opened_session_shows_and_exports_its_epoch_means_at_their_epochs_ends(qtbot, window, tmp_path):
+def test_an_opened_session_shows_its_epoch_means_amid_their_steps_and_exports_them_at_their_ends(qtbot, window, tmp_path):
     """An opened session starts before any stage: the loss panel and the loss export still
     know an epoch's steps (they used to take one step an epoch then)."""
     c = window.controller
@@ -214,11 +214,11 @@ def test_an_opened_session_shows_and_exports_its_epoch_means_at_their_epochs_end
     qtbot.waitUntil(lambda: loss.snapshot is loaded, timeout=10000)  # drawn at the next frame
     assert loaded.stage is None and loaded.n_batches == 40
     xs, ys = loss.epochs.getData()
-    np.testing.assert_array_equal(xs, [39, 79])  # each epoch's last step, counted from 0
+    np.testing.assert_array_equal(xs, [19.5, 59.5])  # the middle of each epoch's steps 0-39 and 40-79
     np.testing.assert_array_equal(ys, loaded.epoch_losses)
     assert window.export_losses(str(tmp_path / "loss.csv"))
     rows = [r.split(",") for r in (tmp_path / "loss.csv").read_text().splitlines()[1:]]
-    assert [int(r[0]) for r in rows if r[2]] == [39, 79]  # epoch means on their last steps, as drawn
+    assert [int(r[0]) for r in rows if r[2]] == [39, 79]  # epoch means on their last steps, when known
     assert [int(r[0]) for r in rows if r[3]] == [39, 79]  # and the test accuracy beside them
 
 

@@ -137,8 +137,10 @@ class LossPanel(Panel):
         ep = np.asarray(snap.epoch_losses)
         steps, epochs = steps_covered(folds, len(losses)), steps_covered(epoch_folds, len(ep))
         if n_batches > 1:  # with one batch an epoch, the epoch mean is the step loss itself
-            # epoch e's mean at its last step, (e + 1) * n_batches - 1 (the centre e of epochs is at e)
-            self._drawn.set_data(self.epochs, (centres(epoch_folds, len(ep)) + 1) * n_batches - 1, ep)
+            # a mean at the middle of the steps it averages, as a folded step point is: epoch e's
+            # at e * n_batches + (n_batches - 1) / 2 (at its last step, early epochs' means sat
+            # above the falling losses drawn around them)
+            self._drawn.set_data(self.epochs, centres(epoch_folds, len(ep)) * n_batches + (n_batches - 1) / 2, ep)
             self.epochs.setSymbol("o" if len(ep) <= 60 else None)
         else:
             self._drawn.set_data(self.epochs, np.zeros(0), np.zeros(0))
@@ -149,7 +151,8 @@ class LossPanel(Panel):
         tip = f"{done} done; the last step's loss is {losses[-1]:.6g}"
         if len(ep):  # epochs counted from 0, as the status bar and the history count them
             text += f" · epoch {epochs - 1}: {ep[-1]:.4g}"
-            tip += f"\nmean loss of epoch {epochs - 1} (the last one finished): {ep[-1]:.6g}"
+            tip += (f"\nmean loss of epoch {epochs - 1} (the last one finished): {ep[-1]:.6g}; each epoch's "
+                    f"mean is drawn at the middle of its steps")
         if len(acc):
             text += f" · test {acc[-1, 1]:.1%}"
             tip += f"\ntest accuracy after {counted(int(acc[-1, 0]), 'step')}: {acc[-1, 1]:.4f}"
