@@ -13,6 +13,11 @@ thread count):
   ~32 frames a second, but draws nothing.
 Each plays 2 x --play seconds after its first frame; the second half's steps a second are
 compared with the mean of the headless measures before and after (the machine drifts).
+
+- first half, history of 256 / 8 MB: the no-frames process's first half, with the default
+  memory for the timeline and with 8 MB. In its first seconds a run's timeline fills its
+  memory with checkpoints, all of it memory the process touches for the first time; once
+  full, the oldest checkpoints' memory is used again. The two show what that filling costs.
 """
 from __future__ import annotations
 
@@ -27,9 +32,10 @@ from gui_bench import headless_steps_per_second
 FRAME_S = 0.031  # the window's frame interval while playing (gui_bench: 32.2-32.7 frames/s)
 
 
-def played(cfg, seconds: float, frames: bool) -> float:
+def played(cfg, seconds: float, frames: bool, history_mb: int | None = None, half: int = 1) -> float:
     """Steps a second of a training process playing `cfg` on Fashion-MNIST, over the second
-    `seconds` of 2 x `seconds` of Play (the first warms up)."""
+    `seconds` of 2 x `seconds` of Play (the first warms up), or over the first (`half` 0);
+    `history_mb`: the timeline's memory (the default's otherwise)."""
     from bpviz.engine import threads
     from bpviz.engine.frames import FrameReader, TailReader
     from bpviz.engine.host import child_main
@@ -50,6 +56,8 @@ def played(cfg, seconds: float, frames: bool) -> float:
         marks.append((time.perf_counter(), len(snap.losses)))
     marks: list[tuple[float, int]] = []
     try:
+        if history_mb is not None:
+            conn.send(("set_history_mb", (history_mb,)))  # kept for the run it builds next
         conn.send(("rebuild", (cfg, "fashion-mnist", None)))
         next_snapshot()
         conn.send(("frame_consumed", ()))
@@ -65,9 +73,9 @@ def played(cfg, seconds: float, frames: bool) -> float:
                 time.sleep(seconds)
                 conn.send(("frame_consumed", ()))
                 mark(next_snapshot())
-        half = marks[0][0] + seconds
-        t0, n0 = next((t, n) for t, n in marks if t >= half)
-        t1, n1 = marks[-1]
+        middle = marks[0][0] + seconds
+        t_mid, n_mid = next((t, n) for t, n in marks if t >= middle)
+        (t0, n0), (t1, n1) = ((t_mid, n_mid), marks[-1]) if half else (marks[0], (t_mid, n_mid))
         return (n1 - n0) / (t1 - t0)
     finally:
         conn.send(("quit", ()))
@@ -89,22 +97,30 @@ def main() -> None:
     except Exception:
         raise SystemExit("process_bench needs Fashion-MNIST (Debian's dataset-fashion-mnist, or `bpviz download "
                          "fashion-mnist`)")
-    ratios: dict[str, list[float]] = {"no frames": [], "stand-in": []}
+    from bpviz.engine.run import HISTORY_MB
+    small = 8
+    ratios: dict[str, list[float]] = {"no frames": [], "stand-in": [], f"first half, history of {HISTORY_MB} MB": [],
+                                      f"first half, history of {small} MB": []}
     loads = []
     for run in range(args.runs):
         loads.append(load_avg())
         before = headless_steps_per_second(cfg, data)
         no_frames = played(cfg, args.play, frames=False)
         stand_in = played(cfg, args.play, frames=True)
+        filling = played(cfg, args.play, frames=False, half=0)
+        unfilled = played(cfg, args.play, frames=False, history_mb=small, half=0)
         after = headless_steps_per_second(cfg, data)
         headless = (before + after) / 2
         ratios["no frames"].append(headless / no_frames)
         ratios["stand-in"].append(headless / stand_in)
+        ratios[f"first half, history of {HISTORY_MB} MB"].append(headless / filling)
+        ratios[f"first half, history of {small} MB"].append(headless / unfilled)
         print(f"run {run + 1}: {loads[-1]}; headless {before:.0f} then {after:.0f} steps/s, training process "
-              f"{no_frames:.0f} (no frames), {stand_in:.0f} (stand-in window)", flush=True)
+              f"{no_frames:.0f} (no frames), {stand_in:.0f} (stand-in window); first half {filling:.0f} "
+              f"(history of {HISTORY_MB} MB), {unfilled:.0f} ({small} MB)", flush=True)
     print(f"\n{args.runs} interleaved runs; epoch / headless epoch, min/median/max (headless: mean of before and after)")
     for name, v in ratios.items():
-        print(f"  training process, {name:9s} {spread(v, '{:.2f}')}  (median {statistics.median(v):.2f})")
+        print(f"  training process, {name}: {spread(v, '{:.2f}')}  (median {statistics.median(v):.2f})")
 
 
 if __name__ == "__main__":
