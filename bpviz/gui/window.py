@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRect, QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRect, QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressDialog, QScrollArea,
                                QSizePolicy, QSlider, QToolBar, QWidget)
@@ -72,6 +72,39 @@ def lay_out_now(rounds: int = 4) -> None:
     its area's); three rounds were needed in the equations panel."""
     for _ in range(rounds):
         QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+
+
+class _Banner(QLabel):
+    """The message strip's text: across the strip's whole width, wrapped, as tall as its lines
+    there. A toolbar's layout knows nothing of height for width: it gave a label that ignores
+    its width no width at all, and one that may be narrow the height of its text one word a
+    line."""
+
+    def __init__(self):
+        super().__init__()
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setMinimumWidth(1)  # a long message neither widens the window nor is cut
+
+    def _lines_height(self) -> int:
+        bar = self.parentWidget()
+        room = max(self.width(), bar.width() - 16 if bar is not None else 0, 200)  # before the first layout
+        return self.heightForWidth(room)
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), self._lines_height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(1, self._lines_height())
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()  # its lines at the new width
 
 
 class _HoldPaint(QObject):
@@ -312,9 +345,7 @@ class MainWindow(QMainWindow):
         self.message_bar.setObjectName("message-bar")
         self.message_bar.setMovable(False)
         self.message_bar.toggleViewAction().setVisible(False)
-        self.banner = QLabel()
-        self.banner.setWordWrap(True)
-        self.banner.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.banner = _Banner()
         self.banner.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.message_bar.addWidget(self.banner)
         self.addToolBarBreak()

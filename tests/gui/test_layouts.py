@@ -245,6 +245,24 @@ def test_messages_by_kind(qtbot, window):
     assert not window.message_bar.isVisible()
 
 
+def test_a_message_is_readable_across_the_window(qtbot, window):
+    """The strip under the toolbar shows its text, wrapped across the window's width (a
+    label set to ignore its width was given none: an empty coloured band)."""
+    text = ("not applied: /home/student/data/trunc.csv: row 102 has 2 values but the header has 3 "
+            "columns; the network and its data are as they were") * 2
+    window.show_message(text, "error")
+    settle(qtbot)
+    banner = window.banner
+    assert shown(banner) and banner.width() >= window.width() // 2, banner.geometry()
+    lines = banner.heightForWidth(banner.width())
+    assert lines <= banner.height() + 1  # every wrapped line in view
+    assert banner.height() <= lines + 8 and window.message_bar.height() < window.height() // 5  # and no more
+    assert not [t for t in cut_texts(window) if "not applied" in t]
+    window.show_message("breakpoint: step 3 reached", "warning")  # a short one after a long one
+    settle(qtbot)
+    assert shown(banner) and banner.width() >= window.width() // 2
+
+
 def test_an_edit_is_information_and_a_bad_session_an_error_until_reset(qtbot, window, tmp_path):
     steps(qtbot, window, 3)
     c = window.controller
