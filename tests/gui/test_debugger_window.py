@@ -120,6 +120,26 @@ def test_gradient_check_in_the_window(qtbot, window):
     assert not dbg.run_gradcheck() and "W1 is 3 x 4" in dbg.gc_note.text()
 
 
+def test_a_gradient_check_is_dated_by_its_step_and_gone_after_reset(qtbot, window):
+    """A result belongs to the weights its step starts from: within that step it stands,
+    at another step it says it is out of date, and Reset or another network clears it."""
+    c = window.controller
+    dbg = window.debugger
+    do(qtbot, window, c.request_step)
+    dbg.gc_layer.setValue(2)
+    with qtbot.waitSignal(c.gradcheck_done, timeout=10000):
+        assert dbg.run_gradcheck()
+    assert dbg.gc_table.rowCount() > 0 and dbg.gc_note.text().startswith("all within")
+    do(qtbot, window, c.request_step)  # the same step's next equation: the same weights
+    assert dbg.gc_note.text().startswith("all within")
+    do(qtbot, window, c.request_step_batch)  # on to the next step's start
+    while c.latest.position == 0:
+        do(qtbot, window, c.request_step)
+    assert dbg.gc_table.rowCount() > 0 and "press Check again" in dbg.gc_note.text()
+    do(qtbot, window, c.request_reset)
+    assert dbg.gc_table.rowCount() == 0 and dbg.gc_note.text() == ""
+
+
 def test_gradient_check_shows_the_approximation_honestly(qtbot, window):
     from bpviz.runs import load_run_data
     try:

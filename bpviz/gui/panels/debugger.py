@@ -204,7 +204,24 @@ class DebuggerDock(QDockWidget):
         self.gc_note = QLabel()
         self.gc_note.setWordWrap(True)
         lay.addWidget(self.gc_note)
+        self._checked: tuple | None = None  # (run_id, position, note) of the result shown
         return w
+
+    def _follow_check(self, snap: Snapshot) -> None:
+        """A check's result belongs to its run and to the weights its step starts from (the
+        snapshot's position): another run clears it; another step says it is out of date."""
+        if self._checked is None:
+            return
+        run_id, position, note = self._checked
+        if snap.run_id != run_id:
+            self._checked = None
+            self.gc_table.setRowCount(0)
+            self.gc_note.clear()
+        elif snap.position != position:
+            self.gc_note.setText(f"Checked with the weights step {position} starts from; the step shown now "
+                                 f"starts from others: press Check again for them. {note}")
+        else:
+            self.gc_note.setText(note)
 
     def run_gradcheck(self) -> bool:
         text = self.gc_cell.text().strip()
@@ -257,6 +274,8 @@ class DebuggerDock(QDockWidget):
                      "the approximation is.")
         self.gc_note.setText(note)
         self.last_checks = checks
+        snap = self.snapshot  # the training published what it checked just before the result
+        self._checked = (snap.run_id, snap.position, note) if snap is not None else None
 
     # -- per-sample parts ---------------------------------------------------------------------
     def _contrib_tab(self) -> QWidget:
@@ -282,6 +301,7 @@ class DebuggerDock(QDockWidget):
     # -- drawing --------------------------------------------------------------------------------
     def show_snapshot(self, snap: Snapshot) -> None:
         self.snapshot = snap
+        self._follow_check(snap)  # behind a tab too: Reset clears it, seen or not
         if not self._seen():  # a tab behind another: drawn when raised
             self._stale = True
             return
