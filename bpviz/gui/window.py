@@ -481,9 +481,15 @@ class MainWindow(QMainWindow):
 
     def _front_boundary(self, snap) -> None:
         """In Learn, a network with two inputs shows its decision boundary in front of the
-        diagram: the plane is the view to watch (the diagram is a tab away)."""
-        if snap is not None and snap.boundary is not None and getattr(self, "layout_name", "learn") == "learn":
+        diagram: the plane is the view to watch (the diagram is a tab away). A network without
+        brings the diagram back to the front if the boundary was there (it would only say
+        that it has nothing to draw); a tab the user chose otherwise stays."""
+        if snap is None or getattr(self, "layout_name", "learn") != "learn":
+            return
+        if snap.boundary is not None:
             self.docks["boundary"].raise_()
+        elif in_view(self.docks["boundary"]):
+            self.docks["diagram"].raise_()
 
     def _layout_sizes(self) -> None:
         """Dock sizes in proportion to the window (effective once it is shown)."""

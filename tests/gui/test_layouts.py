@@ -778,6 +778,24 @@ def test_a_step_end_draws_its_points_into_the_frame_set_when_its_figures_came(qt
         np.testing.assert_allclose(ranges(), before, rtol=0, atol=1e-12)
 
 
+def test_learn_fronts_the_boundary_for_a_plane_and_the_diagram_again_after_it(qtbot, window):
+    """Two inputs: the decision boundary in front. A network without them brings the diagram
+    back (the boundary tab would only say it has nothing to draw); a tab the user chose stays."""
+    c = window.controller
+    d = window.docks
+    for preset, front, behind in (("spiral", "boundary", "diagram"), ("toy", "diagram", "boundary")):
+        cfg = get_preset(preset).config
+        c.rebuild(cfg, preset)
+        qtbot.waitUntil(lambda: c.latest is not None and c.latest.config == cfg, timeout=10000)
+        settle(qtbot)
+        assert shown(d[front]) and not shown(d[behind]), preset
+    d["loss"].raise_()
+    settle(qtbot)
+    steps(qtbot, window, 1, c.request_reset)
+    settle(qtbot)
+    assert shown(d["loss"]) and not shown(d["diagram"])
+
+
 def test_the_keys_are_whole_at_laptop_size(qtbot, window):
     """The plots over time name their curves above them (no legend card over the newest
     points): the whole key is on screen in the Debug and Train layouts at 1366x768."""
