@@ -255,9 +255,15 @@ class Snapshot:
         return MappingProxyType(d)
 
     @property
+    def shown_step(self) -> int:
+        """The step shown, counted from 0: the stage's, or before any stage the one the next
+        Step computes (`position` counts steps done: at a step's last stage it is one more)."""
+        return self.stage.step if self.stage is not None else (self.position or 0)
+
+    @property
     def last_step(self) -> int:
         """The last step on the timeline, counted from 0 (the frontier counts steps done)."""
-        return max(self.stage.step if self.stage is not None else 0, (self.frontier or 0) - 1)
+        return max(self.shown_step, (self.frontier or 0) - 1)
 
     @property
     def batch_indices(self) -> np.ndarray | None:

@@ -761,7 +761,7 @@ class MainWindow(QMainWindow):
             return True
         answer = QMessageBox.question(
             self, "Edit in the past",
-            f"You are at step {snap.position}; the timeline reaches step {snap.last_step}. Editing here "
+            f"You are at step {snap.shown_step}; the timeline reaches step {snap.last_step}. Editing here "
             f"starts a new branch: what was computed after this point, up to step {snap.last_step}, "
             f"will be discarded.\n\nEdit anyway?",
             QMessageBox.Yes | QMessageBox.No, QMessageBox.No)

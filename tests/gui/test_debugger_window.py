@@ -120,6 +120,26 @@ def test_gradient_check_in_the_window(qtbot, window):
     assert not dbg.run_gradcheck() and "W1 is 3 x 4" in dbg.gc_note.text()
 
 
+def test_the_edit_in_the_past_dialog_names_the_step_shown(qtbot, window, monkeypatch):
+    """At a step's last stage the trainer counts the step done (position is one more): the
+    dialog names the step on screen, as the status bar and the debugger do."""
+    from PySide6.QtWidgets import QMessageBox
+    c = window.controller
+    stages = c.latest.config.n_layers * 6  # toy: 12 equations a step
+    for _ in range(2 * stages):
+        do(qtbot, window, c.request_step)
+    for _ in range(stages):  # back to step 0's last stage, its update
+        do(qtbot, window, c.request_step_back)
+    snap = c.latest
+    assert snap.stage.step == 0 and snap.stage.step_end and snap.position == 1
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda _parent, _title, text, *a: (asked.append(text), QMessageBox.No)[1])
+    assert not window.may_branch()
+    assert asked and asked[0].startswith("You are at step 0; the timeline reaches step 1."), asked
+    shown = window.debugger.scrub_label.text()
+    assert shown.startswith("step 0 ") and shown.endswith("shown; the timeline reaches step 1"), shown
+
+
 def test_a_gradient_check_is_dated_by_its_step_and_gone_after_reset(qtbot, window):
     """A result belongs to the weights its step starts from: within that step it stands,
     at another step it says it is out of date, and Reset or another network clears it."""

@@ -307,7 +307,7 @@ class DebuggerDock(QDockWidget):
             return
         self._stale = False
         n, oldest, dropped = snap.history or (0, 0, 0)
-        now = snap.stage.step if snap.stage is not None else 0
+        now = snap.shown_step
         last = max(oldest, snap.last_step)  # the handle's right end
         if not self.scrub.isSliderDown():  # never move the handle under the user's mouse
             self.scrub.blockSignals(True)
