@@ -778,6 +778,25 @@ def test_a_step_end_draws_its_points_into_the_frame_set_when_its_figures_came(qt
         np.testing.assert_allclose(ranges(), before, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("layout", ["learn", "train", "debug"])
+def test_the_forms_fit_their_docks_without_scrolling_sideways(qtbot, window, layout):
+    """Settings and every debugger tab fit the width their dock has at 1366x768 (in Learn a
+    tab beside Sample, 267 px): their texts wrap there instead of running under the dock's
+    edge behind a horizontal scroll bar."""
+    window.layout_actions[layout].trigger()
+    settle(qtbot)
+    dbg = window.debugger
+    for dock, tabs in ((window.docks["config"], [None]), (dbg, range(dbg.tabs.count()))):
+        dock.raise_()
+        for i in tabs:
+            if i is not None:
+                dbg.tabs.setCurrentIndex(i)
+            settle(qtbot)
+            scroll = dock.widget()
+            what = dock.windowTitle() + ("" if i is None else " / " + dbg.tabs.tabText(i))
+            assert not scroll.horizontalScrollBar().isVisible(), (what, scroll.widget().minimumSizeHint(), dock.width())
+
+
 def test_learn_fronts_the_boundary_for_a_plane_and_the_diagram_again_after_it(qtbot, window):
     """Two inputs: the decision boundary in front. A network without them brings the diagram
     back (the boundary tab would only say it has nothing to draw); a tab the user chose stays."""

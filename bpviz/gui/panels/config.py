@@ -67,9 +67,10 @@ class ConfigDock(QDockWidget):
         for label, w in (("Preset", self.preset), ("Data set", self.dataset), ("Layer sizes", self.sizes),
                          ("Hidden activation", self.hidden), ("Output / loss", self.output_loss),
                          ("Learning rate", self.lr), ("Batch size", self.batch), ("Seed", self.seed),
-                         ("Initialisation", self.init), ("dtype", self.dtype), ("Reduction", self.reduction),
-                         ("", self.bias), ("", self.per_sample)):
+                         ("Initialisation", self.init), ("dtype", self.dtype), ("Reduction", self.reduction)):
             form.addRow(label, w)
+        for box in (self.bias, self.per_sample):  # across both columns: the form fits a narrow dock
+            form.addRow(box)
         self.apply_btn = QPushButton("Apply")
         self.apply_btn.setToolTip("Rebuild the network with these settings (Ctrl+Return)")
         self.apply_btn.setShortcut("Ctrl+Return")
