@@ -208,8 +208,9 @@ def _read_rows(path: Path, max_values: int = MAX_VALUES) -> _Raw:
                     if not row or (len(row) == 1 and not row[0].strip()):
                         continue  # a blank line
                     if len(row) != n_cols:
-                        raise DataError(f"{path}: row {number} has {len(row)} values but the header "
-                                        f"has {n_cols} columns")
+                        from bpviz.engine.explain import counted
+                        raise DataError(f"{path}: row {number} has {counted(len(row), 'value')} but the header "
+                                        f"has {counted(n_cols, 'column')}")
                     if (n_kept + dropped + len(chunk) + 1) * n_cols > max_values:
                         raise DataError(f"{path}: row {number}: more than {max_values:,} values; "
                                         f"bpviz reads CSV files up to that size")

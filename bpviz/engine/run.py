@@ -443,7 +443,14 @@ class Run:
     def step_back(self) -> None:
         """One stage back, across batch and epoch boundaries while the timeline reaches."""
         r = self.trainer.last
-        if r is None or (r.index == 0 and r.step == 0):
+        if r is None:  # before any stage: a new run's, or a session's opened at a later step
+            done = self.trainer.steps_done
+            if done == 0:
+                self.say("no equation has been computed yet: there is nothing to step back to")
+            else:
+                self.rewind_to_stage(done - 1)  # the step before's last stage, if it is kept
+            return
+        if r.index == 0 and r.step == 0:
             self.say("this is the first stage; there is nothing before it")
             return
         self.rewind_to_stage(*((r.step, r.index - 1) if r.index > 0 else (r.step - 1, None)))
@@ -461,6 +468,11 @@ class Run:
                 self.say("this is the first stage; there is nothing before it")
                 return
         usable = [c for c, _ in self.checkpoints if c.steps_done <= step]
+        if not usable and not self.history_dropped:  # nothing fell out: the timeline began there
+            oldest = self.checkpoints[0][0].steps_done if self.checkpoints else self.trainer.steps_done
+            self.say(f"the timeline starts at step {oldest}, where the session was saved: there is nothing "
+                     f"before it to step back to")
+            return
         if not usable:
             self.say("nothing that old is kept (raise the history memory to keep more)", "warning")
             return

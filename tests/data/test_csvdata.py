@@ -48,6 +48,8 @@ def refused(path, **kw) -> str:
 def test_ragged_row(tmp_path):
     p = write(tmp_path, "ragged.csv", "a,b,label\n1,2,0\n3,4,1\n5,6\n")
     assert refused(p).endswith("ragged.csv: row 4 has 2 values but the header has 3 columns")
+    p = write(tmp_path, "short.csv", "a,b,label\n1,2,0\n5\n")
+    assert refused(p).endswith("short.csv: row 3 has 1 value but the header has 3 columns")
 
 
 def test_empty_file(tmp_path):

@@ -193,6 +193,24 @@ def test_session_round_trip_builds_a_whole_new_run(toy, tmp_path):
     assert [b.value for b in back.breakpoints.items] == [9]
 
 
+def test_stepping_back_before_any_stage_says_why_nothing_happens(toy, tmp_path):
+    """Left before the first equation: a new run has computed nothing; a session opened at
+    step 4 keeps nothing before it. Neither is "the first stage"."""
+    from bpviz.engine.session import load_session
+    run = Run.build(TOY, toy)
+    run.step_back()
+    assert run.message.startswith("no equation has been computed yet") and run.snapshot().stage is None
+    for _ in range(4):
+        run.advance("step")
+    run.save_session(str(tmp_path / "s.bpviz"))
+    back = Run.from_session(load_session(tmp_path / "s.bpviz"), toy)
+    back.step_back()
+    assert back.message.startswith("the timeline starts at step 4") and back.snapshot().stage is None
+    back.advance("stage")  # step 4's first equation
+    back.step_back()
+    assert back.message.startswith("the timeline starts at step 4") and back.snapshot().stage.step == 4
+
+
 def test_warnings_when_most_units_are_saturated():
     cfg = NetConfig((3, 4, 1), hidden="sigmoid", output_loss="sigmoid-mse")
     assert health_warnings({1: {"inactive_share": 1.0}}, cfg) == (
