@@ -140,6 +140,27 @@ def test_the_edit_in_the_past_dialog_names_the_step_shown(qtbot, window, monkeyp
     assert shown.startswith("step 0 ") and shown.endswith("shown; the timeline reaches step 1"), shown
 
 
+def test_the_loss_plot_marks_the_step_shown_after_stepping_back(qtbot, window):
+    """The loss plot draws the whole timeline: stepped back, a dashed line and the readout
+    say which step is on screen; back at the timeline's end, they go."""
+    c = window.controller
+    window.docks["loss"].raise_()
+    loss = next(p for p in window.panels if p.object_name == "loss")
+    stages = c.latest.config.n_layers * 6
+    for _ in range(3 * stages):
+        do(qtbot, window, c.request_step)
+    for _ in range(stages + 1):  # into step 1
+        do(qtbot, window, c.request_step_back)
+    qtbot.waitUntil(lambda: loss.snapshot is c.latest, timeout=5000)
+    assert c.latest.shown_step == 1
+    assert loss.shown_line.isVisible() and loss.shown_line.value() == 1
+    assert loss.readout.text().startswith("step 1 shown (dashed) · timeline: 3 steps")
+    for _ in range(stages + 1):
+        do(qtbot, window, c.request_step)
+    qtbot.waitUntil(lambda: loss.snapshot is c.latest, timeout=5000)
+    assert not loss.shown_line.isVisible() and loss.readout.text().startswith("3 steps")
+
+
 def test_a_gradient_check_is_dated_by_its_step_and_gone_after_reset(qtbot, window):
     """A result belongs to the weights its step starts from: within that step it stands,
     at another step it says it is out of date, and Reset or another network clears it."""

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout
 
 from bpviz.engine.explain import counted
@@ -56,6 +57,11 @@ class LossPanel(Panel):
         self.steps.setClipToView(True)
         self.epochs = self.plot.plot(pen=pg.mkPen(EPOCH_COLOR, width=2), symbol="o", symbolSize=6,
                                      symbolBrush=EPOCH_COLOR)
+        # stepped back, the plot still draws the whole timeline: a dashed line marks the step shown
+        self.shown_line = pg.InfiniteLine(angle=90, movable=False,
+                                          pen=pg.mkPen(self.palette().text().color(), width=1, style=Qt.DashLine))
+        self.plot.addItem(self.shown_line, ignoreBounds=True)  # the ranges follow the losses alone
+        self.shown_line.hide()
         # test accuracy on its own axis at the right
         self.acc_view = pg.ViewBox()
         pi = self.plot.getPlotItem()
@@ -85,6 +91,7 @@ class LossPanel(Panel):
         for item in (self.steps, self.epochs, self.acc):
             item.setData([], [])
         self.next_loss.expect(None)
+        self.shown_line.hide()
         self.plot.enableAutoRange()
         self.steady.forget()
         self.readout.setText("")
@@ -149,6 +156,13 @@ class LossPanel(Panel):
         done = counted(steps, "step")
         text = f"{done} · loss {losses[-1]:.4g}"
         tip = f"{done} done; the last step's loss is {losses[-1]:.6g}"
+        past = snap.position is not None and snap.frontier is not None and snap.position < snap.frontier
+        self.shown_line.setVisible(past)
+        if past:
+            self.shown_line.setPos(snap.shown_step)
+            text = f"step {snap.shown_step} shown (dashed) · timeline: " + text
+            tip = (f"You stepped back to step {snap.shown_step} (the dashed line); the plot and these figures "
+                   f"are the whole timeline's, which reaches step {snap.last_step}.\n" + tip)
         if len(ep):  # epochs counted from 0, as the status bar and the history count them
             text += f" · epoch {epochs - 1}: {ep[-1]:.4g}"
             tip += (f"\nmean loss of epoch {epochs - 1} (the last one finished): {ep[-1]:.6g}; each epoch's "
