@@ -15,8 +15,8 @@ KINDS = {
     "grad_rms": "a layer's gradient RMS crosses a threshold",
     "update_ratio": "a layer's update-to-weight ratio crosses a threshold",
     "misclassified": "a chosen sample becomes misclassified",
-    "step": "a given step is reached",
-    "epoch": "a given epoch is reached",
+    "step": "a given step ends",
+    "epoch": "a given epoch ends",
 }
 
 
@@ -47,7 +47,7 @@ class Breakpoint:
             return f"{name}{where} {'<' if self.below else '>'} {self.value:g}"
         if self.kind == "misclassified":
             return f"sample {int(self.value)} becomes misclassified"
-        return f"{self.kind} {int(self.value)} reached"
+        return f"{self.kind} {int(self.value)} ends"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,18 +62,18 @@ class BreakpointSet:
         self._was_correct: dict[int, bool] = {}
 
     def check(self, r: StageResult, previous_loss: float | None, lr: float, n_layers: int,
-              labels=None, steps_done: int = 0, epochs_done: int = 0) -> str | None:
+              labels=None) -> str | None:
         """The description of the first enabled breakpoint that `r` fires, or None.
         `previous_loss` is the loss of the step before r's; `labels(idx)` gives class
         labels of data-set rows (None without classes)."""
         for bp in self.items:
             if bp.enabled:
-                msg = self._fires(bp, r, previous_loss, lr, n_layers, labels, steps_done, epochs_done)
+                msg = self._fires(bp, r, previous_loss, lr, n_layers, labels)
                 if msg:
                     return msg
         return None
 
-    def _fires(self, bp, r, previous_loss, lr, n_layers, labels, steps_done, epochs_done):
+    def _fires(self, bp, r, previous_loss, lr, n_layers, labels):
         k = bp.kind
         if k == "loss_rise" and r.phase == "loss" and previous_loss is not None and previous_loss > 0:
             if r.loss > bp.value * previous_loss:
@@ -96,8 +96,10 @@ class BreakpointSet:
                 self._was_correct[row] = correct
                 if was and not correct:
                     return f"breakpoint: sample {row} is now misclassified (step {r.step})"
-        elif k == "step" and r.step_end and steps_done == int(bp.value):
-            return f"breakpoint: step {steps_done} reached"
-        elif k == "epoch" and r.epoch_end and epochs_done == int(bp.value):
-            return f"breakpoint: epoch {epochs_done} reached"
+        # at the step's (the epoch's) last stage, the one the window then shows: steps and
+        # epochs counted from 0, as the status bar counts them
+        elif k == "step" and r.step_end and r.step == int(bp.value):
+            return f"breakpoint: step {r.step} done"
+        elif k == "epoch" and r.epoch_end and r.epoch == int(bp.value):
+            return f"breakpoint: epoch {r.epoch} done"
         return None

@@ -360,7 +360,7 @@ class Run:
             return None
         t = self.trainer
         previous = t.losses.at_step(r.step - 1) if r.step > 0 else None
-        return self.breakpoints.check(r, previous, t.cfg.lr, t.cfg.n_layers, self._labels, t.steps_done, t.epoch)
+        return self.breakpoints.check(r, previous, t.cfg.lr, t.cfg.n_layers, self._labels)
 
     def advance(self, how: str, max_stages: int | None = None) -> StageResult | None:
         """Run stages until `how` ("stage", "sample", "pass", "step", "epoch") is reached, a

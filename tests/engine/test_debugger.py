@@ -135,8 +135,7 @@ def run_with(bps, trainer, stages=400, labels=None):
     for _ in range(stages):
         prev_loss = trainer.losses[-1] if trainer.losses else None
         r = trainer.next_stage()
-        msg = bps.check(r, prev_loss, trainer.cfg.lr, trainer.cfg.n_layers, labels,
-                        trainer.steps_done, trainer.epoch)
+        msg = bps.check(r, prev_loss, trainer.cfg.lr, trainer.cfg.n_layers, labels)
         if msg:
             fired.append((r, msg))
     return fired
@@ -183,7 +182,9 @@ def test_step_and_epoch_breakpoints():
     t = Trainer(cfg(), data())  # 3 batches an epoch
     fired = run_with(BreakpointSet([Breakpoint("step", 4), Breakpoint("epoch", 2)]), t, 140)
     msgs = [m for _, m in fired]
-    assert msgs == ["breakpoint: step 4 reached", "breakpoint: epoch 2 reached"]
+    assert msgs == ["breakpoint: step 4 done", "breakpoint: epoch 2 done"]
+    # at the last stage of step 4 and of epoch 2, counted from 0: what the window then shows
+    assert [(r.step, r.step_end) for r, _ in fired] == [(4, True), (8, True)] and fired[1][0].epoch_end
 
 
 def test_disabled_breakpoints_do_not_fire_and_bad_ones_are_refused():

@@ -141,7 +141,8 @@ def test_a_step_breakpoint_stops_step_epoch_at_that_step(toy):
     run = Run.build(cfg, toy, breakpoints=[Breakpoint("step", 6)])
     run.advance("epoch")
     assert run.position == 4
-    assert run.advance("epoch") is None and run.position == 6 and "step 6 reached" in run.message
+    assert run.advance("epoch") is None and "step 6 done" in run.message
+    assert run.snapshot().stage.step == 6 and run.position == 7  # step 6's last stage, on screen
 
 
 def test_play_stops_at_a_breakpoint(toy):
@@ -149,7 +150,8 @@ def test_play_stops_at_a_breakpoint(toy):
     going = True
     while going:
         going = run.play(0.01, paced=False)
-    assert run.position == 25 and run.message_kind == "warning" and run.message.endswith("stopped by Play")
+    assert run.snapshot().stage.step == 25 and run.snapshot().stage.step_end and run.position == 26
+    assert run.message_kind == "warning" and run.message.endswith("stopped by Play")
 
 
 def test_reset_is_a_new_run_with_nothing_of_the_old_one(toy):

@@ -82,9 +82,9 @@ def test_a_breakpoint_pauses_play_and_is_named(qtbot, window):
     with qtbot.waitSignal(c.playing_changed, timeout=5000):
         c.request_play()
     qtbot.waitUntil(lambda: not c.playing, timeout=10000)
-    qtbot.waitUntil(lambda: "step 40 reached" in c.latest.message, timeout=5000)
-    assert len(c.latest.losses) == 40
-    qtbot.waitUntil(lambda: "step 40 reached" in window.banner.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "step 40 done" in c.latest.message, timeout=5000)
+    assert len(c.latest.losses) == 41 and c.latest.stage.step == 40  # steps 0 to 40: the status bar's step 40
+    qtbot.waitUntil(lambda: "step 40 done" in window.banner.text(), timeout=3000)
 
 
 def test_a_disabled_breakpoint_does_not_fire(qtbot, window):

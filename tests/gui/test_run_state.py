@@ -167,9 +167,9 @@ def test_a_breakpoint_fires_under_every_way_of_advancing(qtbot, window, verb):
     do(qtbot, window, c.rebuild, cfg, "toy")
     c.set_breakpoints([Breakpoint("step", 2)])
     snaps = [do(qtbot, window, getattr(c, verb)) for _ in range(4)]
-    fired = [s for s in snaps if "step 2 reached" in s.message]
+    fired = [s for s in snaps if "step 2 done" in s.message]
     assert fired, [s.message for s in snaps]
-    assert fired[0].message_kind == "warning" and fired[0].position == 2
+    assert fired[0].message_kind == "warning" and fired[0].stage.step == 2 and fired[0].stage.step_end
     name = {"request_step_batch": "Step batch", "request_step_epoch": "Step epoch",
             "request_finish_pass": "Finish pass"}[verb]
     assert fired[0].message.endswith(f"stopped by {name}")
