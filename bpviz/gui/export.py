@@ -11,7 +11,7 @@ import os
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QSize
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from bpviz.files import write_bytes
 
@@ -45,9 +45,17 @@ def svg_bytes(widget: QWidget, title: str = "") -> bytes:
     painter = QPainter()
     if not painter.begin(gen):
         raise ValueError("Qt could not start an SVG drawing")
+    # pyqtgraph's items draw for an export as its own exporters tell them to: scatter dots
+    # as shapes (on screen they are pieces of one shared image, which the SVG file took whole)
+    items = [i for view in widget.findChildren(QGraphicsView) if view.scene() is not None
+             for i in view.scene().items() if hasattr(i, "setExportMode")]
     try:
+        for item in items:
+            item.setExportMode(True, {"antialias": True, "painter": painter})
         widget.render(painter, QPoint(0, 0))
     finally:
+        for item in items:
+            item.setExportMode(False)
         painter.end()
     buf.close()
     if data.isEmpty():

@@ -835,6 +835,13 @@ class MainWindow(QMainWindow):
         path = path or self._ask_path(f"Export {panel.title}", "PNG (*.png);;SVG (*.svg)", True, ".png")
         if not path:
             return False
+        if not in_view(panel):  # a tab behind another has neither its size nor the stage drawn
+            from PySide6.QtWidgets import QApplication
+            self.docks[name].show()
+            self.docks[name].raise_()
+            for _ in range(3):  # the layout pass that gives it room, then its drawing of the stage
+                QApplication.processEvents()
+            panel.exposed()
         from bpviz.gui.export import export_widget
         return self._write(path, lambda: export_widget(panel, path, f"bpviz: {panel.title}"))
 

@@ -815,6 +815,29 @@ def test_learn_fronts_the_boundary_for_a_plane_and_the_diagram_again_after_it(qt
     assert shown(d["loss"]) and not shown(d["diagram"])
 
 
+def test_a_panel_behind_a_tab_is_exported_as_it_is_now(qtbot, window, tmp_path):
+    """Exporting the loss panel from behind its tab brings it in front first: the file has
+    the stage's plot at the panel's size, not the note it had before its first step, and
+    the diagram's SVG draws its nodes as shapes, not as the whole sheet of dots they come from."""
+    from PySide6.QtGui import QImage
+    from bpviz.gui.panels.base import in_view
+    c = window.controller
+    steps(qtbot, window, 30)
+    settle(qtbot)
+    loss = next(p for p in window.panels if p.object_name == "loss")
+    assert not in_view(loss) and loss.place.showing_note  # Learn: a tab behind the diagram
+    assert window.export_panel("loss", str(tmp_path / "loss.png"))
+    assert in_view(loss) and not loss.place.showing_note and loss.model["steps"] == len(c.latest.losses)
+    image = QImage(str(tmp_path / "loss.png"))
+    assert (image.width(), image.height()) == (loss.width(), loss.height())
+    window.docks["diagram"].raise_()
+    settle(qtbot)
+    assert window.export_panel("diagram", str(tmp_path / "net.svg"))
+    svg = (tmp_path / "net.svg").read_text()
+    dots = [w for w in re.findall(r'<image[^>]*? width="([0-9.]+)"', svg) if float(w) < 40]
+    assert not dots and svg.count("<circle") >= sum(c.latest.config.sizes), (dots, svg.count("<circle"))
+
+
 def test_the_keys_are_whole_at_laptop_size(qtbot, window):
     """The plots over time name their curves above them (no legend card over the newest
     points): the whole key is on screen in the Debug and Train layouts at 1366x768."""

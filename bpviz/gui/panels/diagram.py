@@ -142,6 +142,15 @@ class NodesItem(pg.GraphicsObject):
         if not len(self._x):
             return
         t = p.transform()
+        if self._exportOpts is not False:  # into a file: discs as shapes (an SVG took the whole atlas per node)
+            p.resetTransform()
+            p.setRenderHint(QPainter.Antialiasing, True)
+            p.setPen(self._pen)
+            for x, y, d, lv in zip(self._x.tolist(), self._y.tolist(), self._size.tolist(), self._level.tolist()):
+                p.setBrush(self._brushes[lv])
+                p.drawEllipse(t.map(QPointF(x, y)), d / 2, d / 2)
+            p.setTransform(t)
+            return
         dpr = widget.devicePixelRatioF() if widget is not None else 1.0
         diameters, which = np.unique(self._size, return_inverse=True)
         self._draw_atlas(diameters, dpr)
