@@ -157,6 +157,23 @@ def test_a_short_vector_is_shown_whole_and_the_plan_gives_a_results_span(panel):
     assert _brief(np.array([[0.5], [-0.25]]), 4) == "2 × 1 [+0.500, -0.250]"
 
 
+@pytest.mark.parametrize("column", [False, True])
+def test_the_plan_gives_a_result_in_the_shape_its_table_shows(panel, column):
+    """In column notation Z2 of a batch of 4 with 2 units is 2 x 4, in its table and in the
+    plan list beside it (the list gave the row notation's 4 x 2)."""
+    from bpviz.gui.panels.equations import pretty
+    t = trainer_for(2, "softmax-ce")  # 3-4-2, a batch of 4
+    panel.col_btn.setChecked(column)
+    r = t.next_stage()
+    while (r.spec.eq, r.layer) != ("F1", 2):
+        r = t.next_stage()
+    panel.show_snapshot(snap_of(t, r))
+    shown = panel.model["shown"]["Z2"].shape
+    assert shown == ((2, 4) if column else (4, 2))
+    row = next(text for text in panel.model["rows"] if f"{pretty('Z2')} = " in text)
+    assert row.endswith(f"{pretty('Z2')} = {shown[0]} × {shown[1]} from " + row.split(" from ")[-1]), row
+
+
 def test_copy_latex_parses_and_holds_the_values(panel):
     from PySide6.QtGui import QGuiApplication
     t = trainer_for(2, "sigmoid-mse")

@@ -598,6 +598,8 @@ class EquationsPanel(Panel):
             if state in ("done", "current") and stage is not None:
                 res = stage.arrays.get(ex.result_name(spec))
                 if res is not None:
+                    if np.ndim(res) == 2:  # its shape in the notation shown (a view: no copy)
+                        res = ex.display(res, self.column)
                     text += f" · {pretty(ex.result_name(spec))} = {_brief(res, self.digits)}"
             row.set_text(("✓ " if state == "done" else "") + text, state)
             if state == "current":
