@@ -303,6 +303,22 @@ def test_heatmap_hover_names_the_cell(make):
     assert h.plot.getAxis("left").labelText == "input unit k"
 
 
+@pytest.mark.parametrize("name, main", [("heatmaps", "view"), ("loss", "plot"), ("diagram", "plot")])
+def test_a_panels_bar_keeps_its_lines_and_the_view_takes_the_rest(make, qtbot, name, main):
+    """The bar of choices above a view is a line of text high; the view takes the panel's
+    height (the heatmaps' hint label, free to grow, took half of it above the bar)."""
+    t = toy_trainer()
+    for _ in range(12):
+        t.next_stage()  # a step done: the loss has a point
+    p = make(name, 460, 650)
+    p.show_snapshot(snap_of(t, t.last))
+    qtbot.wait(20)
+    view = getattr(p, main)
+    assert view.isVisible() and view.height() >= 0.75 * p.height(), (view.height(), p.height())
+    if name == "heatmaps":
+        assert p.hover.height() <= 2 * p.hover.fontMetrics().height(), p.hover.height()
+
+
 def test_the_inspector_draws_the_stats_history(make):
     t = toy_trainer()
     history = []

@@ -199,7 +199,7 @@ class DiagramPanel(Panel):
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         style_plot(self, self.plot)
-        lay.addWidget(self.plot)
+        lay.addWidget(self.plot, 1)  # the network takes the height; the bar and legend keep their lines
         vb = self.plot.getViewBox()
         self.highlight = QGraphicsRectItem()
         self.highlight.setBrush(QBrush(QColor(255, 200, 0, 60)))

@@ -89,7 +89,7 @@ class HeatmapPanel(Panel):
         self.place = Placeholder(self.view)
         split.addWidget(self.place.widget)
         split.addWidget(self.mont_view)
-        lay.addWidget(split)
+        lay.addWidget(split, 1)  # the maps take the height; the bar keeps a line
         self.model: dict = {}
         self._shown: np.ndarray | None = None
         self._name = ""

@@ -80,7 +80,7 @@ class LossPanel(Panel):
         pi.vb.sigResized.connect(lambda: self.acc_view.setGeometry(pi.vb.sceneBoundingRect()))
         self.place = Placeholder(self.plot, EMPTY, follow_ranges=True)
         self.place.show_note(EMPTY)
-        lay.addWidget(self.place.widget)
+        lay.addWidget(self.place.widget, 1)  # the plot takes the height; the bar keeps a line
         self.model: dict = {}
         # the epoch means and the test accuracy change once an epoch: making their dots again
         # every frame of Play took about a tenth of the window's time
