@@ -662,12 +662,12 @@ def test_the_loss_key_names_only_what_can_appear_from_the_first_snapshot_on(qtbo
 
     def laid_out():
         title = pi.titleLabel.text
-        named = [name for name in ("loss per step", "mean per epoch", "test accuracy") if name in title]
+        named = [name for name in ("loss per step", "epoch mean", "test accuracy") if name in title]
         return sorted(named), pi.getAxis("right").isVisible()
     c = window.controller
     for cfg, dataset, expected in ((TOY, "toy", ["loss per step"]),  # one batch an epoch, no test set
                                    (get_preset("spiral").config, "spiral",
-                                    ["loss per step", "mean per epoch", "test accuracy"])):
+                                    ["loss per step", "epoch mean", "test accuracy"])):
         if c.latest.config != cfg:
             c.rebuild(cfg, dataset)
             qtbot.waitUntil(lambda: c.latest.config == cfg and c.latest.stage is None, timeout=10000)
@@ -848,13 +848,17 @@ def test_the_keys_are_whole_at_laptop_size(qtbot, window):
     ins = next(p for p in window.panels if p.object_name == "inspector")
     loss = next(p for p in window.panels if p.object_name == "loss")
     for layout, label, plots in (("debug", ins.time_key, (ins.rms_plot, ins.ratio_plot, ins.dead_plot)),
-                                 ("train", loss.plot.getPlotItem().titleLabel, (loss.plot.getPlotItem(),))):
+                                 ("train", loss.plot.getPlotItem().titleLabel, (loss.plot.getPlotItem(),)),
+                                 ("learn", loss.plot.getPlotItem().titleLabel, (loss.plot.getPlotItem(),))):
         window.apply_layout(layout)
+        if layout == "learn":
+            window.docks["loss"].raise_()  # a tab in the middle, about 460 px wide
         steps(qtbot, window, 1, c.request_step_epoch)
         settle(qtbot)
         assert "━" in label.text and label.isVisible(), label.text
         view = label.scene().views()[0]  # the text drawn inside what its view shows, not cut at an edge
         shown = view.mapToScene(view.viewport().rect()).boundingRect()
-        assert shown.contains(label.item.mapRectToScene(label.item.boundingRect())), label.text
+        assert shown.contains(label.item.mapRectToScene(label.item.boundingRect())), (layout, label.text)
         for plot in plots:
             assert plot.getViewBox().width() > 100, label.text  # and the plots kept their room
+            assert shown.contains(plot.sceneBoundingRect()), (layout, plot.sceneBoundingRect(), shown)  # axes too

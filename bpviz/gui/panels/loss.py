@@ -108,9 +108,11 @@ class LossPanel(Panel):
         epoch means with one batch an epoch), each after a sample of it."""
         if (epochs, accuracy) != self._key:  # a new title is laid out again
             self._key = (epochs, accuracy)
+            # short enough for Learn's middle tab (about 460 px at 1366x768) with both axes; the
+            # right one names the test accuracy it measures
             self.plot.setTitle(series_key([("loss per step", STEP_COLOR, "line")]
-                                          + [("mean per epoch", EPOCH_COLOR, "dots")] * epochs
-                                          + [("test accuracy (right axis)", ACCURACY_COLOR, "squares")] * accuracy))
+                                          + [("epoch mean", EPOCH_COLOR, "dots")] * epochs
+                                          + [("test accuracy", ACCURACY_COLOR, "squares")] * accuracy))
 
     def set_zoom(self, factor: float) -> None:
         zoom_plots(self, factor)
