@@ -341,6 +341,29 @@ def test_the_inspector_draws_the_stats_history(make):
             np.testing.assert_allclose(10 ** ys, [st[layer][key] for _, st in history])
 
 
+def test_the_step_axes_labels_do_not_run_together_in_a_narrow_inspector(make, qtbot):
+    """Three plots over 800 steps side by side in a tab 460 px wide: each label of a step axis
+    clear of the next (pyqtgraph's own read "0 200400600800")."""
+    from PySide6.QtGui import QImage, QPainter
+    t = toy_trainer()
+    t.finish_step()
+    stats = layer_stats(t.last.arrays, TOY.n_layers, TOY.hidden, TOY.lr)
+    ins = make("inspector", 460, 650)
+    ins.show_snapshot(snap_of(t, t.last, history=[(k, stats) for k in range(800)]))
+    qtbot.wait(20)
+    image = QImage(10, 10, QImage.Format_RGB32)
+    for plot in (ins.rms_plot, ins.ratio_plot, ins.dead_plot):
+        axis = plot.getAxis("bottom")
+        painter = QPainter(image)
+        try:
+            _, _, texts = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        rects = sorted((r for r, _, text in texts), key=lambda r: r.left())
+        assert len(rects) >= 2, [text for _, _, text in texts]
+        assert all(a.right() < b.left() for a, b in zip(rects, rects[1:])), [text for _, _, text in texts]
+
+
 def test_the_loss_panel_draws_folded_losses_at_the_middle_of_their_steps(make):
     t = toy_trainer()
     run = Run(t, RunData("toy", t.data, None, None, "toy"), history_mb=0.05)  # ~3,300 loss points

@@ -15,9 +15,9 @@ from bpviz.engine.stats import known_figures
 
 from .base import Panel
 from ..widgets.plots import (FIRST_STEPS, KEEP_ON_NEW_RANGE, CountAxis, Drawn, MatrixFrame, NextPoint, Placeholder,
-                             PowerAxis, SteadyRange, drawn_padding, fill_layer_choice, fix_left_axes, index_ticks,
-                             series_key, settle, set_bar_levels, signed_image_plot, steady_limit, style_plot,
-                             zoom_plots)
+                             PowerAxis, SteadyRange, StepAxis, drawn_padding, fill_layer_choice, fix_left_axes,
+                             index_ticks, series_key, settle, set_bar_levels, signed_image_plot, steady_limit,
+                             style_plot, zoom_plots)
 from ..widgets.steady import SteadyText
 
 NOW_EMPTY = ("Δ of this layer over the batch and a histogram of its dL/dW appear here when the "
@@ -70,10 +70,12 @@ class InspectorPanel(Panel):
         # one key over the three: a layer has one colour in all of them (in each title, it
         # pushed the plots past the panel at zoom 1.5)
         self.time_key = self.time_view.addLabel(" ", row=0, col=0, colspan=3)
-        self.rms_plot = self.time_view.addPlot(row=1, col=0, title="grad RMS", axisItems={"left": PowerAxis("left")})
+        self.rms_plot = self.time_view.addPlot(row=1, col=0, title="grad RMS",
+                                               axisItems={"left": PowerAxis("left"), "bottom": StepAxis("bottom")})
         self.ratio_plot = self.time_view.addPlot(row=1, col=1, title="update/weight",
-                                                 axisItems={"left": PowerAxis("left")})
-        self.dead_plot = self.time_view.addPlot(row=1, col=2, title="dead/saturated")
+                                                 axisItems={"left": PowerAxis("left"), "bottom": StepAxis("bottom")})
+        self.dead_plot = self.time_view.addPlot(row=1, col=2, title="dead/saturated",
+                                                axisItems={"bottom": StepAxis("bottom")})
         self.dead_plot.setYRange(0, 1)
         self._history_plots = {"grad_rms": self.rms_plot, "update_ratio": self.ratio_plot,
                                "inactive_share": self.dead_plot}

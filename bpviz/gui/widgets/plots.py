@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QImage, QPalette, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPalette, QPen
 
 from ..style import on_dark
 
@@ -579,6 +579,25 @@ class CountAxis(pg.AxisItem):
             return levels
         lo, hi = sorted((minVal, maxVal))
         return [(1.0, [float(k) for k in range(math.ceil(lo), math.floor(hi) + 1)])]
+
+
+class StepAxis(pg.AxisItem):
+    """An axis of step numbers: whole steps, 1, 2 or 5 times a power of ten apart, and never
+    closer than their labels need (in a plot a third of a narrow tab wide, pyqtgraph's ticks
+    ran together: "0 200400600800")."""
+
+    def tickValues(self, minVal, maxVal, size):
+        lo, hi = sorted((minVal, maxVal))
+        if not (size > 0 and hi > lo and math.isfinite(hi - lo)):
+            return super().tickValues(minVal, maxVal, size)
+        digits = max(len(str(int(abs(v)))) + (v < 0) for v in (lo, hi))
+        font = self.style.get("tickFont") or self.font()
+        label_px = QFontMetrics(font).horizontalAdvance("8" * digits) + 12  # a label and a gap
+        raw = (hi - lo) / max(1, int(size / label_px))
+        power = 10.0 ** math.floor(math.log10(raw))
+        spacing = max(1.0, next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+        first = math.ceil(lo / spacing) * spacing
+        return [(spacing, [first + k * spacing for k in range(int((hi - first) / spacing) + 1)])]
 
 
 POWER_MARKS = ((1,), (1, 3), (1, 2, 5), (1, 2, 3, 5))  # round values in a power of ten, sparsest first
