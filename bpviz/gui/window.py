@@ -575,6 +575,9 @@ class MainWindow(QMainWindow):
         font = QFont(self._base_font)
         font.setPointSizeF(self._base_font.pointSizeF() * factor)
         self.setFont(font)
+        for w in self.findChildren(QWidget):
+            if w.styleSheet():  # its style sheet (a colour) made its font its own: it no longer follows
+                w.setFont(font)
         for p in self.panels + [self.config_dock, self.debugger]:
             if hasattr(p, "set_zoom"):
                 p.set_zoom(factor)

@@ -797,6 +797,23 @@ def test_the_forms_fit_their_docks_without_scrolling_sideways(qtbot, window, lay
             assert not scroll.horizontalScrollBar().isVisible(), (what, scroll.widget().minimumSizeHint(), dock.width())
 
 
+def test_zoom_reaches_the_equations_note_and_array_names(qtbot, window):
+    """View → Zoom scales every text: the equations panel's amber note and bold array names,
+    the message strip and the red or amber notes of Settings and the debugger kept their size
+    under their style sheets."""
+    steps(qtbot, window, 3)
+    window.show_message("breakpoint: step 3 done", "warning")
+    eq = next(p for p in window.panels if p.object_name == "equations")
+    base = eq.font().pointSizeF()
+    window.set_zoom(1.5, save=False)
+    settle(qtbot)
+    av = eq._array_views[0]
+    for widget in (eq.note, av.symbol, av.caption, window.banner, window.config_dock.message,
+                   window.debugger.bp_error):
+        assert widget.fontInfo().pointSizeF() == pytest.approx(1.5 * base, abs=0.6), widget
+    assert av.symbol.fontInfo().bold() and eq.note.palette().windowText().color().name() == "#b45f06"
+
+
 def test_learn_fronts_the_boundary_for_a_plane_and_the_diagram_again_after_it(qtbot, window):
     """Two inputs: the decision boundary in front. A network without them brings the diagram
     back (the boundary tab would only say it has nothing to draw); a tab the user chose stays."""

@@ -10,7 +10,7 @@ import html
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QLabel, QPushButton, QRadioButton,
                                QScrollArea, QSizePolicy, QSpinBox, QTextBrowser, QVBoxLayout, QWidget)
 
@@ -154,7 +154,9 @@ class ArrayView(QWidget):
         # change, and while playing it changes every frame
         head = QHBoxLayout()
         self.symbol = QLabel()
-        self.symbol.setStyleSheet("font-weight: bold")  # set once; its size still follows View → Zoom
+        bold = QFont()
+        bold.setBold(True)  # the weight alone: its size comes from the panel, as View → Zoom sets it
+        self.symbol.setFont(bold)
         self.caption = SteadyText()
         head.addWidget(self.symbol, 0, Qt.AlignTop)
         head.addWidget(self.caption, 1)
@@ -388,7 +390,11 @@ class EquationsPanel(Panel):
         self.source.setTextFormat(Qt.RichText)
         self.source.linkHovered.connect(self._source_hovered)
         self.note = SteadyText()
-        self.note.setStyleSheet("color: #b45f06;")
+        # its colour by palette: a style sheet would hold its font at the size it had then,
+        # not View → Zoom's
+        amber = self.note.palette()
+        amber.setColor(QPalette.WindowText, QColor(0xB4, 0x5F, 0x06))
+        self.note.setPalette(amber)
         right.addWidget(self.title_label)
         right.addWidget(self.current)
         right.addWidget(self.source)
