@@ -282,6 +282,12 @@ def _convert(path, header, kinds, chunk, lines, number_chunks, string_chunks, li
                 i = next(i for i, v in enumerate(cells[:, j]) if not _looks_numeric(v))
                 raise DataError(f"{path}: row {kept_lines[i]}, column {name!r}: {str(cells[i, j])!r} is not a "
                                 f"number, but the rows above hold numbers in this column") from None
+            numbers = [_looks_numeric(v) for v in cells[:, j]]
+            if sum(numbers) * 2 > len(numbers):  # mostly numbers, as in a bigger file's first chunk: a typo
+                i = numbers.index(False)
+                raise DataError(f"{path}: row {kept_lines[i]}, column {name!r}: {str(cells[i, j])!r} is not a "
+                                f"number, but {sum(numbers)} of the column's first {len(numbers)} values "
+                                f"are") from None
             kinds[j] = "str"
         else:
             kinds[j] = "num"

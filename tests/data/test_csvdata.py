@@ -101,6 +101,11 @@ def test_a_word_in_a_column_of_numbers(tmp_path):
     p = write(tmp_path, "word.csv", "a,label\n" + rows)
     assert refused(p).endswith("row 3002, column 'a': 'seven' is not a number, but the rows above hold "
                                "numbers in this column")
+    # in a small file the word is in the first rows read: still a typo, not 289 categories
+    rows = "".join(f"{i},{i % 2}\n" for i in range(150)) + "1.O,1\n" + "".join(f"{i},{i % 2}\n" for i in range(150))
+    p = write(tmp_path, "typo.csv", "a,label\n" + rows)
+    assert refused(p).endswith("row 152, column 'a': '1.O' is not a number, but 300 of the column's first "
+                               "301 values are")
 
 
 def test_infinity_is_not_a_value(tmp_path):
