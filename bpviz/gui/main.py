@@ -119,6 +119,27 @@ def _start(args, app, settings=None):
     return win
 
 
+def _close_on_interrupt(win, app) -> list:
+    """Ctrl+C in the terminal closes the window as its close button does (the training
+    process ends with it). Python runs a signal's handler between two of its own steps,
+    and Qt's loop waits in C: a timer wakes the interpreter a few times a second. Returns
+    a list that holds True once it happened."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+    happened: list = []
+
+    def on_interrupt(*_):
+        happened.append(True)
+        win.close()
+        app.quit()
+    signal.signal(signal.SIGINT, on_interrupt)
+    wake = QTimer(win)  # goes with the window
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    return happened
+
+
 def run_gui(args) -> int:
     _apply_memory_limit(args)
     from bpviz.engine import threads
@@ -139,7 +160,10 @@ def run_gui(args) -> int:
             print(f"bpviz: first frame painted at {time.time():.6f}", flush=True)
             QTimer.singleShot(0, win.close)
         win.controller.snapshot_changed.connect(first_frame)
+    interrupted = _close_on_interrupt(win, app)
     code = app.exec()
+    if interrupted:
+        code = 130  # as a shell reports a program ended by Ctrl+C
     if not _close_window(win, app):
         # a worker stuck in I/O (a stalled download): leave without destroying its running thread
         print("bpviz: the training thread did not stop in time; exiting", file=sys.stderr)

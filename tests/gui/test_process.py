@@ -108,6 +108,27 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_ctrl_c_in_the_terminal_closes_the_window(qtbot, tmp_path):
+    """SIGINT (Ctrl+C where bpviz was started) closes the window as its close button does:
+    it was ignored while Qt's loop waited, and the training process with it."""
+    from PySide6.QtCore import QSettings
+    from bpviz.gui.main import _close_on_interrupt
+    from bpviz.gui.window import MainWindow
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    quits = []
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        happened = _close_on_interrupt(win, type("App", (), {"quit": lambda self: quits.append(True)})())
+        os.kill(os.getpid(), signal.SIGINT)
+        qtbot.waitUntil(lambda: bool(happened), timeout=10000)  # at the next wake of the interpreter
+        assert not win.isVisible() and quits
+    finally:
+        signal.signal(signal.SIGINT, before)
+        win.controller.shutdown()
+
+
 def test_killing_the_window_leaves_no_orphan(tmp_path):
     code = textwrap.dedent("""
         import os, sys
