@@ -261,6 +261,11 @@ class Snapshot:
         return self.stage.step if self.stage is not None else (self.position or 0)
 
     @property
+    def in_past(self) -> bool:
+        """Stepped back: the timeline reaches beyond the step shown (Run.in_past, as taken)."""
+        return self.position is not None and self.frontier is not None and self.position < self.frontier
+
+    @property
     def last_step(self) -> int:
         """The last step on the timeline, counted from 0 (the frontier counts steps done)."""
         return max(self.shown_step, (self.frontier or 0) - 1)

@@ -97,10 +97,6 @@ class _Banner(QLabel):
     def minimumSizeHint(self) -> QSize:
         return QSize(1, self._lines_height())
 
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.updateGeometry()
-
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if event.oldSize().width() != event.size().width():
@@ -760,7 +756,7 @@ class MainWindow(QMainWindow):
     def may_branch(self) -> bool:
         """An edit in the past starts a new branch: say so, and let the user keep the old future."""
         snap = self.controller.latest
-        if snap is None or not snap.frontier or snap.position >= snap.frontier:
+        if snap is None or not snap.in_past:
             return True
         answer = QMessageBox.question(
             self, "Edit in the past",
@@ -839,11 +835,9 @@ class MainWindow(QMainWindow):
         if not path:
             return False
         if not in_view(panel):  # a tab behind another has neither its size nor the stage drawn
-            from PySide6.QtWidgets import QApplication
             self.docks[name].show()
             self.docks[name].raise_()
-            for _ in range(3):  # the layout pass that gives it room, then its drawing of the stage
-                QApplication.processEvents()
+            lay_out_now()  # the layout pass that gives it room, then its drawing of the stage
             panel.exposed()
         from bpviz.gui.export import export_widget
         return self._write(path, lambda: export_widget(panel, path, f"bpviz: {panel.title}"))

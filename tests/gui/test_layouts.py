@@ -237,7 +237,7 @@ def test_a_sound_saved_layout_is_restored(qtbot, tmp_path):
 def test_messages_by_kind(qtbot, window):
     window.show_message("edited W1[0, 0]", "info")
     assert window.info_label.text() == "edited W1[0, 0]" and not window.message_bar.isVisible()
-    window.show_message("breakpoint: step 3 reached", "warning")
+    window.show_message("breakpoint: step 3 done", "warning")
     assert window.message_bar.isVisible() and "#f6c343" in window.banner.styleSheet()
     window.show_message("training stopped: non-finite loss", "error")
     assert window.message_kind == "error" and "#b3261e" in window.banner.styleSheet()
@@ -258,9 +258,10 @@ def test_a_message_is_readable_across_the_window(qtbot, window):
     assert lines <= banner.height() + 1  # every wrapped line in view
     assert banner.height() <= lines + 8 and window.message_bar.height() < window.height() // 5  # and no more
     assert not [t for t in cut_texts(window) if "not applied" in t]
-    window.show_message("breakpoint: step 3 reached", "warning")  # a short one after a long one
+    window.show_message("breakpoint: step 3 done", "warning")  # a short one after a long one
     settle(qtbot)
     assert shown(banner) and banner.width() >= window.width() // 2
+    assert banner.height() <= banner.heightForWidth(banner.width()) + 8 < lines  # one line again
 
 
 def test_an_edit_is_information_and_a_bad_session_an_error_until_reset(qtbot, window, tmp_path):

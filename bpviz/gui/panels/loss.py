@@ -158,9 +158,8 @@ class LossPanel(Panel):
         done = counted(steps, "step")
         text = f"{done} · loss {losses[-1]:.4g}"
         tip = f"{done} done; the last step's loss is {losses[-1]:.6g}"
-        past = snap.position is not None and snap.frontier is not None and snap.position < snap.frontier
-        self.shown_line.setVisible(past)
-        if past:
+        self.shown_line.setVisible(snap.in_past)
+        if snap.in_past:
             self.shown_line.setPos(snap.shown_step)
             text = f"step {snap.shown_step} shown (dashed) · timeline: " + text
             tip = (f"You stepped back to step {snap.shown_step} (the dashed line); the plot and these figures "
